@@ -1,0 +1,166 @@
+/**
+ * Shared benchmark helpers: microblog-like events, producing them to a topic, and the raw consume
+ * "ceiling" (read everything by assignment, no processing) that other benchmarks compare with.
+ */
+import { createKafkaClient } from '../connectors/kafka/client.ts';
+import type { KafkaClient, ProducerRecord } from '../connectors/kafka/client.ts';
+import { formatTimestamp } from '../connectors/formats/timestamp.ts';
+
+export const DEFAULT_BROKERS: readonly string[] = [process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092'];
+
+const CITIES = ['Beijing', 'Shanghai', 'Guangzhou', 'Shenzhen', 'Chengdu', 'Hangzhou', 'Wuhan', "Xi'an"];
+const TYPES = ['original', 'repost', 'comment'];
+
+/** Start of the generated event times: 2024-01-01 00:00:00 UTC. */
+export const EVENT_EPOCH_MS = 1_704_067_200_000;
+
+/**
+ * The i-th microblog post as JSON (~150 bytes), with the Weibo columns of DESIGN.md:
+ * uid, tid, time, text, loc, type, rt, rtid, ret, mre, att. Events are 10 ms apart in time.
+ */
+export function microblogEvent(i: number): string {
+  const uid = 100_000 + ((i * 7919) % 50_000);
+  const rt = i % 5 === 0;
+  return (
+    `{"uid":${uid},"tid":${4_000_000_000 + i},"time":"${formatTimestamp(EVENT_EPOCH_MS + i * 10)}",` +
+    `"text":"post ${i} #topic${i % 37}#","loc":"${CITIES[i % CITIES.length]}","type":"${TYPES[i % 3]}",` +
+    `"rt":${rt},"rtid":${rt ? 4_000_000_000 + i - 1 - (i % 97) : null},"ret":${i % 13},"mre":${i % 7},"att":${i % 11}}`
+  );
+}
+
+export interface RateResult {
+  readonly records: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly megabytesPerSecond: number;
+}
+
+function rate(records: number, bytes: number, seconds: number): RateResult {
+  return {
+    records,
+    bytes,
+    seconds,
+    recordsPerSecond: Math.round(records / seconds),
+    megabytesPerSecond: Math.round((bytes / seconds / 1e6) * 10) / 10,
+  };
+}
+
+export interface ProduceOptions {
+  readonly topic: string;
+  readonly count: number;
+  readonly brokers?: readonly string[];
+  /** Partitions of the topic if it has to be created (default 4). */
+  readonly partitions?: number;
+  /** Records per send() call (default 20,000). */
+  readonly batchSize?: number;
+  /** First event index (default 0), to append more events to a topic. */
+  readonly startIndex?: number;
+  readonly event?: (i: number) => string;
+  /** Key each record by uid (default false: no key, round robin over partitions). */
+  readonly keyed?: boolean;
+}
+
+/** Creates the topic if needed and writes `count` events to it; returns the produce rate. */
+export async function produceEvents(opts: ProduceOptions): Promise<RateResult> {
+  const client = createKafkaClient({ brokers: opts.brokers ?? DEFAULT_BROKERS, clientId: 'weir-bench-producer' });
+  try {
+    await client.createTopic(opts.topic, opts.partitions ?? 4);
+    const writer = await client.openWriter({ acks: 1 });
+    const batchSize = opts.batchSize ?? 20_000;
+    const event = opts.event ?? microblogEvent;
+    const start = opts.startIndex ?? 0;
+    let bytes = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < opts.count; i += batchSize) {
+      const n = Math.min(batchSize, opts.count - i);
+      const records: ProducerRecord[] = new Array(n);
+      for (let j = 0; j < n; j++) {
+        const value = Buffer.from(event(start + i + j));
+        const key = opts.keyed ? Buffer.from(String(100_000 + (((start + i + j) * 7919) % 50_000))) : null;
+        bytes += value.length + (key?.length ?? 0);
+        records[j] = { topic: opts.topic, key, value };
+      }
+      await writer.send(records);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await writer.close();
+    return rate(opts.count, bytes, seconds);
+  } finally {
+    await client.close();
+  }
+}
+
+export interface ConsumeOptions {
+  readonly maxBytes?: number;
+  readonly isolationLevel?: 'read_committed' | 'read_uncommitted';
+  /** Called for every batch (for benchmarks that add processing); default: only counts. */
+  readonly onBatch?: (records: readonly { value: Buffer | null }[]) => void;
+  readonly client?: KafkaClient;
+}
+
+/**
+ * Reads the whole topic (earliest to the end offsets seen at start) by assignment, with no processing,
+ * and returns the rate: the ceiling for any job reading this topic on this machine.
+ */
+export async function measureRawConsume(topic: string, brokers: readonly string[] = DEFAULT_BROKERS, opts: ConsumeOptions = {}): Promise<RateResult> {
+  const client = opts.client ?? createKafkaClient({ brokers, clientId: 'weir-bench-consumer' });
+  try {
+    const iso = opts.isolationLevel ?? 'read_uncommitted';
+    const start = await client.listOffsets(topic, 'earliest');
+    const end = await client.listOffsets(topic, 'latest', { isolationLevel: iso });
+    const remaining = new Map<number, number>();
+    for (const [p, e] of end) if (e > (start.get(p) ?? 0)) remaining.set(p, e);
+    const reader = await client.openReader({
+      topic,
+      partitions: new Map([...start].filter(([p]) => remaining.has(p))),
+      isolationLevel: iso,
+      ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),
+    });
+    let records = 0;
+    let bytes = 0;
+    const t0 = performance.now();
+    while (remaining.size > 0) {
+      const batches = await reader.poll(1000);
+      for (const b of batches) {
+        const endOffset = remaining.get(b.partition);
+        if (endOffset === undefined) continue;
+        const recs = b.records;
+        for (let i = 0; i < recs.length; i++) {
+          const r = recs[i]!;
+          if (r.offset >= endOffset) break;
+          records++;
+          bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0);
+        }
+        opts.onBatch?.(recs);
+        if (b.nextOffset >= endOffset) {
+          remaining.delete(b.partition);
+          reader.remove(b.partition);
+        }
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await reader.close();
+    return rate(records, bytes, seconds);
+  } finally {
+    if (!opts.client) await client.close();
+  }
+}
+
+/** Simple `--name value` / `--flag` argument parsing for the bench scripts. */
+export function parseArgs(argv: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) out.set(a.slice(2), argv[++i]!);
+    else out.set(a.slice(2), 'true');
+  }
+  return out;
+}
+
+export function fmtRate(label: string, r: RateResult): string {
+  return `${label.padEnd(44)} ${r.records.toLocaleString('en-US').padStart(11)} records in ${r.seconds.toFixed(2).padStart(6)} s = ${r.recordsPerSecond.toLocaleString('en-US').padStart(9)} records/s, ${String(r.megabytesPerSecond).padStart(6)} MB/s`;
+}

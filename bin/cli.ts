@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { JobInfo, StatementResult } from '../jobs/api.ts';
+import {
+  UsageError,
+  jobsCommandOptions,
+  parseArgs,
+  resolveServerArgs,
+  resolveServerUrl,
+  resolveSqlArgs,
+  serverCommandOptions,
+  sqlCommandOptions,
+} from './args.ts';
+import type { Env, ServerArgs } from './args.ts';
+import { ServerUnreachableError, callApi, errorOf } from './client.ts';
+import type { FetchLike } from './client.ts';
+import { formatJobs, formatResult, renderSqlError } from './format.ts';
+
+/** What a command may touch; tests pass fakes. */
+export interface CliContext {
+  readonly env: Env;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly fetch: FetchLike;
+  readonly readFile: (path: string) => Promise<string>;
+  readonly readStdin: () => Promise<string>;
+  /** Starts the server and keeps it running (until a signal); resolves once it listens. */
+  readonly serve: (args: ServerArgs) => Promise<void>;
+}
+
+export interface Command {
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Full usage text for `weir help <command>` and usage errors. */
+  readonly usage: string;
+  /** Returns the exit code; a UsageError prints the message and the usage, exit 2. */
+  run(argv: readonly string[], ctx: CliContext): Promise<number>;
+}
+
+const serverCommand: Command = {
+  summary: 'run the Weir server (REST API, web console) and its jobs',
+  usage: `Usage: weir server [--port 8080] [--host 127.0.0.1] [--data-dir ./.weir] [--brokers 127.0.0.1:9092]
+
+Options (flags win over the environment):
+  --port PORT       port to listen on (WEIR_PORT, default 8080)
+  --host HOST       address to bind (WEIR_HOST, default 127.0.0.1; /v1/query runs the user's SQL,
+                    so bind other addresses only on purpose)
+  --data-dir DIR    catalog, checkpoints, views and lake (WEIR_DATA_DIR, default ./.weir)
+  --brokers LIST    Kafka bootstrap servers (WEIR_BROKERS, default 127.0.0.1:9092)`,
+  async run(argv, ctx) {
+    const parsed = parseArgs(argv, serverCommandOptions);
+    if (parsed.values.help) return printUsage(ctx, this.usage);
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    const args = resolveServerArgs(parsed.values, ctx.env);
+    try {
+      await ctx.serve({ ...args, dataDir: resolve(args.dataDir) });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EADDRINUSE') {
+        ctx.err(`ERROR: port ${args.port} on ${args.host} is already in use; pick another with --port`);
+      } else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+        ctx.err(`ERROR: cannot listen on ${args.host}: no such local address`);
+      } else {
+        ctx.err(`ERROR: the server could not start: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return 1;
+    }
+    return 0;
+  },
+};
+
+const sqlCommand: Command = {
+  summary: 'run SQL statements on a Weir server',
+  usage: `Usage: weir sql -f FILE [--server URL]
+       weir sql -e "SQL" [--server URL]
+
+Options:
+  -f, --file FILE      run the statements in FILE (- reads stdin)
+  -e, --execute SQL    run the statements given
+  --server URL         the Weir server (WEIR_SERVER, default http://127.0.0.1:8080)
+
+Statements run in order; the first failing one stops the run (those before it stay applied).`,
+  async run(argv, ctx) {
+    const parsed = parseArgs(argv, sqlCommandOptions);
+    if (parsed.values.help) return printUsage(ctx, this.usage);
+    const args = resolveSqlArgs(parsed, ctx.env);
+    const { source } = args;
+    let sql: string;
+    let file: string | undefined;
+    if (source.kind === 'text') {
+      sql = source.text;
+    } else {
+      file = source.path === '-' ? '<stdin>' : source.path;
+      try {
+        sql = source.path === '-' ? await ctx.readStdin() : await ctx.readFile(source.path);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        ctx.err(`ERROR: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message : String(err)}`);
+        return 1;
+      }
+    }
+
+    const { status, body } = await callApi(ctx.fetch, args.server, 'POST', '/v1/statements', { sql });
+    if (status === 200) {
+      const results = (body as { results?: StatementResult[] } | undefined)?.results ?? [];
+      for (const result of results) ctx.out(formatResult(result));
+      return 0;
+    }
+    const error = errorOf(body);
+    if (status >= 400 && status < 500 && error) {
+      const info = {
+        message: error.message,
+        statement: numberOrNull(error.statement),
+        line: numberOrNull(error.line),
+        column: numberOrNull(error.column),
+      };
+      ctx.err(renderSqlError(sql, info, file === undefined ? {} : { file }));
+      if (info.statement !== null && info.statement > 1) {
+        const before = info.statement === 2 ? 'statement 1 ran and stays' : `statements 1-${info.statement - 1} ran and stay`;
+        ctx.err(`(${before} applied)`);
+      }
+      return 1;
+    }
+    return reportHttpError(ctx, status, body);
+  },
+};
+
+const jobsCommand: Command = {
+  summary: 'list the jobs on a Weir server',
+  usage: `Usage: weir jobs [--server URL]
+
+Options:
+  --server URL   the Weir server (WEIR_SERVER, default http://127.0.0.1:8080)`,
+  async run(argv, ctx) {
+    const parsed = parseArgs(argv, jobsCommandOptions);
+    if (parsed.values.help) return printUsage(ctx, this.usage);
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+    const server = resolveServerUrl(parsed.values.server, ctx.env);
+    const { status, body } = await callApi(ctx.fetch, server, 'GET', '/v1/jobs');
+    if (status !== 200) return reportHttpError(ctx, status, body);
+    const jobs = (body as { jobs?: JobInfo[] } | undefined)?.jobs ?? [];
+    ctx.out(formatJobs(jobs));
+    return 0;
+  },
+};
+
+const helpCommand: Command = {
+  summary: "show this help, or a command's: weir help <command>",
+  usage: 'Usage: weir help [command]',
+  async run(argv, ctx) {
+    const name = argv[0];
+    if (name === undefined) return printUsage(ctx, usage());
+    const command = lookup(name);
+    if (!command) {
+      ctx.err(`weir: unknown command '${name}'\n\n${usage()}`);
+      return 2;
+    }
+    return printUsage(ctx, command.usage);
+  },
+};
+
+/**
+ * Every `weir` command. To add one (e.g. `weir gen`), write a Command and list it here; help and dispatch
+ * pick it up.
+ */
+export const commands: Record<string, Command> = {
+  server: serverCommand,
+  sql: sqlCommand,
+  jobs: jobsCommand,
+  help: helpCommand,
+};
+
+function lookup(name: string): Command | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((n) => n.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}   ${c.summary}`);
+  return ['Usage: weir <command> [options]', '', 'Commands:', ...lines, '', "Run 'weir help <command>' for its options."].join('\n');
+}
+
+function printUsage(ctx: CliContext, text: string): number {
+  ctx.out(text);
+  return 0;
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function reportHttpError(ctx: CliContext, status: number, body: unknown): number {
+  const message = errorOf(body)?.message ?? `HTTP ${status}`;
+  ctx.err(status >= 500 ? `ERROR: the server failed (HTTP ${status}): ${message}` : `ERROR: ${message}`);
+  return 1;
+}
+
+/** Runs `weir <argv>` and returns the exit code (the server command returns once it listens). */
+export async function run(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') return printUsage(ctx, usage());
+  const command = lookup(name);
+  if (!command) {
+    ctx.err(`weir: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, ctx);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      ctx.err(`weir ${name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    if (err instanceof ServerUnreachableError) {
+      ctx.err(`ERROR: ${err.message}`);
+      return 1;
+    }
+    ctx.err(`ERROR: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function defaultContext(): CliContext {
+  return {
+    env: process.env,
+    out: (text) => process.stdout.write(text + '\n'),
+    err: (text) => process.stderr.write(text + '\n'),
+    fetch: (url, init) => fetch(url, init),
+    readFile: (path) => readFile(path, 'utf8'),
+    readStdin: () => readAll(process.stdin),
+    serve: async (args) => {
+      const { startServer } = await import('../server/serve.ts');
+      const server = await startServer(args);
+      process.stderr.write(`Weir server listening on ${server.url} (data: ${args.dataDir}, brokers: ${args.brokers})\n`);
+    },
+  };
+}
+
+/** Entry point of bin/weir.mjs. Sets process.exitCode; `weir server` keeps the process alive. */
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await run(argv, defaultContext());
+}

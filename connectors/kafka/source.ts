@@ -1,0 +1,197 @@
+import { BadRecordError, createJsonDecoder } from '../formats/json.ts';
+import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
+import { createKafkaClient } from './client.ts';
+import type { KafkaClient, KafkaReader, KafkaWriter } from './client.ts';
+import { parseKafkaOptions } from './options.ts';
+import type { KafkaOptions } from './options.ts';
+
+/**
+ * Reads every partition of a topic by assignment (DESIGN §3): start positions come from a saved
+ * checkpoint when there is one, otherwise from 'scan.startup.mode'; the consumer group only
+ * receives positions for monitoring. A bounded source stops each partition at the end offset it
+ * saw when the job first started.
+ */
+export class KafkaSource implements Source {
+  readonly topic: string;
+  private readonly done = new Set<number>();
+  private readonly hw = new Map<number, number>();
+  private dlq: KafkaWriter | undefined;
+
+  private constructor(
+    private readonly client: KafkaClient,
+    private readonly reader: KafkaReader,
+    private readonly opts: KafkaOptions,
+    readonly partitions: readonly number[],
+    private readonly ends: Map<number, number> | undefined,
+    private readonly decode: ReturnType<typeof createJsonDecoder>,
+    private readonly groupId: string,
+  ) {
+    this.topic = opts.topic;
+  }
+
+  static async open(spec: SourceSpec): Promise<KafkaSource> {
+    const o = parseKafkaOptions(spec.options, spec.columns);
+    const client = createKafkaClient({ brokers: (o.brokers ?? spec.brokers).split(','), clientId: `weir-${spec.jobName}`, properties: o.properties });
+    try {
+      const partitions = await client.listPartitions(o.topic);
+      const groupId = o.groupId ?? `weir-${spec.jobName}`;
+      const start = await startOffsets(client, o, partitions, groupId, spec.startOffsets);
+      let ends: Map<number, number> | undefined;
+      if (o.bounded) {
+        ends = spec.endOffsets
+          ? new Map(Object.entries(spec.endOffsets).map(([p, v]) => [Number(p), v]))
+          : await client.listOffsets(o.topic, 'latest', { isolationLevel: o.isolationLevel });
+      }
+      const latest = await client.listOffsets(o.topic, 'latest');
+      const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel });
+      const decode = createJsonDecoder(spec.columns, { ignoreParseErrors: o.ignoreParseErrors, timestampStandard: o.timestampStandard });
+      const src = new KafkaSource(client, reader, o, partitions, ends, decode, groupId);
+      for (const [p, v] of latest) src.hw.set(p, v);
+      for (const p of partitions) src.checkDone(p, start.get(p) ?? 0);
+      if (o.deadLetterTopic) {
+        await client.createTopic(o.deadLetterTopic, 1);
+        src.dlq = await client.openWriter({ acks: 'all' });
+      }
+      return src;
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private checkDone(partition: number, position: number): void {
+    if (!this.ends) return;
+    if (position >= (this.ends.get(partition) ?? 0) && !this.done.has(partition)) {
+      this.done.add(partition);
+      this.reader.remove(partition);
+    }
+  }
+
+  async poll(maxWaitMs: number): Promise<SourceBatch[]> {
+    if (this.finished()) return [];
+    const fetched = await this.reader.poll(maxWaitMs);
+    const out: SourceBatch[] = [];
+    const dead: BadRecord[] = [];
+    for (const f of fetched) {
+      if (this.done.has(f.partition)) continue;
+      this.hw.set(f.partition, f.highWatermark);
+      const end = this.ends?.get(f.partition) ?? Number.MAX_SAFE_INTEGER;
+      const rows: unknown[][] = [];
+      const bad: BadRecord[] = [];
+      let next = f.nextOffset;
+      for (const rec of f.records) {
+        if (rec.offset >= end) {
+          next = end;
+          break;
+        }
+        try {
+          const row = this.decode(rec.value);
+          if (row) rows.push(row);
+        } catch (e) {
+          if (!(e instanceof BadRecordError)) throw e;
+          bad.push({ partition: f.partition, offset: rec.offset, error: e.message, value: rec.value });
+        }
+      }
+      if (next > end) next = end;
+      out.push({ partition: f.partition, rows, nextOffset: next, bad });
+      dead.push(...bad);
+      this.positionsCache.set(f.partition, next);
+      this.checkDone(f.partition, next);
+    }
+    if (dead.length > 0 && this.dlq) {
+      await this.dlq.send(
+        dead.map((b) => ({
+          topic: this.opts.deadLetterTopic!,
+          key: null,
+          value: b.value,
+          headers: [
+            { key: 'weir.error', value: Buffer.from(b.error) },
+            { key: 'weir.source.topic', value: Buffer.from(this.topic) },
+            { key: 'weir.source.partition', value: Buffer.from(String(b.partition)) },
+            { key: 'weir.source.offset', value: Buffer.from(String(b.offset)) },
+          ],
+        })),
+      );
+    }
+    return out;
+  }
+
+  private readonly positionsCache = new Map<number, number>();
+
+  positions(): Record<number, number> {
+    const out: Record<number, number> = {};
+    const live = this.reader.positions();
+    for (const p of this.partitions) {
+      const v = this.positionsCache.get(p) ?? live.get(p) ?? (this.ends?.get(p) ?? 0);
+      out[p] = v;
+    }
+    return out;
+  }
+
+  endOffsets(): Record<number, number> | undefined {
+    if (!this.ends) return undefined;
+    return Object.fromEntries(this.ends);
+  }
+
+  finished(): boolean {
+    return this.ends !== undefined && this.done.size >= this.partitions.length;
+  }
+
+  progress(): PartitionProgress[] {
+    const pos = this.positions();
+    return this.partitions.map((p) => ({ partition: p, offset: pos[p] ?? 0, highWatermark: Math.max(this.hw.get(p) ?? 0, pos[p] ?? 0) }));
+  }
+
+  async commitForMonitoring(): Promise<void> {
+    await this.client.commitOffsets(this.groupId, this.topic, new Map(Object.entries(this.positions()).map(([p, v]) => [Number(p), v])));
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close().catch(() => undefined);
+    await this.dlq?.close().catch(() => undefined);
+    await this.client.close();
+  }
+}
+
+async function startOffsets(
+  client: KafkaClient,
+  o: KafkaOptions,
+  partitions: readonly number[],
+  groupId: string,
+  saved: Readonly<Record<number, number>> | undefined,
+): Promise<Map<number, number>> {
+  const earliest = await client.listOffsets(o.topic, 'earliest');
+  const out = new Map<number, number>();
+  if (saved) {
+    // Partitions added since the checkpoint start at their beginning.
+    for (const p of partitions) out.set(p, saved[p] ?? earliest.get(p) ?? 0);
+    return out;
+  }
+  let chosen: Map<number, number>;
+  switch (o.startupMode) {
+    case 'earliest-offset':
+      chosen = earliest;
+      break;
+    case 'latest-offset':
+      chosen = await client.listOffsets(o.topic, 'latest');
+      break;
+    case 'timestamp':
+      chosen = await client.listOffsets(o.topic, { timestamp: o.startupTimestamp! });
+      break;
+    case 'specific-offsets':
+      chosen = new Map([...earliest].map(([p, v]) => [p, o.specificOffsets.get(p) ?? v]));
+      break;
+    case 'group-offsets': {
+      const committed = await client.fetchCommittedOffsets(groupId, o.topic);
+      const reset = o.properties['auto.offset.reset'] === 'latest' ? await client.listOffsets(o.topic, 'latest') : earliest;
+      chosen = new Map(partitions.map((p) => [p, committed.get(p) ?? reset.get(p) ?? 0]));
+      break;
+    }
+    default: {
+      const never: never = o.startupMode;
+      return never;
+    }
+  }
+  for (const p of partitions) out.set(p, chosen.get(p) ?? earliest.get(p) ?? 0);
+  return out;
+}

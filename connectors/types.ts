@@ -1,0 +1,100 @@
+import type { Column } from '../engine/plan/plan.ts';
+
+export type Row = unknown[];
+
+/** A record the bad-record policy skipped (DESIGN §2): counted, kept in the job's status, dead-lettered if asked. */
+export interface BadRecord {
+  readonly partition: number;
+  readonly offset: number;
+  readonly error: string;
+  readonly value: Buffer | null;
+}
+
+export interface SourceBatch {
+  readonly partition: number;
+  /** Decoded physical rows in offset order. */
+  readonly rows: Row[];
+  /** Offset after the last record of this batch. */
+  readonly nextOffset: number;
+  readonly bad: readonly BadRecord[];
+}
+
+export interface SourceSpec {
+  readonly table: string;
+  readonly options: Readonly<Record<string, string>>;
+  /** The physical columns the payload decodes into. */
+  readonly columns: readonly Column[];
+  /** Default brokers of the server (overridden by 'properties.bootstrap.servers'). */
+  readonly brokers: string;
+  /** Name for monitoring (consumer group offsets); the job's name. */
+  readonly jobName: string;
+  /** Resume positions from a saved checkpoint (next offset per partition), overriding the startup mode. */
+  readonly startOffsets?: Readonly<Record<number, number>>;
+  /** End offsets saved by an earlier run of a bounded job, so a restarted job ends at the same place. */
+  readonly endOffsets?: Readonly<Record<number, number>>;
+  readonly timeZone: string;
+}
+
+export interface PartitionProgress {
+  readonly partition: number;
+  /** Next offset to read. */
+  readonly offset: number;
+  /** Latest offset known on the broker (high watermark). */
+  readonly highWatermark: number;
+}
+
+/** A source reads splits (Kafka partitions) by assignment and tracks its own positions. */
+export interface Source {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+  poll(maxWaitMs: number): Promise<SourceBatch[]>;
+  /** Next offset per partition: what a checkpoint saves. */
+  positions(): Record<number, number>;
+  /** End offsets of a bounded source; undefined when unbounded. */
+  endOffsets(): Record<number, number> | undefined;
+  /** Whether a bounded source has read every partition to its end offset. */
+  finished(): boolean;
+  progress(): PartitionProgress[];
+  /** Monitoring only: publish positions to the consumer group (DESIGN §3). */
+  commitForMonitoring(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SinkSpec {
+  readonly table: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly columns: readonly Column[];
+  readonly brokers: string;
+  readonly jobName: string;
+  readonly timeZone: string;
+}
+
+export interface Sink {
+  /** Buffers rows; nothing is sent until flush. */
+  write(rows: Row[]): void;
+  /** Sends everything buffered; resolves once the external system has acknowledged it. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One connector: validates its options once at the boundary, then creates sources and sinks. */
+export interface Connector {
+  readonly name: string;
+  /** Throws an OptionError naming the bad option. */
+  validate(options: Readonly<Record<string, string>>, role: 'table' | 'source' | 'sink', columns: readonly Column[]): void;
+  createSource?(spec: SourceSpec): Promise<Source>;
+  createSink?(spec: SinkSpec): Promise<Sink>;
+  /** Whether the sink takes only inserts (kafka, filesystem) or also updates (upsert sinks). */
+  readonly appendOnlySink: boolean;
+}
+
+/** A bad connector option; the platform turns it into a SqlError at the option's position. */
+export class OptionError extends Error {
+  constructor(
+    readonly option: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}

@@ -1,0 +1,82 @@
+import { compileExpr } from '../expr/index.ts';
+import type { SourceTable } from '../plan/plan.ts';
+import { WatermarkTracker } from '../time/watermarks.ts';
+import { WATERMARK_END } from './operator.ts';
+import type { Downstream, OpCounters, Row } from './operator.ts';
+import { badRow } from './stateless.ts';
+
+/**
+ * The connector-independent front of a pipeline: completes decoded rows with computed columns,
+ * tracks per-partition watermarks, and pushes rows, then the combined watermark, downstream.
+ * Both the Kafka job runner and the synchronous test driver feed it.
+ */
+export class SourceStage {
+  private readonly computed: { index: number; fn: (r: readonly unknown[]) => unknown }[];
+  private readonly wmFn: ((r: readonly unknown[]) => unknown) | undefined;
+  private readonly width: number;
+  readonly watermarks: WatermarkTracker;
+  private emitted = Number.MIN_SAFE_INTEGER;
+
+  constructor(
+    table: SourceTable,
+    partitions: readonly number[],
+    private readonly entry: Downstream,
+    private readonly counters: OpCounters,
+    opts: { timeZone: string; idleTimeoutMs: number; now: number },
+  ) {
+    const ctx = { timeZone: opts.timeZone };
+    this.computed = table.computed.map((c) => ({ index: c.index, fn: compileExpr(c.expr, ctx) }));
+    this.wmFn = table.watermark ? compileExpr(table.watermark.expr, ctx) : undefined;
+    this.width = table.columns.length;
+    this.watermarks = new WatermarkTracker(partitions, opts.idleTimeoutMs, opts.now);
+  }
+
+  /** Physical rows of one partition, in offset order. Returns the rows actually pushed. */
+  push(partition: number, physical: Row[], now: number): number {
+    const computed = this.computed;
+    const wmFn = this.wmFn;
+    const rows: Row[] = computed.length === 0 ? physical : [];
+    let maxWm = Number.MIN_SAFE_INTEGER;
+    for (let i = 0; i < physical.length; i++) {
+      let r = physical[i]!;
+      if (computed.length > 0) {
+        try {
+          r.length = this.width;
+          for (let k = 0; k < computed.length; k++) r[computed[k]!.index] = computed[k]!.fn(r);
+        } catch (e) {
+          badRow(this.counters, e);
+          continue;
+        }
+        rows.push(r);
+      }
+      if (wmFn) {
+        const w = wmFn(r);
+        if (typeof w === 'number' && w > maxWm) maxWm = w;
+      }
+    }
+    if (wmFn && maxWm > Number.MIN_SAFE_INTEGER) this.watermarks.observe(partition, maxWm, now);
+    else this.watermarks.touch(partition, now);
+    if (rows.length > 0) this.entry.push(rows);
+    return rows.length;
+  }
+
+  /** Sends the combined watermark downstream if it advanced. */
+  advance(now: number): void {
+    if (!this.wmFn) return;
+    const wm = this.watermarks.current(now);
+    if (wm !== undefined && wm > this.emitted) {
+      this.emitted = wm;
+      this.entry.watermark(wm);
+    }
+  }
+
+  /** End of a bounded input: every open window fires. */
+  end(): void {
+    this.emitted = WATERMARK_END;
+    this.entry.watermark(WATERMARK_END);
+  }
+
+  currentWatermark(): number | undefined {
+    return this.emitted === Number.MIN_SAFE_INTEGER ? undefined : this.emitted;
+  }
+}

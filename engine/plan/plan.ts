@@ -1,0 +1,85 @@
+import type { BoundExpr } from '../expr/bound.ts';
+import type { SqlType } from './types.ts';
+
+export interface Column {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+/** Window of a window aggregate or window TVF. Sizes in milliseconds. */
+export type WindowSpec =
+  | { readonly kind: 'TUMBLE'; readonly size: number; readonly offset: number }
+  | { readonly kind: 'HOP'; readonly size: number; readonly slide: number; readonly offset: number };
+
+export type AggFn = 'COUNT' | 'COUNT_STAR' | 'SUM' | 'MIN' | 'MAX' | 'AVG';
+
+export interface AggCall {
+  readonly fn: AggFn;
+  readonly arg: BoundExpr | undefined;
+  readonly distinct: boolean;
+  readonly type: SqlType;
+  /** Display form, e.g. COUNT(DISTINCT uid). */
+  readonly text: string;
+}
+
+/** A GROUP BY key of a window aggregate: a window bound or an expression over the input. */
+export type GroupKey =
+  | { readonly kind: 'windowStart' }
+  | { readonly kind: 'windowEnd' }
+  | { readonly kind: 'windowTime' }
+  | { readonly kind: 'expr'; readonly expr: BoundExpr };
+
+export interface SourceTable {
+  readonly name: string;
+  readonly connector: string;
+  readonly options: Readonly<Record<string, string>>;
+  /** Columns as decoded from the payload, in declaration order. */
+  readonly physical: readonly Column[];
+  /** The table's full row: physical columns, then computed ones (in declaration order). */
+  readonly columns: readonly Column[];
+  /** Computed columns as expressions over the physical row. */
+  readonly computed: readonly { readonly index: number; readonly expr: BoundExpr }[];
+  /** Index in `columns` of the event-time column and the watermark expression over the full row. */
+  readonly watermark?: { readonly index: number; readonly expr: BoundExpr; readonly text: string };
+}
+
+/**
+ * The physical plan of a job: a chain of operators, plain data, stored in the catalog so a job can
+ * be rebuilt after a restart. Every node carries its output schema.
+ */
+export type PlanNode =
+  | { readonly kind: 'source'; readonly table: SourceTable; readonly schema: readonly Column[] }
+  | { readonly kind: 'filter'; readonly input: PlanNode; readonly predicate: BoundExpr; readonly schema: readonly Column[] }
+  | { readonly kind: 'project'; readonly input: PlanNode; readonly exprs: readonly BoundExpr[]; readonly schema: readonly Column[] }
+  | {
+      readonly kind: 'windowAssign';
+      readonly input: PlanNode;
+      readonly window: WindowSpec;
+      readonly timeIndex: number;
+      readonly schema: readonly Column[];
+    }
+  | {
+      readonly kind: 'windowAggregate';
+      readonly input: PlanNode;
+      readonly window: WindowSpec;
+      readonly timeIndex: number;
+      readonly keys: readonly GroupKey[];
+      readonly aggs: readonly AggCall[];
+      readonly schema: readonly Column[];
+    };
+
+export type PlanKind = PlanNode['kind'];
+
+export interface SinkTable {
+  readonly name: string;
+  readonly connector: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly columns: readonly Column[];
+}
+
+export interface JobPlan {
+  readonly root: PlanNode;
+  readonly sink: SinkTable;
+  /** Whether the root emits only inserts (every plan is, until updating results arrive). */
+  readonly appendOnly: boolean;
+}

@@ -1,0 +1,469 @@
+import { bindExpr } from '../expr/bind.ts';
+import type { BoundExpr, Scope, ScopeColumn } from '../expr/bound.ts';
+import type { Expr, FromItem, Select, SelectItem } from '../sql/ast.ts';
+import { SqlError } from '../sql/errors.ts';
+import type { Pos } from '../sql/errors.ts';
+import type { Statement } from '../sql/statement.ts';
+import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SourceTable, WindowSpec } from './plan.ts';
+import { T, isNumeric, sameType, typeToString } from './types.ts';
+import type { SqlType } from './types.ts';
+
+type CreateTable = Extract<Statement, { kind: 'createTable' }>;
+
+/** What the planner needs from the catalog. */
+export interface PlannerCatalog {
+  table(name: string): SourceTable | undefined;
+  view(name: string): { readonly query: Select } | undefined;
+}
+
+export interface PlannerSettings {
+  readonly timeZone: string;
+}
+
+const AGGS = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
+const WINDOW_COLS = ['window_start', 'window_end', 'window_time'];
+
+/** Resolves a CREATE TABLE into the table's full row: physical columns, computed columns, watermark. */
+export function buildTable(stmt: CreateTable, settings: PlannerSettings): SourceTable {
+  const connector = stmt.options['connector'];
+  if (!connector) throw new SqlError('option', `Table '${stmt.name}' needs a 'connector' option (e.g. 'connector' = 'kafka')`, stmt.pos);
+  const physical: Column[] = [];
+  for (const c of stmt.columns) {
+    if (c.kind === 'physical') physical.push({ name: c.name, type: c.type });
+    else if (c.kind === 'metadata') throw new SqlError('unsupported', `METADATA columns are not supported yet ('${c.name}')`, c.pos);
+  }
+  const physScope: Scope = { columns: physical.map((c) => ({ name: c.name, tables: [stmt.name], type: c.type })), timeZone: settings.timeZone };
+  const columns: Column[] = [...physical];
+  const computed: { index: number; expr: BoundExpr }[] = [];
+  for (const c of stmt.columns) {
+    if (c.kind !== 'computed') continue;
+    const expr = bindExpr(c.expr, physScope);
+    computed.push({ index: columns.length, expr });
+    columns.push({ name: c.name, type: expr.type });
+  }
+  let watermark: SourceTable['watermark'];
+  if (stmt.watermark) {
+    const wm = stmt.watermark;
+    const index = columns.findIndex((c) => c.name.toLowerCase() === wm.column.toLowerCase());
+    const col = columns[index]!;
+    if (col.type.kind !== 'TIMESTAMP' && col.type.kind !== 'TIMESTAMP_LTZ') {
+      throw new SqlError('type', `WATERMARK FOR '${col.name}': the column must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), not ${typeToString(col.type)}`, wm.pos);
+    }
+    const fullScope: Scope = { columns: columns.map((c) => ({ name: c.name, tables: [stmt.name], type: c.type })), timeZone: settings.timeZone };
+    const expr = bindExpr(wm.expr, fullScope);
+    if (expr.type.kind !== 'TIMESTAMP' && expr.type.kind !== 'TIMESTAMP_LTZ') {
+      throw new SqlError('type', `The watermark expression must be a timestamp, not ${typeToString(expr.type)}`, wm.expr.pos);
+    }
+    watermark = { index, expr, text: wm.exprText };
+  }
+  for (const p of stmt.partitionedBy) {
+    if (!columns.some((c) => c.name === p)) throw new SqlError('binding', `PARTITIONED BY '${p}': no such column`, stmt.pos);
+  }
+  return { name: stmt.name, connector, options: stmt.options, physical, columns, computed, watermark };
+}
+
+interface Planned {
+  readonly node: PlanNode;
+  /** Qualifiers of each column of node.schema. */
+  readonly tables: readonly (readonly string[])[];
+  /** Set when the FROM was a window TVF and these columns are its window bounds. */
+  readonly window?: { readonly spec: WindowSpec; readonly timeIndex: number; readonly startIndex: number; readonly endIndex: number; readonly timeColIndex: number };
+}
+
+export class Planner {
+  constructor(
+    private readonly catalog: PlannerCatalog,
+    private readonly settings: PlannerSettings,
+    private readonly viewDepth = 0,
+  ) {}
+
+  planQuery(q: Select): PlanNode {
+    return this.select(q).node;
+  }
+
+  private scope(p: Planned, intercept?: Scope['intercept']): Scope {
+    const columns: ScopeColumn[] = p.node.schema.map((c, i) => ({ name: c.name, tables: p.tables[i] ?? [], type: c.type }));
+    return { columns, timeZone: this.settings.timeZone, intercept };
+  }
+
+  private select(q: Select): Planned {
+    if (q.from.length === 0) throw new SqlError('unsupported', 'A query without FROM is not a stream; select from a table', q.pos);
+    if (q.from.length > 1) throw new SqlError('unsupported', 'Joins are not supported yet', q.from[1]!.pos);
+    if (q.orderBy.length > 0) throw new SqlError('unsupported', 'ORDER BY is not supported on a stream (query a materialized view instead)', q.orderBy[0]!.expr.pos);
+    if (q.limit !== undefined) throw new SqlError('unsupported', 'LIMIT is not supported on a stream (query a materialized view instead)', q.pos);
+    if (q.distinct) throw new SqlError('unsupported', 'SELECT DISTINCT is an updating query; use GROUP BY with a window instead', q.pos);
+    let input = this.from(q.from[0]!);
+    if (q.where) {
+      const predicate = bindExpr(q.where, this.scope(input, rejectAggregates));
+      requireBoolean(predicate, q.where.pos, 'WHERE');
+      input = { ...input, node: { kind: 'filter', input: input.node, predicate, schema: input.node.schema } };
+    }
+    const hasAgg = q.items.some((it) => containsAggregate(it.expr)) || (q.having !== undefined);
+    if (q.groupBy.length > 0 || hasAgg) return this.aggregate(q, input);
+    const items = this.expandStars(q.items, input);
+    const exprs = items.map((it) => bindExpr(it.expr, this.scope(input, rejectAggregates)));
+    const schema = uniqueNames(items.map((it, i) => ({ name: outputName(it, i), type: exprs[i]!.type })), q.pos);
+    // A window TVF without aggregation: keep the window columns' qualifiers for an outer query.
+    return { node: { kind: 'project', input: input.node, exprs, schema }, tables: schema.map(() => []) };
+  }
+
+  private expandStars(items: readonly SelectItem[], input: Planned): SelectItem[] {
+    const out: SelectItem[] = [];
+    for (const it of items) {
+      if (it.expr.kind !== 'star') {
+        out.push(it);
+        continue;
+      }
+      const table = it.expr.table;
+      let matched = 0;
+      input.node.schema.forEach((c, i) => {
+        if (table && !(input.tables[i] ?? []).some((t) => t.toLowerCase() === table.toLowerCase())) return;
+        matched++;
+        out.push({ expr: { kind: 'column', table, name: c.name, pos: it.pos }, alias: c.name, pos: it.pos });
+      });
+      if (matched === 0) throw new SqlError('binding', `No table '${table}' in FROM for '${table}.*'`, it.pos);
+    }
+    return out;
+  }
+
+  private from(f: FromItem): Planned {
+    switch (f.kind) {
+      case 'table': {
+        const t = this.catalog.table(f.name);
+        const qual = [f.name, ...(f.alias ? [f.alias] : [])];
+        if (t) {
+          const node: PlanNode = { kind: 'source', table: t, schema: t.columns };
+          return { node, tables: t.columns.map(() => qual) };
+        }
+        const v = this.catalog.view(f.name);
+        if (v) {
+          if (this.viewDepth > 16) throw new SqlError('binding', `View '${f.name}' refers to itself`, f.pos);
+          const p = new Planner(this.catalog, this.settings, this.viewDepth + 1).select(v.query);
+          return { ...p, tables: p.node.schema.map(() => qual) };
+        }
+        throw new SqlError('binding', `Table or view '${f.name}' not found`, f.pos);
+      }
+      case 'subquery': {
+        const p = this.select(f.query);
+        const qual = f.alias ? [f.alias] : [];
+        return { ...p, tables: p.node.schema.map((_, i) => [...(p.tables[i] ?? []), ...qual]) };
+      }
+      case 'window':
+        return this.windowTvf(f);
+      default: {
+        const never: never = f;
+        return never;
+      }
+    }
+  }
+
+  private windowTvf(f: Extract<FromItem, { kind: 'window' }>): Planned {
+    const input = this.from(f.table);
+    if (f.timeCol.kind !== 'column') throw new SqlError('binding', `DESCRIPTOR of ${f.window} must name a time attribute column`, f.timeCol.pos);
+    const tc = f.timeCol;
+    const timeIndex = input.node.schema.findIndex((c) => c.name.toLowerCase() === tc.name.toLowerCase());
+    if (timeIndex < 0) throw new SqlError('binding', `Column '${tc.name}' not found in ${f.window}'s table`, tc.pos);
+    const src = sourceOf(input.node);
+    const wmIndex = src?.table.watermark?.index;
+    const isRowtime = input.node.kind === 'source' ? wmIndex === timeIndex : src?.table.watermark !== undefined && input.node.schema[timeIndex]!.name === src.table.columns[wmIndex!]!.name;
+    if (!isRowtime) {
+      throw new SqlError('binding', `${f.window} needs an event-time column: '${tc.name}' has no WATERMARK (declare WATERMARK FOR ${tc.name} AS ${tc.name} - INTERVAL '5' SECOND in the table)`, tc.pos);
+    }
+    const ms = f.args.map((a) => intervalMillis(a));
+    let spec: WindowSpec;
+    switch (f.window) {
+      case 'TUMBLE':
+        if (ms.length < 1 || ms.length > 2) throw new SqlError('binding', 'TUMBLE takes (TABLE t, DESCRIPTOR(col), size [, offset])', f.pos);
+        spec = { kind: 'TUMBLE', size: ms[0]!, offset: ms[1] ?? 0 };
+        break;
+      case 'HOP':
+        if (ms.length < 2 || ms.length > 3) throw new SqlError('binding', 'HOP takes (TABLE t, DESCRIPTOR(col), slide, size [, offset])', f.pos);
+        if (ms[1]! % ms[0]! !== 0) throw new SqlError('unsupported', 'HOP size must be a whole multiple of the slide', f.args[1]!.pos);
+        spec = { kind: 'HOP', slide: ms[0]!, size: ms[1]!, offset: ms[2] ?? 0 };
+        break;
+      case 'SESSION':
+      case 'CUMULATE':
+        throw new SqlError('unsupported', `${f.window} windows are not supported yet (TUMBLE and HOP are)`, f.pos);
+      default: {
+        const never: never = f.window;
+        return never;
+      }
+    }
+    for (const v of ms) if (!(v > 0)) throw new SqlError('binding', 'Window sizes must be positive intervals', f.pos);
+    const base = input.node.schema.length;
+    const schema: Column[] = [...input.node.schema, { name: 'window_start', type: T.timestamp }, { name: 'window_end', type: T.timestamp }, { name: 'window_time', type: T.timestamp }];
+    const qual = f.alias ? [f.alias] : [];
+    const node: PlanNode = { kind: 'windowAssign', input: input.node, window: spec, timeIndex, schema };
+    return {
+      node,
+      tables: schema.map((_, i) => [...(i < base ? input.tables[i] ?? [] : []), ...qual]),
+      window: { spec, timeIndex, startIndex: base, endIndex: base + 1, timeColIndex: base + 2 },
+    };
+  }
+
+  private aggregate(q: Select, input: Planned): Planned {
+    const win = input.window;
+    if (!win || input.node.kind !== 'windowAssign' && !(input.node.kind === 'filter' && input.node.input.kind === 'windowAssign')) {
+      throw new SqlError(
+        'unsupported',
+        'A GROUP BY without a window is an updating query, which needs an upsert sink (materialized views, coming soon); group by window_start, window_end of a TUMBLE or HOP window instead',
+        q.groupBy[0]?.pos ?? q.pos,
+      );
+    }
+    const inScope = this.scope(input, rejectAggregates);
+    const keys: GroupKey[] = [];
+    const keyExprs: Expr[] = [];
+    const keyCols: Column[] = [];
+    let hasStart = false;
+    let hasEnd = false;
+    for (const g of q.groupBy) {
+      const b = bindExpr(g, inScope);
+      keyExprs.push(g);
+      if (b.kind === 'input' && b.index === win.startIndex) {
+        keys.push({ kind: 'windowStart' });
+        hasStart = true;
+      } else if (b.kind === 'input' && b.index === win.endIndex) {
+        keys.push({ kind: 'windowEnd' });
+        hasEnd = true;
+      } else if (b.kind === 'input' && b.index === win.timeColIndex) keys.push({ kind: 'windowTime' });
+      else keys.push({ kind: 'expr', expr: b });
+      keyCols.push({ name: g.kind === 'column' ? g.name : `$key${keys.length - 1}`, type: b.type });
+    }
+    if (!hasStart && !hasEnd) {
+      throw new SqlError('unsupported', 'A window aggregate must GROUP BY window_start, window_end (otherwise it is an updating query)', q.groupBy[0]?.pos ?? q.pos);
+    }
+    const aggs: AggCall[] = [];
+    const aggKeys: string[] = [];
+    const outColumns = (): ScopeColumn[] => [
+      ...keyCols.map((c) => ({ name: c.name, tables: [], type: c.type })),
+      ...aggs.map((a, i) => ({ name: `$agg${i}`, tables: [], type: a.type })),
+    ];
+    const keyShapes = keyExprs.map(shapeOf);
+    const intercept = (e: Expr): BoundExpr | undefined => {
+      const shape = shapeOf(e);
+      const k = keyShapes.indexOf(shape);
+      if (k >= 0) return { kind: 'input', index: k, name: keyCols[k]!.name, type: keyCols[k]!.type };
+      if (e.kind === 'call' && AGGS.has(e.name)) {
+        const existing = aggKeys.indexOf(shape);
+        if (existing >= 0) return { kind: 'input', index: keyCols.length + existing, name: `$agg${existing}`, type: aggs[existing]!.type };
+        const agg = bindAgg(e, inScope);
+        aggs.push(agg);
+        aggKeys.push(shape);
+        return { kind: 'input', index: keyCols.length + aggs.length - 1, name: `$agg${aggs.length - 1}`, type: agg.type };
+      }
+      if (e.kind === 'column') {
+        const inCol = inScope.columns.find((c) => c.name.toLowerCase() === e.name.toLowerCase());
+        if (inCol) throw new SqlError('binding', `Column '${e.name}' must appear in GROUP BY or be used in an aggregate function`, e.pos);
+      }
+      return undefined;
+    };
+    // Bind the select list and HAVING against the aggregate's output; aggregates are collected on the way.
+    const items = q.items.map((it) => {
+      if (it.expr.kind === 'star') throw new SqlError('binding', 'SELECT * cannot be used with GROUP BY', it.pos);
+      return it;
+    });
+    const live: Scope = { get columns() { return outColumns(); }, timeZone: this.settings.timeZone, intercept };
+    const exprs = items.map((it) => bindExpr(it.expr, live));
+    const having = q.having ? bindExpr(q.having, live) : undefined;
+    if (having && q.having) requireBoolean(having, q.having.pos, 'HAVING');
+    const aggSchema: Column[] = [...keyCols, ...aggs.map((a, i) => ({ name: `$agg${i}`, type: a.type }))];
+    const windowInput = input.node.kind === 'windowAssign' ? input.node.input : input.node.kind === 'filter' && input.node.input.kind === 'windowAssign' ? rewireFilter(input.node, input.node.input) : input.node;
+    let node: PlanNode = { kind: 'windowAggregate', input: windowInput, window: win.spec, timeIndex: win.timeIndex, keys, aggs, schema: aggSchema };
+    if (having) node = { kind: 'filter', input: node, predicate: having, schema: aggSchema };
+    const schema = uniqueNames(items.map((it, i) => ({ name: outputName(it, i), type: exprs[i]!.type })), q.pos);
+    node = { kind: 'project', input: node, exprs, schema };
+    return { node, tables: schema.map(() => []) };
+  }
+
+  /** INSERT INTO sink SELECT ...: plans the query and checks it fits the sink's columns. */
+  planInsert(stmt: Extract<Statement, { kind: 'insert' }>, sink: SinkTable): PlanNode {
+    let root = this.planQuery(stmt.query);
+    const target = stmt.columns
+      ? stmt.columns.map((n) => {
+          const c = sink.columns.find((s) => s.name.toLowerCase() === n.toLowerCase());
+          if (!c) throw new SqlError('binding', `Column '${n}' not found in sink '${sink.name}'`, stmt.sinkPos);
+          return c;
+        })
+      : sink.columns;
+    if (root.schema.length !== target.length) {
+      throw new SqlError(
+        'type',
+        `The query returns ${root.schema.length} columns but sink '${sink.name}' has ${target.length} (${target.map((c) => c.name).join(', ')})`,
+        stmt.query.pos,
+      );
+    }
+    const exprs: BoundExpr[] = [];
+    let needsCast = false;
+    root.schema.forEach((c, i) => {
+      const want = target[i]!;
+      const input: BoundExpr = { kind: 'input', index: i, name: c.name, type: c.type };
+      if (sameType(c.type, want.type)) exprs.push(input);
+      else if (assignable(c.type, want.type)) {
+        needsCast = true;
+        exprs.push({ kind: 'cast', operand: input, safe: false, type: want.type });
+      } else {
+        const item = stmt.query.items[i];
+        throw new SqlError('type', `Column ${i + 1} ('${c.name}') is ${typeToString(c.type)} but sink column '${want.name}' is ${typeToString(want.type)}`, item?.pos ?? stmt.query.pos);
+      }
+    });
+    // Reorder/fill when the INSERT names a subset of the sink's columns.
+    if (stmt.columns) {
+      const full = sink.columns.map((sc): BoundExpr => {
+        const k = target.indexOf(sc);
+        return k >= 0 ? exprs[k]! : { kind: 'literal', value: null, type: sc.type };
+      });
+      return { kind: 'project', input: root, exprs: full, schema: sink.columns };
+    }
+    if (needsCast) root = { kind: 'project', input: root, exprs, schema: sink.columns };
+    return root;
+  }
+}
+
+function rewireFilter(filter: Extract<PlanNode, { kind: 'filter' }>, assign: Extract<PlanNode, { kind: 'windowAssign' }>): PlanNode {
+  // The filter's predicate may read window columns; the window aggregate computes those itself, so
+  // keep the filter below the aggregate only when it reads input columns alone.
+  const width = assign.input.schema.length;
+  if (maxInput(filter.predicate) >= width) {
+    throw new SqlError('unsupported', 'WHERE on window_start/window_end before aggregation is not supported; use HAVING', { line: 1, column: 1, offset: 0 });
+  }
+  return { kind: 'filter', input: assign.input, predicate: filter.predicate, schema: assign.input.schema };
+}
+
+function maxInput(e: BoundExpr): number {
+  switch (e.kind) {
+    case 'input':
+      return e.index;
+    case 'literal':
+      return -1;
+    case 'call':
+      return Math.max(-1, ...e.args.map(maxInput));
+    case 'cast':
+      return maxInput(e.operand);
+    case 'case':
+      return Math.max(-1, ...e.whens.flatMap((w) => [maxInput(w.when), maxInput(w.then)]), e.else ? maxInput(e.else) : -1);
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}
+
+function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> | undefined {
+  switch (n.kind) {
+    case 'source':
+      return n;
+    case 'filter':
+    case 'project':
+    case 'windowAssign':
+    case 'windowAggregate':
+      return sourceOf(n.input);
+    default: {
+      const never: never = n;
+      return never;
+    }
+  }
+}
+
+function bindAgg(e: Extract<Expr, { kind: 'call' }>, scope: Scope): AggCall {
+  const name = e.name as 'COUNT' | 'SUM' | 'MIN' | 'MAX' | 'AVG';
+  if (e.star) {
+    if (name !== 'COUNT') throw new SqlError('binding', `${name}(*) is not valid; only COUNT(*)`, e.pos);
+    return { fn: 'COUNT_STAR', arg: undefined, distinct: false, type: T.bigint, text: 'COUNT(*)' };
+  }
+  if (e.args.length !== 1) throw new SqlError('binding', `${name} takes exactly one argument`, e.pos);
+  const argExpr = e.args[0]!;
+  if (containsAggregate(argExpr)) throw new SqlError('binding', 'Aggregate functions cannot be nested', argExpr.pos);
+  const arg = bindExpr(argExpr, scope);
+  let type: SqlType;
+  switch (name) {
+    case 'COUNT':
+      type = T.bigint;
+      break;
+    case 'SUM':
+    case 'AVG':
+      if (!isNumeric(arg.type)) throw new SqlError('type', `${name} needs a numeric argument, not ${typeToString(arg.type)}`, argExpr.pos);
+      type = arg.type.kind === 'DECIMAL' && name === 'SUM' ? T.decimal(38, arg.type.scale) : arg.type;
+      break;
+    case 'MIN':
+    case 'MAX':
+      if (arg.type.kind === 'ARRAY' || arg.type.kind === 'ROW') throw new SqlError('type', `${name} cannot compare ${typeToString(arg.type)}`, argExpr.pos);
+      type = arg.type;
+      break;
+    default:
+      throw new SqlError('unsupported', `Aggregate function ${name} is not supported`, e.pos);
+  }
+  const fn: AggFn = name;
+  return { fn, arg, distinct: e.distinct, type, text: `${name}(${e.distinct ? 'DISTINCT ' : ''}${exprText(argExpr)})` };
+}
+
+function exprText(e: Expr): string {
+  return e.kind === 'column' ? (e.table ? `${e.table}.${e.name}` : e.name) : '...';
+}
+
+const rejectAggregates = (e: Expr): BoundExpr | undefined => {
+  if (e.kind === 'call' && AGGS.has(e.name)) throw new SqlError('binding', `Aggregate function ${e.name} is not allowed here`, e.pos);
+  return undefined;
+};
+
+function containsAggregate(e: Expr): boolean {
+  let found = false;
+  walk(e, (x) => {
+    if (x.kind === 'call' && AGGS.has(x.name)) found = true;
+  });
+  return found;
+}
+
+function walk(e: Expr, f: (e: Expr) => void): void {
+  f(e);
+  for (const v of Object.values(e)) {
+    if (v && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        for (const x of v) {
+          if (x && typeof x === 'object' && 'kind' in x) walk(x as Expr, f);
+          else if (x && typeof x === 'object') for (const y of Object.values(x)) if (y && typeof y === 'object' && 'kind' in y) walk(y as Expr, f);
+        }
+      } else if ('kind' in v && 'pos' in v) walk(v as Expr, f);
+    }
+  }
+}
+
+/** A position-free canonical form of an expression, to match SELECT items with GROUP BY keys. */
+function shapeOf(e: Expr): string {
+  return JSON.stringify(e, (k, v) => (k === 'pos' ? undefined : k === 'name' || k === 'table' ? (typeof v === 'string' ? v.toLowerCase() : v) : v));
+}
+
+function intervalMillis(e: Expr): number {
+  if (e.kind !== 'interval') throw new SqlError('binding', `Expected an INTERVAL like INTERVAL '1' MINUTE`, e.pos);
+  return e.millis;
+}
+
+function requireBoolean(e: BoundExpr, pos: Pos, where: string): void {
+  if (e.type.kind !== 'BOOLEAN' && e.type.kind !== 'NULL') throw new SqlError('type', `${where} needs a BOOLEAN condition, not ${typeToString(e.type)}`, pos);
+}
+
+function outputName(it: SelectItem, i: number): string {
+  if (it.alias) return it.alias;
+  if (it.expr.kind === 'column') return it.expr.name;
+  if (it.expr.kind === 'field') return it.expr.name;
+  return `EXPR$${i}`;
+}
+
+function uniqueNames(cols: Column[], pos: Pos): Column[] {
+  const seen = new Set<string>();
+  for (const c of cols) {
+    const k = c.name.toLowerCase();
+    if (seen.has(k)) throw new SqlError('binding', `Duplicate output column '${c.name}'; give it an alias with AS`, pos);
+    seen.add(k);
+  }
+  return cols;
+}
+
+function assignable(from: SqlType, to: SqlType): boolean {
+  if (from.kind === 'NULL') return true;
+  if (isNumeric(from) && isNumeric(to)) return true;
+  if ((from.kind === 'TIMESTAMP' || from.kind === 'TIMESTAMP_LTZ') && (to.kind === 'TIMESTAMP' || to.kind === 'TIMESTAMP_LTZ')) return true;
+  if (to.kind === 'STRING') return from.kind !== 'ARRAY' && from.kind !== 'ROW';
+  return false;
+}
+
+export { WINDOW_COLS };

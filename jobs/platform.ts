@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { Catalog } from '../catalog/catalog.ts';
+import type { TableEntry } from '../catalog/catalog.ts';
+import { CatalogStore } from '../catalog/store.ts';
+import { registerBuiltinConnectors } from '../connectors/builtin.ts';
+import { getConnector } from '../connectors/registry.ts';
+import { OptionError } from '../connectors/types.ts';
+import { probeBrokers } from '../connectors/kafka/probe.ts';
+import { explainJson, explainText } from '../engine/plan/explain.ts';
+import type { JobPlan, SinkTable } from '../engine/plan/plan.ts';
+import { Planner, buildTable } from '../engine/plan/planner.ts';
+import { typeToString } from '../engine/plan/types.ts';
+import { SqlError, posAt } from '../engine/sql/errors.ts';
+import type { Pos } from '../engine/sql/errors.ts';
+import { parseOne } from '../engine/sql/parse.ts';
+import type { Statement } from '../engine/sql/statement.ts';
+import { splitStatements } from '../engine/sql/tokens.ts';
+import type { Health, JobInfo, Platform, StatementResult, TableInfo } from './api.ts';
+import { Job, parseDuration } from './job.ts';
+import type { JobProgress } from './job.ts';
+
+export interface PlatformOptions {
+  readonly dataDir: string;
+  readonly brokers: string;
+  /** How often running jobs save their progress (ms). */
+  readonly progressIntervalMs?: number;
+}
+
+const KNOWN_SETTINGS = new Set(['pipeline.name', 'table.local-time-zone', 'execution.checkpointing.interval', 'scan.watermark.idle-timeout', 'table.exec.source.idle-timeout']);
+const LIVE: ReadonlySet<string> = new Set(['CREATED', 'RUNNING', 'RESTARTING']);
+
+/** The platform: catalog + jobs, driven by SQL statements. server/ and bin/ talk to it only through `Platform`. */
+export class WeirPlatform implements Platform {
+  private readonly catalog = new Catalog();
+  private readonly store: CatalogStore;
+  private readonly jobs = new Map<string, Job>();
+  private readonly defaults: Record<string, string> = { 'table.local-time-zone': 'UTC' };
+
+  constructor(private readonly opts: PlatformOptions) {
+    registerBuiltinConnectors();
+    this.store = new CatalogStore(opts.dataDir);
+  }
+
+  /** Loads the catalog and restarts the jobs that were running when the server stopped. */
+  async load(): Promise<void> {
+    for (const o of this.store.objects()) {
+      try {
+        const st = splitStatements(o.sql)[0];
+        if (!st) continue;
+        this.apply(parseOne(o.sql, st), {}, false);
+      } catch (e) {
+        // A stored object that no longer plans (e.g. after an upgrade) must not keep the server down.
+        process.emitWarning(`catalog object '${o.name}' could not be loaded: ${(e as Error).message}`);
+      }
+    }
+    for (const j of this.store.jobs()) {
+      try {
+        const job = this.createJob(j.id, j.name, j.sql, j.createdAt, j.settings, j.checkpoint as JobProgress | null);
+        job.state = j.state as Job['state'];
+        job.error = j.error ?? undefined;
+        this.jobs.set(j.id, job);
+        if (LIVE.has(j.state)) job.start();
+      } catch (e) {
+        this.store.setJobState(j.id, 'FAILED', `could not be restored: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async execute(sql: string): Promise<StatementResult[]> {
+    const settings: Record<string, string> = { ...this.defaults };
+    const results: StatementResult[] = [];
+    for (const st of splitStatements(sql)) {
+      try {
+        const stmt = parseOne(sql, st);
+        results.push({ statement: st.index, ...(await this.run(stmt, sql, settings)) });
+      } catch (e) {
+        if (e instanceof SqlError) {
+          e.statement ??= st.index;
+          throw e;
+        }
+        if (e instanceof OptionError) {
+          const err = new SqlError('option', e.message, posAt(sql, st.start));
+          err.statement = st.index;
+          throw err;
+        }
+        throw e;
+      }
+    }
+    if (results.length === 0) throw new SqlError('syntax', 'No statement to run', { line: 1, column: 1, offset: 0 });
+    return results;
+  }
+
+  private async run(stmt: Statement, script: string, settings: Record<string, string>): Promise<Omit<StatementResult, 'statement'>> {
+    switch (stmt.kind) {
+      case 'createTable':
+      case 'createView':
+      case 'drop':
+        return this.apply(stmt, settings, true);
+      case 'show':
+        return this.show(stmt.what);
+      case 'describe':
+        return this.describe(stmt.name, stmt.pos);
+      case 'explain': {
+        const t = stmt.target;
+        let plan: JobPlan | { root: JobPlan['root'] };
+        if (t.kind === 'insert') plan = this.planInsert(t, settings);
+        else if (t.kind === 'query') plan = { root: this.planner(settings).planQuery(t.query) };
+        else throw new SqlError('unsupported', 'Materialized views are not supported yet', t.pos);
+        const text = explainText(plan);
+        const json = explainJson(plan);
+        return stmt.format === 'JSON'
+          ? { kind: 'rows', columns: [{ name: 'plan', type: 'STRING' }], rows: [[JSON.stringify(json)]] }
+          : { kind: 'rows', columns: [{ name: 'plan', type: 'STRING' }], rows: [[text]], message: text };
+      }
+      case 'set': {
+        if (stmt.key === undefined) {
+          return { kind: 'rows', columns: [{ name: 'key', type: 'STRING' }, { name: 'value', type: 'STRING' }], rows: Object.entries(settings).map(([k, v]) => [k, v]) };
+        }
+        if (!KNOWN_SETTINGS.has(stmt.key) && !stmt.key.startsWith('table.') && !stmt.key.startsWith('execution.') && !stmt.key.startsWith('pipeline.')) {
+          throw new SqlError('option', `Unknown setting '${stmt.key}' (known: ${[...KNOWN_SETTINGS].join(', ')})`, stmt.pos);
+        }
+        if (stmt.key === 'table.local-time-zone') checkTimeZone(stmt.value!, stmt.pos);
+        settings[stmt.key] = stmt.value!;
+        return { kind: 'ok', message: `SET '${stmt.key}' = '${stmt.value}'` };
+      }
+      case 'reset':
+        if (stmt.key) {
+          if (stmt.key in this.defaults) settings[stmt.key] = this.defaults[stmt.key]!;
+          else delete settings[stmt.key];
+        } else {
+          for (const k of Object.keys(settings)) delete settings[k];
+          Object.assign(settings, this.defaults);
+        }
+        return { kind: 'ok', message: 'RESET' };
+      case 'insert': {
+        const plan = this.planInsert(stmt, settings);
+        const name = settings['pipeline.name'] ?? `insert-into_${plan.sink.name}`;
+        const clash = [...this.jobs.values()].find((j) => j.name === name && LIVE.has(j.state));
+        if (clash) throw new SqlError('conflict', `A job named '${name}' is already running (${clash.id}); stop it first or SET 'pipeline.name' to another name`, stmt.pos);
+        delete settings['pipeline.name'];
+        const id = randomUUID();
+        const createdAt = new Date().toISOString();
+        const jobSettings = { ...settings };
+        const job = this.createJob(id, name, stmt.text, createdAt, jobSettings, null);
+        this.jobs.set(id, job);
+        this.store.putJob({ id, name, sql: stmt.text, state: 'CREATED', createdAt, error: null, settings: jobSettings, checkpoint: null });
+        job.start();
+        return { kind: 'job', jobId: id, message: `Job '${name}' submitted` };
+      }
+      case 'createMaterializedView':
+        throw new SqlError('unsupported', 'CREATE MATERIALIZED VIEW is not supported yet; use INSERT INTO a Kafka table', stmt.pos);
+      case 'query':
+        throw new SqlError(
+          'unsupported',
+          'A SELECT over a stream never ends; write its results somewhere with INSERT INTO <table> SELECT ... (materialized views and previews are coming)',
+          stmt.pos,
+        );
+      default: {
+        const never: never = stmt;
+        return never;
+      }
+    }
+  }
+
+  /** DDL: updates the catalog (and, when `persist`, the store). */
+  private apply(stmt: Statement, settings: Record<string, string>, persist: boolean): Omit<StatementResult, 'statement'> {
+    const now = new Date().toISOString();
+    switch (stmt.kind) {
+      case 'createTable': {
+        if (this.catalog.get(stmt.name)) {
+          if (stmt.ifNotExists && this.catalog.get(stmt.name)!.kind === 'table') return { kind: 'ok', message: `Table '${stmt.name}' already exists, skipped` };
+          this.catalog.assertFree(stmt.name, stmt.pos);
+        }
+        const table = buildTable(stmt, { timeZone: settings['table.local-time-zone'] ?? 'UTC' });
+        const conn = getConnector(table.connector);
+        if (!conn) throw new SqlError('option', `Unknown connector '${table.connector}'`, stmt.optionPos['connector'] ?? stmt.pos);
+        try {
+          conn.validate(table.options, 'table', table.physical);
+        } catch (e) {
+          if (e instanceof OptionError) throw new SqlError('option', e.message, (e.option && stmt.optionPos[e.option]) || stmt.pos);
+          throw e;
+        }
+        this.catalog.add({ kind: 'table', name: stmt.name, stmt, table, sql: stmt.text, createdAt: now });
+        if (persist) this.store.putObject({ name: stmt.name, kind: 'table', sql: stmt.text, createdAt: now });
+        return { kind: 'ok', message: `Table '${stmt.name}' created` };
+      }
+      case 'createView': {
+        const existing = this.catalog.get(stmt.name);
+        if (existing) {
+          if (stmt.ifNotExists) return { kind: 'ok', message: `View '${stmt.name}' already exists, skipped` };
+          if (!(stmt.orReplace && existing.kind === 'view')) this.catalog.assertFree(stmt.name, stmt.pos);
+        }
+        this.planner(settings).planQuery(stmt.query); // a view must plan now, not when first used
+        this.catalog.add({ kind: 'view', name: stmt.name, query: stmt.query, sql: stmt.text, createdAt: now });
+        if (persist) this.store.putObject({ name: stmt.name, kind: 'view', sql: stmt.text, createdAt: now });
+        return { kind: 'ok', message: `View '${stmt.name}' ${existing ? 'replaced' : 'created'}` };
+      }
+      case 'drop': {
+        const e = this.catalog.get(stmt.name);
+        const wantKind = stmt.what === 'TABLE' ? 'table' : 'view';
+        if (!e || e.kind !== wantKind) {
+          if (stmt.ifExists) return { kind: 'ok', message: `No ${wantKind} '${stmt.name}', nothing dropped` };
+          throw new SqlError('catalog', `${stmt.what === 'TABLE' ? 'Table' : 'View'} '${stmt.name}' not found`, stmt.pos);
+        }
+        if (stmt.what === 'MATERIALIZED VIEW') throw new SqlError('unsupported', 'Materialized views are not supported yet', stmt.pos);
+        this.catalog.remove(stmt.name);
+        if (persist) this.store.deleteObject(stmt.name);
+        return { kind: 'ok', message: `${wantKind === 'table' ? 'Table' : 'View'} '${e.name}' dropped` };
+      }
+      default:
+        throw new Error(`apply: not a DDL statement: ${stmt.kind}`);
+    }
+  }
+
+  private planner(settings: Record<string, string>): Planner {
+    return new Planner(this.catalog, { timeZone: settings['table.local-time-zone'] ?? 'UTC' });
+  }
+
+  private planInsert(stmt: Extract<Statement, { kind: 'insert' }>, settings: Record<string, string>): JobPlan {
+    const entry = this.catalog.get(stmt.sink);
+    if (!entry) throw new SqlError('binding', `Sink table '${stmt.sink}' not found`, stmt.sinkPos);
+    if (entry.kind !== 'table') throw new SqlError('binding', `'${stmt.sink}' is a view; INSERT INTO needs a table`, stmt.sinkPos);
+    const t = entry.table;
+    const conn = getConnector(t.connector);
+    if (!conn?.createSink) throw new SqlError('unsupported', `Connector '${t.connector}' cannot be written to`, stmt.sinkPos);
+    // Flink writes only the physical columns of a sink; computed columns are for reading.
+    const sink: SinkTable = { name: t.name, connector: t.connector, options: t.options, columns: t.physical };
+    try {
+      conn.validate(t.options, 'sink', t.physical);
+    } catch (e) {
+      if (e instanceof OptionError) throw new SqlError('option', `Sink '${t.name}': ${e.message}`, stmt.sinkPos);
+      throw e;
+    }
+    const root = this.planner(settings).planInsert(stmt, sink);
+    return { root, sink, appendOnly: true };
+  }
+
+  private createJob(id: string, name: string, sql: string, createdAt: string, settings: Record<string, string>, progress: JobProgress | null): Job {
+    const st = splitStatements(sql)[0];
+    if (!st) throw new Error('empty job statement');
+    const stmt = parseOne(sql, st);
+    if (stmt.kind !== 'insert') throw new Error(`job statement is a ${stmt.kind}`);
+    const plan = this.planInsert(stmt, settings);
+    const interval = parseDuration(settings['execution.checkpointing.interval']) ?? this.opts.progressIntervalMs ?? 5000;
+    const idle = parseDuration(settings['table.exec.source.idle-timeout']) ?? 0;
+    return new Job(id, name, sql, createdAt, plan, { text: explainText(plan), json: explainJson(plan) }, progress, {
+      brokers: this.opts.brokers,
+      timeZone: settings['table.local-time-zone'] ?? 'UTC',
+      progressIntervalMs: interval,
+      idleTimeoutMs: idle,
+      saveProgress: (jid, p) => this.store.saveProgress(jid, p),
+      setState: (jid, s, err) => this.store.setJobState(jid, s, err),
+    });
+  }
+
+  private show(what: 'TABLES' | 'VIEWS' | 'JOBS'): Omit<StatementResult, 'statement'> {
+    switch (what) {
+      case 'TABLES':
+        return { kind: 'rows', columns: [{ name: 'table name', type: 'STRING' }], rows: this.catalog.list().filter((e) => e.kind === 'table').map((e) => [e.name]) };
+      case 'VIEWS':
+        return { kind: 'rows', columns: [{ name: 'view name', type: 'STRING' }], rows: this.catalog.list().filter((e) => e.kind === 'view').map((e) => [e.name]) };
+      case 'JOBS':
+        return {
+          kind: 'rows',
+          columns: [
+            { name: 'job id', type: 'STRING' },
+            { name: 'job name', type: 'STRING' },
+            { name: 'status', type: 'STRING' },
+            { name: 'start time', type: 'STRING' },
+          ],
+          rows: [...this.jobs.values()].map((j) => [j.id, j.name, j.state, j.createdAt]),
+        };
+      default: {
+        const never: never = what;
+        return never;
+      }
+    }
+  }
+
+  private describe(name: string, pos: Pos): Omit<StatementResult, 'statement'> {
+    const info = this.getTable(name);
+    if (!info) throw new SqlError('catalog', `Table or view '${name}' not found`, pos);
+    return {
+      kind: 'rows',
+      columns: [
+        { name: 'name', type: 'STRING' },
+        { name: 'type', type: 'STRING' },
+        { name: 'extras', type: 'STRING' },
+        { name: 'watermark', type: 'STRING' },
+      ],
+      rows: info.columns.map((c) => [c.name, c.type, c.expr ? `AS ${c.expr}` : null, info.watermark?.column === c.name ? info.watermark.expr : null]),
+    };
+  }
+
+  listJobs(): JobInfo[] {
+    return [...this.jobs.values()].map((j) => j.info());
+  }
+
+  getJob(id: string): JobInfo | undefined {
+    return this.jobs.get(id)?.info();
+  }
+
+  async stopJob(id: string): Promise<JobInfo | undefined> {
+    const j = this.jobs.get(id);
+    if (!j) return undefined;
+    if (LIVE.has(j.state)) await j.stop();
+    return j.info();
+  }
+
+  listTables(): TableInfo[] {
+    return this.catalog.list().map((e) => this.tableInfo(e.name)!);
+  }
+
+  getTable(name: string): TableInfo | undefined {
+    return this.tableInfo(name);
+  }
+
+  private tableInfo(name: string): TableInfo | undefined {
+    const e = this.catalog.get(name);
+    if (!e) return undefined;
+    if (e.kind === 'view') {
+      const root = this.planner(this.defaults).planQuery(e.query);
+      return { name: e.name, kind: 'view', columns: root.schema.map((c) => ({ name: c.name, type: typeToString(c.type) })), options: {}, sql: e.sql };
+    }
+    return tableInfoOf(e);
+  }
+
+  async health(): Promise<Health> {
+    const r = await probeBrokers(this.opts.brokers, 2000);
+    return { ok: true, broker: { reachable: r.ok, brokers: this.opts.brokers, ...(r.error ? { error: r.error } : {}) } };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.jobs.values()].map((j) => j.suspend()));
+    this.store.close();
+  }
+}
+
+function tableInfoOf(e: TableEntry): TableInfo {
+  const computed = new Map(e.stmt.columns.filter((c) => c.kind === 'computed').map((c) => [c.name, c.kind === 'computed' ? c.exprText : '']));
+  const wm = e.table.watermark;
+  return {
+    name: e.name,
+    kind: 'table',
+    columns: e.table.columns.map((c) => ({ name: c.name, type: typeToString(c.type), ...(computed.has(c.name) ? { expr: computed.get(c.name)! } : {}) })),
+    ...(wm ? { watermark: { column: e.table.columns[wm.index]!.name, expr: wm.text } } : {}),
+    options: e.table.options,
+    sql: e.sql,
+  };
+}
+
+function checkTimeZone(tz: string, pos: Pos): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+  } catch {
+    throw new SqlError('option', `Unknown time zone '${tz}' (use an IANA name like 'UTC' or 'Asia/Shanghai')`, pos);
+  }
+}
+
+export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
+  const p = new WeirPlatform(opts);
+  await p.load();
+  return p;
+}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { genCommand } from './gen.ts';
 import { resolve } from 'node:path';
 import type { JobInfo, StatementResult } from '../jobs/api.ts';
 import {
@@ -167,6 +168,7 @@ export const commands: Record<string, Command> = {
   server: serverCommand,
   sql: sqlCommand,
   jobs: jobsCommand,
+  gen: genCommand,
   help: helpCommand,
 };
 

@@ -38,6 +38,8 @@ export interface JobMetrics {
   readonly watermark: string | null;
   readonly lastBadRecordError: string | null;
   readonly partitions: readonly PartitionMetrics[];
+  /** Processing latency of recent batches (from fetched to acknowledged by the sink), in ms. */
+  readonly batchLatencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
 }
 
 export interface JobInfo {

@@ -6,7 +6,7 @@ import type { JobPlan } from '../engine/plan/plan.ts';
 import { getConnector } from '../connectors/registry.ts';
 import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
 import type { JobInfo, JobMetrics, JobState } from './api.ts';
-import { RateMeter } from './metrics.ts';
+import { LatencySamples, RateMeter } from './metrics.ts';
 
 /** What a job saves between batches so that a restarted job resumes where it was. */
 export interface JobProgress {
@@ -47,6 +47,7 @@ export class Job {
   private recordsOut = 0;
   private readonly inRate = new RateMeter();
   private readonly outRate = new RateMeter();
+  private readonly latency = new LatencySamples();
   private wake: (() => void) | undefined;
   /** Partition progress of the last source, kept for metrics after the source closed. */
   private lastProgress: PartitionProgress[] = [];
@@ -180,6 +181,7 @@ export class Job {
     let lastMonitor = Date.now();
     while (!this.stopping) {
       const batches = await source.poll(200);
+      const t0 = performance.now();
       const now = Date.now();
       for (const b of batches) {
         this.recordsIn += b.rows.length + b.bad.length;
@@ -193,6 +195,7 @@ export class Job {
       const done = source.finished();
       if (done) stage.end();
       await sink.flush();
+      if (batches.length > 0) this.latency.add(performance.now() - t0);
       this.inRate.sample(now, this.recordsIn);
       this.outRate.sample(now, this.recordsOut);
       if (done || now - lastSave >= this.deps.progressIntervalMs) {
@@ -257,6 +260,7 @@ export class Job {
       recordsOutPerSecond: this.outRate.rate(),
       watermark: wm === undefined ? null : wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(wm),
       lastBadRecordError: this.counters.lastError,
+      batchLatencyMs: this.latency.percentiles(),
       partitions: progress.map((p) => {
         const pw = this.stage?.watermarks.partitionWatermark(p.partition);
         return {

@@ -14,3 +14,24 @@ export class RateMeter {
     return t1 > t0 ? Math.round(((v1 - v0) * 1000) / (t1 - t0)) : 0;
   }
 }
+
+/** Latencies in a fixed ring of recent samples; percentiles over what it holds. */
+export class LatencySamples {
+  private readonly ring: number[] = [];
+  private next = 0;
+
+  constructor(private readonly size = 2048) {}
+
+  add(ms: number): void {
+    if (this.ring.length < this.size) this.ring.push(ms);
+    else this.ring[this.next] = ms;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  percentiles(): { p50: number; p95: number; p99: number; max: number } | null {
+    if (this.ring.length === 0) return null;
+    const s = [...this.ring].sort((a, b) => a - b);
+    const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
+    return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: Math.round(s[s.length - 1]! * 10) / 10 };
+  }
+}

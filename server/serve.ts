@@ -13,7 +13,7 @@ export interface StartServerOptions {
   readonly host: string;
   readonly dataDir: string;
   readonly brokers: string;
-  /** Default: fastify's JSON logger at info level. */
+  /** Default: fastify's JSON logger at warn level (errors and our bugs, not every request). */
   readonly logger?: ServerOptions['logger'];
   /** Install SIGTERM/SIGINT handlers that shut down and exit the process (default true). */
   readonly handleSignals?: boolean;
@@ -42,7 +42,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const platformReady = new Promise<boolean>((resolve) => {
     started = resolve;
   });
-  const app = await buildServer(forwardingPlatform(holder), { logger: opts.logger ?? { level: 'info' } });
+  const app = await buildServer(forwardingPlatform(holder), { logger: opts.logger ?? { level: process.env['WEIR_LOG_LEVEL'] ?? 'warn' } });
   app.addHook('onRequest', async () => {
     if (!(await platformReady)) throw new HttpError(503, 'the server is shutting down: its platform failed to start');
   });

@@ -15,8 +15,8 @@
  *     object, or a field cannot be converted. The caller counts it and keeps/dead-letters it (DESIGN §2).
  *
  * Conversions (Flink's, with the noted differences):
- *   BOOLEAN    true/false; strings "true"/"false" (trimmed, any case). Other values are errors (Flink
- *              reads any other string as false; we call that a bad record).
+ *   BOOLEAN    true/false; a string or number is true iff its text is "true" in any case (Flink's
+ *              Boolean.parseBoolean: "yes", "1" and 1 are false). Objects and arrays are errors (Flink: false).
  *   INT        integral numbers (fractions truncated, as Jackson's asInt) within 32 bits; strings of an
  *              optional sign and digits (trimmed).
  *   BIGINT     the same within 64 bits, as a JS number (exact up to 2^53; JSON.parse already rounds
@@ -99,17 +99,15 @@ const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const LONG_LIMIT = 2 ** 63;
 
+/** Flink: a JSON boolean, else Boolean.parseBoolean(text.trim()) — "true" in any case is true, any other scalar false. */
 function toBoolean(v: unknown): Converted {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string') {
-    const t = v.length === 4 || v.length === 5 ? v : v.trim();
-    if (t === 'true') return true;
-    if (t === 'false') return false;
-    const l = t.toLowerCase();
-    if (l === 'true') return true;
-    if (l === 'false') return false;
+    const t = v.length === 4 ? v : v.trim();
+    return t === 'true' || (t.length === 4 && t.toLowerCase() === 'true');
   }
-  return INVALID;
+  if (typeof v === 'number') return false;
+  return INVALID; // objects and arrays (Flink: false; we call that a bad record)
 }
 
 function toInt(v: unknown): Converted {

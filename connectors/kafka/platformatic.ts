@@ -573,18 +573,27 @@ class AssignmentReader implements KafkaReader {
       this.#current = null;
       const outcome = cur.outcome!;
       if (outcome.fatal) throw outcome.fatal;
+      // Positions move here, when the records are handed over (not when the response arrived), so that
+      // nothing fetched is ever skipped: not after an error, not after a seek.
+      const live: FetchedBatch[] = [];
+      for (const b of outcome.batches) {
+        if (this.#gens.get(b.partition) !== b.gen) continue; // sought or removed since the fetch went out
+        this.#positions.set(b.partition, b.nextOffset);
+        live.push({ partition: b.partition, records: b.records, highWatermark: b.highWatermark, lastStableOffset: b.lastStableOffset, nextOffset: b.nextOffset });
+      }
       if (outcome.retriable) {
+        // Some partitions (or the whole request) failed: refresh metadata and retry them with backoff,
+        // but hand over whatever the other partitions brought.
         const now = Date.now();
         this.#firstErrorAt ??= now;
         if (now - this.#firstErrorAt > this.#retryTimeoutMs) {
           const e = outcome.retriable;
+          const seconds = Math.round((now - this.#firstErrorAt) / 1000);
           this.#firstErrorAt = null;
-          throw new KafkaClientError('retriable', `reading topic '${this.#topic}' failed for ${Math.round((now - (this.#firstErrorAt ?? now)) / 1000) || Math.round(this.#retryTimeoutMs / 1000)} s: ${e.message}`, {
-            code: e.code,
-            cause: e,
-          });
+          throw new KafkaClientError('retriable', `reading topic '${this.#topic}' failed for ${seconds} s: ${e.message}`, { code: e.code, cause: e });
         }
         this.#needMetadata = true;
+        if (live.length > 0) return live;
         await sleep(Math.min(this.#backoffMs, deadline - Date.now()));
         this.#backoffMs = Math.min(this.#backoffMs * 2, 2000);
         if (Date.now() >= deadline) return [];
@@ -594,10 +603,6 @@ class AssignmentReader implements KafkaReader {
       this.#backoffMs = 100;
       // Pipelining: the next fetch goes out now, while the caller works on this one.
       if (!this.#closed && this.#positions.size > 0) this.#current = this.#start(maxWaitMs);
-      const live: FetchedBatch[] = [];
-      for (const b of outcome.batches) {
-        if (this.#gens.get(b.partition) === b.gen) live.push({ partition: b.partition, records: b.records, highWatermark: b.highWatermark, lastStableOffset: b.lastStableOffset, nextOffset: b.nextOffset });
-      }
       if (live.length > 0) return live;
       if (Date.now() >= deadline) return [];
     }
@@ -713,7 +718,6 @@ class AssignmentReader implements KafkaReader {
         if (!a || this.#gens.get(r.partition) !== a.gen) continue; // sought or removed meanwhile
         if (r.errorCode === 0) {
           if (r.nextOffset >= 0 && r.nextOffset > a.offset) {
-            this.#positions.set(r.partition, r.nextOffset);
             outcome.batches.push({ partition: r.partition, records: r.records, highWatermark: r.highWatermark, lastStableOffset: r.lastStableOffset, nextOffset: r.nextOffset, gen: a.gen });
           }
         } else if (r.errorCode === KafkaErrorCodes.OFFSET_OUT_OF_RANGE) {

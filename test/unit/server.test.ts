@@ -12,6 +12,7 @@ const job: JobInfo = {
   state: 'RUNNING',
   createdAt: '2024-05-01 10:00:00.000',
   metrics: {
+    batchLatencyMs: null,
     recordsIn: 10,
     recordsOut: 3,
     recordsLate: 1,

@@ -1,0 +1,20 @@
+/** `npm run bench -- NAME [--count N]`: runs one benchmark against the real broker on 127.0.0.1:9092. */
+import { runPipelineBench } from './pipeline.ts';
+import { runKafkaRaw } from './kafka-raw.ts';
+
+const benches: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
+  pipeline: runPipelineBench,
+  'kafka-raw': async (argv) => {
+    const i = argv.indexOf('--count');
+    return runKafkaRaw(i >= 0 ? { count: Number(argv[i + 1]) } : {});
+  },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name ? benches[name] : undefined;
+if (!bench) {
+  console.error(`Usage: npm run bench -- <${Object.keys(benches).join('|')}> [--count N]`);
+  process.exit(2);
+}
+await bench(rest);
+process.exit(0);

@@ -1,6 +1,6 @@
 import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
-import { forEachWindow } from '../time/windows.ts';
+import { windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
 import { badRow } from './stateless.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
@@ -37,6 +37,7 @@ export class WindowAggregateOp implements Operator {
   private readonly windows = new Map<number, Map<unknown, Group>>();
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
+  private readonly starts: number[] = [];
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -53,6 +54,7 @@ export class WindowAggregateOp implements Operator {
     const size = spec.size;
     const keyVals: unknown[] = new Array(nk);
     const argVals: unknown[] = new Array(na);
+    const starts = this.starts;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const ts = r[timeIndex];
@@ -65,9 +67,11 @@ export class WindowAggregateOp implements Operator {
         continue;
       }
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
+      const nw = windowStarts(ts, spec, starts);
       let placed = false;
-      forEachWindow(ts, spec, (start) => {
-        if (start + size - 1 <= this.wm) return;
+      for (let w = 0; w < nw; w++) {
+        const start = starts[w]!;
+        if (start + size - 1 <= this.wm) continue;
         placed = true;
         let groups = this.windows.get(start);
         if (!groups) {
@@ -81,7 +85,7 @@ export class WindowAggregateOp implements Operator {
         }
         const accs = g.accs;
         for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
-      });
+      }
       if (!placed) this.counters.late++;
     }
   }

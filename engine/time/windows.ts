@@ -23,3 +23,15 @@ export function forEachWindow(ts: number, spec: WindowSpec, f: (start: number) =
 export function windowSize(spec: WindowSpec): number {
   return spec.size;
 }
+
+/** Writes the starts of every window containing `ts` into `out` (latest first); returns how many. No allocation. */
+export function windowStarts(ts: number, spec: WindowSpec, out: number[]): number {
+  const last = lastWindowStart(ts, spec);
+  if (spec.kind === 'TUMBLE') {
+    out[0] = last;
+    return 1;
+  }
+  let n = 0;
+  for (let s = last; s > ts - spec.size; s -= spec.slide) out[n++] = s;
+  return n;
+}

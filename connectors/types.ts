@@ -52,6 +52,8 @@ export interface Source {
   positions(): Record<number, number>;
   /** End offsets of a bounded source; undefined when unbounded. */
   endOffsets(): Record<number, number> | undefined;
+  /** Partitions a bounded source has read to their end (they stop holding the watermark back). */
+  finishedPartitions?(): readonly number[];
   /** Whether a bounded source has read every partition to its end offset. */
   finished(): boolean;
   progress(): PartitionProgress[];

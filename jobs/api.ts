@@ -61,6 +61,8 @@ export interface TableInfo {
   readonly watermark?: { readonly column: string; readonly expr: string };
   readonly options: Readonly<Record<string, string>>;
   readonly sql: string;
+  /** Set when a view no longer plans (a table under it was dropped or changed). */
+  readonly error?: string;
 }
 
 export interface Health {

@@ -64,6 +64,12 @@ export class Job {
     private readonly deps: JobDeps,
   ) {}
 
+  /** Whether the job reads or writes the table or view (for DROP checks). */
+  readsOrWrites(name: string): boolean {
+    const n = name.toLowerCase();
+    return this.plan.sink.name.toLowerCase() === n || this.plan.uses.includes(n);
+  }
+
   start(): void {
     this.stopping = false;
     this.loop = this.run();
@@ -192,6 +198,7 @@ export class Job {
         stage.push(b.partition, b.rows, now);
       }
       stage.advance(now);
+      for (const p of source.finishedPartitions?.() ?? []) stage.watermarks.finish(p);
       const done = source.finished();
       if (done) stage.end();
       await sink.flush();

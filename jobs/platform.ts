@@ -14,7 +14,7 @@ import { SqlError, posAt } from '../engine/sql/errors.ts';
 import type { Pos } from '../engine/sql/errors.ts';
 import { parseOne } from '../engine/sql/parse.ts';
 import type { Statement } from '../engine/sql/statement.ts';
-import { splitStatements } from '../engine/sql/tokens.ts';
+import { splitScript, splitStatements } from '../engine/sql/tokens.ts';
 import type { Health, JobInfo, Platform, StatementResult, TableInfo } from './api.ts';
 import { Job, parseDuration } from './job.ts';
 import type { JobProgress } from './job.ts';
@@ -69,7 +69,8 @@ export class WeirPlatform implements Platform {
   async execute(sql: string): Promise<StatementResult[]> {
     const settings: Record<string, string> = { ...this.defaults };
     const results: StatementResult[] = [];
-    for (const st of splitStatements(sql)) {
+    const { statements, error: tokenError } = splitScript(sql);
+    for (const st of statements) {
       try {
         const stmt = parseOne(sql, st);
         results.push({ statement: st.index, ...(await this.run(stmt, sql, settings)) });
@@ -77,6 +78,11 @@ export class WeirPlatform implements Platform {
         if (e instanceof SqlError) {
           e.statement ??= st.index;
           throw e;
+        }
+        if (e instanceof RangeError) {
+          const err = new SqlError('unsupported', 'The statement is nested too deeply to plan', posAt(sql, st.start));
+          err.statement = st.index;
+          throw err;
         }
         if (e instanceof OptionError) {
           const err = new SqlError('option', e.message, posAt(sql, st.start));
@@ -86,6 +92,7 @@ export class WeirPlatform implements Platform {
         throw e;
       }
     }
+    if (tokenError) throw tokenError;
     if (results.length === 0) throw new SqlError('syntax', 'No statement to run', { line: 1, column: 1, offset: 0 });
     return results;
   }
@@ -190,7 +197,13 @@ export class WeirPlatform implements Platform {
           if (stmt.ifNotExists) return { kind: 'ok', message: `View '${stmt.name}' already exists, skipped` };
           if (!(stmt.orReplace && existing.kind === 'view')) this.catalog.assertFree(stmt.name, stmt.pos);
         }
-        this.planner(settings).planQuery(stmt.query); // a view must plan now, not when first used
+        // A view must plan now, not when first used; and against the catalog without its old self.
+        const others = this.catalog;
+        const hidden = stmt.name.toLowerCase();
+        new Planner(
+          { table: (n) => others.table(n), view: (n) => (n.toLowerCase() === hidden ? undefined : others.view(n)) },
+          { timeZone: settings['table.local-time-zone'] ?? 'UTC' },
+        ).planQuery(stmt.query);
         this.catalog.add({ kind: 'view', name: stmt.name, query: stmt.query, sql: stmt.text, createdAt: now });
         if (persist) this.store.putObject({ name: stmt.name, kind: 'view', sql: stmt.text, createdAt: now });
         return { kind: 'ok', message: `View '${stmt.name}' ${existing ? 'replaced' : 'created'}` };
@@ -203,6 +216,10 @@ export class WeirPlatform implements Platform {
           throw new SqlError('catalog', `${stmt.what === 'TABLE' ? 'Table' : 'View'} '${stmt.name}' not found`, stmt.pos);
         }
         if (stmt.what === 'MATERIALIZED VIEW') throw new SqlError('unsupported', 'Materialized views are not supported yet', stmt.pos);
+        if (persist) {
+          const user = [...this.jobs.values()].find((j) => LIVE.has(j.state) && j.readsOrWrites(e.name));
+          if (user) throw new SqlError('conflict', `${wantKind === 'table' ? 'Table' : 'View'} '${e.name}' is used by job '${user.name}' (${user.id}); stop the job first`, stmt.pos);
+        }
         this.catalog.remove(stmt.name);
         if (persist) this.store.deleteObject(stmt.name);
         return { kind: 'ok', message: `${wantKind === 'table' ? 'Table' : 'View'} '${e.name}' dropped` };
@@ -231,8 +248,9 @@ export class WeirPlatform implements Platform {
       if (e instanceof OptionError) throw new SqlError('option', `Sink '${t.name}': ${e.message}`, stmt.sinkPos);
       throw e;
     }
-    const root = this.planner(settings).planInsert(stmt, sink);
-    return { root, sink, appendOnly: true };
+    const planner = this.planner(settings);
+    const root = planner.planInsert(stmt, sink);
+    return { root, sink, appendOnly: true, uses: [...planner.uses] };
   }
 
   private createJob(id: string, name: string, sql: string, createdAt: string, settings: Record<string, string>, progress: JobProgress | null): Job {
@@ -319,8 +337,13 @@ export class WeirPlatform implements Platform {
     const e = this.catalog.get(name);
     if (!e) return undefined;
     if (e.kind === 'view') {
-      const root = this.planner(this.defaults).planQuery(e.query);
-      return { name: e.name, kind: 'view', columns: root.schema.map((c) => ({ name: c.name, type: typeToString(c.type) })), options: {}, sql: e.sql };
+      try {
+        const root = this.planner(this.defaults).planQuery(e.query);
+        return { name: e.name, kind: 'view', columns: root.schema.map((c) => ({ name: c.name, type: typeToString(c.type) })), options: {}, sql: e.sql };
+      } catch (err) {
+        // A view whose tables changed under it is still listed, with the reason it no longer plans.
+        return { name: e.name, kind: 'view', columns: [], options: {}, sql: e.sql, error: (err as Error).message };
+      }
     }
     return tableInfoOf(e);
   }

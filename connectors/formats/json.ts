@@ -41,6 +41,8 @@ import type { SqlType } from '../../engine/plan/types.ts';
 import { typeToString } from '../../engine/plan/types.ts';
 import { formatDate, formatInstant, formatTimestamp, parseDate, parseTimestamp, zoneOffsetFn } from './timestamp.ts';
 import type { ZoneOffsetFn } from './timestamp.ts';
+import { createProjectedScanner, FALLBACK, K_ALL, K_BOOLEAN, K_NUMBER, K_STRING } from './json-scan.ts';
+import type { ScanColumn } from './json-scan.ts';
 
 export interface JsonColumn {
   readonly name: string;
@@ -56,6 +58,13 @@ export interface JsonDecoderOptions {
   readonly timestampStandard: TimestampStandard;
   /** 'json.fail-on-missing-field' (default false): a missing field is a bad record instead of NULL. */
   readonly failOnMissingField?: boolean;
+  /**
+   * Projection pushdown: one flag per column (same length as the columns); false = the query does not
+   * read that column, and the decoder puts NULL there instead of its value. Which records are skipped or
+   * bad does not change (an unread field that JSON.parse or its converter would reject still makes the
+   * record bad); only the work of building unread values is saved. Default: every column is read.
+   */
+  readonly fields?: readonly boolean[];
 }
 
 export interface JsonEncoderOptions {
@@ -324,10 +333,75 @@ function recordPreview(text: string): string {
 }
 
 /**
+ * For an unread column: which JSON token kinds convert whatever their value (JSON null always does), and
+ * up to how many digits an integer literal (no fraction or exponent) surely converts. Any other value is
+ * converted to learn whether the record is bad. Must never claim more than the converter accepts.
+ */
+function scanAcceptance(type: SqlType): { okKinds: number; okIntDigits: number } {
+  switch (type.kind) {
+    case 'STRING':
+    case 'NULL':
+      return { okKinds: K_ALL, okIntDigits: Infinity };
+    case 'BOOLEAN':
+      return { okKinds: K_STRING | K_NUMBER | K_BOOLEAN, okIntDigits: Infinity };
+    case 'DOUBLE':
+      return { okKinds: K_NUMBER, okIntDigits: Infinity };
+    case 'INT':
+      return { okKinds: 0, okIntDigits: 9 }; // |n| < 10^9 < 2^31
+    case 'BIGINT':
+      return { okKinds: 0, okIntDigits: 18 }; // |n| < 10^18 < 2^63
+    case 'DECIMAL': // any finite number (out of precision is NULL, not an error)
+    case 'TIMESTAMP': // finite numbers are epoch millis
+    case 'TIMESTAMP_LTZ':
+    case 'INTERVAL':
+      return { okKinds: 0, okIntDigits: 300 }; // finite (10^300 < MAX_VALUE)
+    default:
+      return { okKinds: 0, okIntDigits: -1 };
+  }
+}
+
+/**
  * Builds a decoder for a row of `columns` (see the file comment for the conversions and the meaning of a
- * null result).
+ * null result). With `opts.fields` marking some columns unread, records are decoded by a single-pass
+ * scanner over their bytes (json-scan.ts) that converts only the read columns; whatever it is not sure
+ * about goes to the full path, so the result is always the full decoder's with unread columns NULL.
  */
 export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDecoderOptions): JsonDecoder {
+  const full = createFullDecoder(columns, opts);
+  const fields = opts.fields;
+  if (fields === undefined) return full;
+  if (fields.length !== columns.length) {
+    throw new Error(`json format: ${fields.length} field flags for ${columns.length} columns`);
+  }
+  const unread: number[] = [];
+  for (let i = 0; i < fields.length; i++) if (!fields[i]) unread.push(i);
+  if (unread.length === 0) return full;
+  const projected = (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
+    const row = full(bytes);
+    if (row !== null) for (const i of unread) row[i] = null;
+    return row;
+  };
+  const ignore = opts.ignoreParseErrors;
+  const failOnMissing = opts.failOnMissingField === true;
+  const scanColumns: ScanColumn[] = columns.map((c, i) => ({
+    name: c.name,
+    used: fields[i] === true,
+    convert: compileConverter(c.type, ignore, failOnMissing),
+    ...scanAcceptance(c.type),
+  }));
+  const scan = createProjectedScanner(scanColumns, { ignore, failOnMissing, invalid: INVALID });
+  if (scan === null) return projected;
+  return (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
+    if (bytes === null || bytes.length === 0) return null;
+    if (typeof bytes === 'string') return projected(bytes); // the scanner reads UTF-8 bytes
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const row = scan(b);
+    return row === FALLBACK ? projected(b) : row;
+  };
+}
+
+/** The decoder of every column: JSON.parse, then one converter per column. */
+function createFullDecoder(columns: readonly JsonColumn[], opts: JsonDecoderOptions): JsonDecoder {
   const ignore = opts.ignoreParseErrors;
   const failOnMissing = opts.failOnMissingField === true;
   if (ignore && failOnMissing) {

@@ -133,6 +133,10 @@ export class KafkaSource implements Source {
     return Object.fromEntries(this.ends);
   }
 
+  finishedPartitions(): readonly number[] {
+    return [...this.done];
+  }
+
   finished(): boolean {
     return this.ends !== undefined && this.done.size >= this.partitions.length;
   }

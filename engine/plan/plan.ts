@@ -82,4 +82,6 @@ export interface JobPlan {
   readonly sink: SinkTable;
   /** Whether the root emits only inserts (every plan is, until updating results arrive). */
   readonly appendOnly: boolean;
+  /** Lower-case names of the tables and views the query reads. */
+  readonly uses: readonly string[];
 }

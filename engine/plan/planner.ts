@@ -71,6 +71,9 @@ interface Planned {
 }
 
 export class Planner {
+  /** Every table and view name the planned statements read, views included (they are inlined). */
+  readonly uses = new Set<string>();
+
   constructor(
     private readonly catalog: PlannerCatalog,
     private readonly settings: PlannerSettings,
@@ -129,6 +132,7 @@ export class Planner {
   private from(f: FromItem): Planned {
     switch (f.kind) {
       case 'table': {
+        this.uses.add(f.name.toLowerCase());
         const t = this.catalog.table(f.name);
         const qual = [f.name, ...(f.alias ? [f.alias] : [])];
         if (t) {
@@ -138,7 +142,16 @@ export class Planner {
         const v = this.catalog.view(f.name);
         if (v) {
           if (this.viewDepth > 16) throw new SqlError('binding', `View '${f.name}' refers to itself`, f.pos);
-          const p = new Planner(this.catalog, this.settings, this.viewDepth + 1).select(v.query);
+          let p: Planned;
+          try {
+            const inner = new Planner(this.catalog, this.settings, this.viewDepth + 1);
+            p = inner.select(v.query);
+            for (const u of inner.uses) this.uses.add(u);
+          } catch (e) {
+            // Positions inside the view's stored text mean nothing to this request: point at the use.
+            if (e instanceof SqlError) throw new SqlError(e.kind, `View '${f.name}' cannot be used: ${e.message}`, f.pos);
+            throw e;
+          }
           return { ...p, tables: p.node.schema.map(() => qual) };
         }
         throw new SqlError('binding', `Table or view '${f.name}' not found`, f.pos);

@@ -25,7 +25,16 @@ export function parseOne(text: string, st: StatementText): Statement {
   try {
     return parseStatement(text, st);
   } catch (e) {
-    if (e instanceof SqlError) e.statement = st.index;
+    if (e instanceof SqlError) {
+      e.statement = st.index;
+      throw e;
+    }
+    if (e instanceof RangeError) {
+      // A recursive descent over an absurdly deep expression: the user's input, not our bug.
+      const err = new SqlError('unsupported', 'The statement is nested too deeply (an expression with thousands of operators?)', posAt(text, st.start));
+      err.statement = st.index;
+      throw err;
+    }
     throw e;
   }
 }

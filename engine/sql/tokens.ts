@@ -146,7 +146,35 @@ export interface StatementText {
 
 /** Splits a script into statements at top-level semicolons (semicolons in strings and comments don't count). */
 export function splitStatements(text: string): StatementText[] {
-  const tokens = tokenize(text);
+  const { statements, error } = splitScript(text);
+  if (error) throw error;
+  return statements;
+}
+
+/**
+ * Like splitStatements, but a text that cannot be tokenized (an unterminated string, say) still yields
+ * the complete statements before the error, and the error carries the number of the statement it is in.
+ */
+export function splitScript(text: string): { statements: StatementText[]; error?: SqlError } {
+  let tokens: Token[];
+  let error: SqlError | undefined;
+  try {
+    tokens = tokenize(text);
+  } catch (e) {
+    if (!(e instanceof SqlError) || !e.pos) throw e;
+    error = e;
+    tokens = tokenize(text, 0, e.pos.offset);
+  }
+  const all = splitTokens(tokens);
+  if (!error) return { statements: all };
+  // The statement the error is in is the one after the last complete (`;`-terminated) statement.
+  const lastSemi = [...tokens].reverse().find((t) => t.type === 'punct' && t.value === ';');
+  const complete = all.filter((st) => lastSemi !== undefined && st.end <= lastSemi.start);
+  error.statement = complete.length + 1;
+  return { statements: complete, error };
+}
+
+function splitTokens(tokens: readonly Token[]): StatementText[] {
   const out: StatementText[] = [];
   let cur: Token[] = [];
   const flush = () => {

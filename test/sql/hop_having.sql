@@ -21,3 +21,9 @@ HAVING COUNT(*) > 1
 -- expected
 2026-11-25 10:00:00.000 | 2026-11-25 10:01:00.000 | 3 | 2 | 3 | 8 | 5
 2026-11-25 10:00:30.000 | 2026-11-25 10:01:30.000 | 3 | 3 | 1 | 8 | 4
+-- plan
+Project(window_start AS window_start, window_end AS window_end, $agg0 AS EXPR$2, $agg1 AS EXPR$3, $agg2 AS EXPR$4, $agg3 AS EXPR$5, $agg4 AS EXPR$6)
+  Filter(($agg0 > 1))
+    WindowAggregate(HOP(slide=30000ms, size=60000ms), groupBy=[window_start, window_end], aggs=[COUNT(*), COUNT(DISTINCT uid), MIN(att), MAX(att), AVG(att)])
+      Filter((topic <> 'spam'))
+        Source(table=posts, connector=kafka, topic=posts, watermark=ts: ts - INTERVAL '1' SECOND)

@@ -26,3 +26,7 @@ GROUP BY window_start, window_end, topic
 2026-11-25 10:01:00.000 | 2026-11-25 10:02:00.000 | a | 1 | 5
 2026-11-25 10:01:00.000 | 2026-11-25 10:02:00.000 | NULL | 1 | 2
 2026-11-25 10:02:00.000 | 2026-11-25 10:03:00.000 | b | 1 | 1
+-- plan
+Project(window_start AS window_start, window_end AS window_end, topic AS topic, $agg0 AS n, $agg1 AS likes)
+  WindowAggregate(TUMBLE(size=60000ms), groupBy=[window_start, window_end, topic], aggs=[COUNT(*), SUM(att)])
+    Source(table=posts, connector=kafka, topic=posts, watermark=ts: ts - INTERVAL '5' SECOND)

@@ -20,6 +20,8 @@ export interface GoldenCase {
   readonly inputs: { table: string; partition: number; lines: string[] }[];
   readonly expected?: { rowsort: boolean; rows: string[] };
   readonly error?: { fragment: string; line?: number; column?: number };
+  /** Expected EXPLAIN text of the query's plan (`-- plan` section). */
+  readonly plan?: string;
 }
 
 export function readGolden(file: string): GoldenCase {
@@ -30,8 +32,9 @@ export function readGolden(file: string): GoldenCase {
   const inputs: GoldenCase['inputs'] = [];
   let expected: GoldenCase['expected'];
   let error: GoldenCase['error'];
+  let plan: string | undefined;
   for (const line of text.split('\n')) {
-    const m = /^-- (setup|query|input|expected|error)\b(.*)$/.exec(line);
+    const m = /^-- (setup|query|input|expected|error|plan)\b(.*)$/.exec(line);
     if (m) {
       section = m[1]!;
       const rest = m[2]!.trim();
@@ -59,9 +62,12 @@ export function readGolden(file: string): GoldenCase {
       case 'expected':
         if (line.trim()) expected!.rows.push(line.trim());
         break;
+      case 'plan':
+        if (line.trim()) plan = plan === undefined ? line : `${plan}\n${line}`;
+        break;
     }
   }
-  return { file, setup, query: query.trimEnd(), inputs, expected, error };
+  return { file, setup, query: query.trimEnd(), inputs, expected, error, plan };
 }
 
 export function planGolden(c: GoldenCase): PlanNode {

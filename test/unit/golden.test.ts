@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectError, readGolden, runGolden } from '../support/golden.ts';
+import { explainText } from '../../engine/plan/explain.ts';
+import { expectError, planGolden, readGolden, runGolden } from '../support/golden.ts';
 
 const dir = join(import.meta.dirname, '..', 'sql');
 const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
@@ -17,6 +18,11 @@ describe('golden SQL cases (test/sql)', () => {
         if (c.error!.line !== undefined) expect([e!.pos?.line, e!.pos?.column]).toEqual([c.error!.line, c.error!.column]);
       });
       continue;
+    }
+    if (c.plan !== undefined) {
+      it(`${f}: EXPLAIN`, () => {
+        expect(explainText({ root: planGolden(c) })).toBe(c.plan);
+      });
     }
     const sortIf = (rows: string[]) => (c.expected!.rowsort ? [...rows].sort() : rows);
     it(`${f}: straight run`, () => {

@@ -19,14 +19,17 @@ export interface StoredJob {
   readonly error: string | null;
   /** SET options in force when the job was submitted (JSON). */
   readonly settings: Record<string, string>;
-  /** Last saved progress: source offsets, operator state, watermarks (JSON), or null. */
+  /**
+   * Progress saved by versions before per-job checkpoint stores (jobs/checkpoint-store.ts), or null; a
+   * job with no checkpoint of its own resumes from it once.
+   */
   readonly checkpoint: unknown;
 }
 
 /**
  * The catalog's persistence: tables and views as their CREATE statements (the SQL is the source of
- * truth, re-planned on load), and jobs with their state and last saved progress. One SQLite file
- * under the data dir, WAL mode.
+ * truth, re-planned on load), and jobs with their state. One SQLite file under the data dir, WAL mode.
+ * Checkpoints live in a store per job (jobs/checkpoint-store.ts), not here.
  */
 export class CatalogStore {
   private readonly db: Db;
@@ -91,10 +94,6 @@ export class CatalogStore {
 
   setJobState(id: string, state: string, error: string | null): void {
     this.db.prepare('UPDATE jobs SET state = ?, error = ? WHERE id = ?').run(state, error, id);
-  }
-
-  saveProgress(id: string, checkpoint: unknown): void {
-    this.db.prepare('UPDATE jobs SET checkpoint = ? WHERE id = ?').run(JSON.stringify(checkpoint), id);
   }
 
   close(): void {

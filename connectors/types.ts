@@ -67,16 +67,49 @@ export interface SinkSpec {
   readonly options: Readonly<Record<string, string>>;
   readonly columns: readonly Column[];
   readonly brokers: string;
+  /** The job's id: stable across restarts, unique among jobs (transactional ids, commit markers). */
+  readonly jobId: string;
   readonly jobName: string;
   readonly timeZone: string;
+  /** How often the job checkpoints (ms): a transactional sink's transactions must outlive it. */
+  readonly checkpointIntervalMs: number;
 }
 
 export interface Sink {
   /** Buffers rows; nothing is sent until flush. */
   write(rows: Row[]): void;
-  /** Sends everything buffered; resolves once the external system has acknowledged it. */
+  /**
+   * Sends everything buffered; resolves once the external system has acknowledged it. A sink with a
+   * committer sends into its open transaction: acknowledged, but not visible before commit().
+   */
   flush(): Promise<void>;
+  /** Present when the sink commits with checkpoints (exactly-once); absent sinks are at-least-once. */
+  readonly committer?: SinkCommitter;
   close(): Promise<void>;
+}
+
+/**
+ * The sink's half of the checkpoint's two-phase commit (docs/checkpoints.md). The job calls, per
+ * checkpoint: flush(); prepare(id); records the checkpoint PENDING; commit(id); marks it COMPLETED.
+ * A sink must be able to tell after a crash whether commit(id) took effect (recover), because the
+ * process can die between the external commit and marking the checkpoint COMPLETED.
+ */
+export interface SinkCommitter {
+  /**
+   * Called once after the sink opened and before anything is written: settles what an earlier run left
+   * behind (an open transaction is aborted, or finished if its commit had begun) and answers whether the
+   * checkpoint `pending` (the newest one recorded PENDING, if any) was committed.
+   */
+  recover(pending: number | undefined): Promise<boolean>;
+  /**
+   * Phase one: everything written since the last commit is durable in the external system but not yet
+   * visible, together with what recover() needs to recognise checkpoint `checkpointId` later.
+   */
+  prepare(checkpointId: number): Promise<void>;
+  /** Phase two, once the checkpoint is durably PENDING: makes the prepared output visible. */
+  commit(checkpointId: number): Promise<void>;
+  /** Drops everything written since the last commit (best effort: recover() on restart settles it anyway). */
+  abort(): Promise<void>;
 }
 
 /** One connector: validates its options once at the boundary, then creates sources and sinks. */

@@ -6,22 +6,23 @@ import type { JobPlan } from '../engine/plan/plan.ts';
 import { getConnector } from '../connectors/registry.ts';
 import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
 import type { JobInfo, JobMetrics, JobState } from './api.ts';
+import type { CheckpointData, CheckpointStore } from './checkpoint-store.ts';
 import { LatencySamples, RateMeter } from './metrics.ts';
 
-/** What a job saves between batches so that a restarted job resumes where it was. */
-export interface JobProgress {
-  readonly offsets: Record<number, number>;
-  readonly endOffsets: Record<number, number> | undefined;
-  readonly watermarks: Record<number, number>;
-  readonly operators: unknown[];
-}
+/**
+ * What a job saves so that a restarted job resumes where it was (one checkpoint). Also the shape of
+ * the progress older versions kept in the catalog, still read when a job has no checkpoint yet.
+ */
+export type JobProgress = CheckpointData;
 
 export interface JobDeps {
   readonly brokers: string;
   readonly timeZone: string;
+  /** execution.checkpointing.interval (ms). */
   readonly progressIntervalMs: number;
   readonly idleTimeoutMs: number;
-  saveProgress(id: string, p: JobProgress): void;
+  /** The job's checkpoint store (opened once per job, closed when its loop ends). */
+  openCheckpoints(id: string): CheckpointStore;
   setState(id: string, state: JobState, error: string | null): void;
 }
 
@@ -29,9 +30,11 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * One running job: a source, the operator pipeline and a sink, driven batch by batch. Between
- * batches the sink is flushed, so saved progress (offsets + operator state) never runs ahead of
- * what the sink has acknowledged: a restart replays at most the records since the last save
- * (at-least-once; exactly-once comes with checkpoints and transactional sinks).
+ * batches the sink is flushed, so a checkpoint (offsets + operator state + watermarks) never runs
+ * ahead of what the sink has acknowledged. Every `execution.checkpointing.interval` the job
+ * checkpoints into its CheckpointStore; with a two-phase sink (exactly-once) the checkpoint and the
+ * sink's commit are tied together by the protocol in docs/checkpoints.md, otherwise a restart
+ * replays the records since the last checkpoint (at-least-once).
  */
 export class Job {
   state: JobState = 'CREATED';
@@ -52,6 +55,9 @@ export class Job {
   /** Partition progress of the last source, kept for metrics after the source closed. */
   private lastProgress: PartitionProgress[] = [];
   private lastTopic = '';
+  private store: CheckpointStore | undefined;
+  /** Whether anything happened since the last checkpoint (an idle job does not checkpoint). */
+  private dirty = false;
 
   constructor(
     readonly id: string,
@@ -60,7 +66,8 @@ export class Job {
     readonly createdAt: string,
     readonly plan: JobPlan,
     readonly explain: { text: string; json: unknown },
-    private progress: JobProgress | null,
+    /** Progress an older version kept in the catalog: the resume point while the job has no checkpoint of its own. */
+    private readonly legacyProgress: JobProgress | null,
     private readonly deps: JobDeps,
   ) {}
 
@@ -97,6 +104,15 @@ export class Job {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.runLoop();
+    } finally {
+      this.store?.close();
+      this.store = undefined;
+    }
+  }
+
+  private async runLoop(): Promise<void> {
     let attempt = 0;
     while (!this.stopping) {
       try {
@@ -142,18 +158,23 @@ export class Job {
       options: sinkTable.options,
       columns: sinkTable.columns,
       brokers: this.deps.brokers,
+      jobId: this.id,
       jobName: this.name,
       timeZone: this.deps.timeZone,
+      checkpointIntervalMs: this.deps.progressIntervalMs,
     });
     const sink = this.sink;
+    const resume = await this.recover(sink);
     const terminal: Downstream = {
       push: (rows: Row[]) => {
         this.recordsOut += rows.length;
+        this.dirty = true;
         sink.write(rows);
       },
       watermark: () => undefined,
     };
     const pipeline = buildPipeline(root, terminal, counters, this.deps.timeZone);
+    this.dirty = false;
     const table = pipeline.source.table;
     const srcConn = getConnector(table.connector);
     if (!srcConn?.createSource) throw new Error(`connector '${table.connector}' cannot be a source`);
@@ -163,16 +184,16 @@ export class Job {
       columns: table.physical,
       brokers: this.deps.brokers,
       jobName: this.name,
-      startOffsets: this.progress?.offsets,
-      endOffsets: this.progress?.endOffsets,
+      startOffsets: resume?.offsets,
+      endOffsets: resume?.endOffsets,
       timeZone: this.deps.timeZone,
     });
     const idle = parseIdle(table.options['scan.watermark.idle-timeout']) ?? this.deps.idleTimeoutMs;
     this.stage = new SourceStage(table, this.source.partitions, pipeline.entry, counters, { timeZone: this.deps.timeZone, idleTimeoutMs: idle, now: Date.now() });
     this.operators = pipeline.operators;
-    if (this.progress) {
-      this.stage.watermarks.restore(this.progress.watermarks);
-      this.progress.operators.forEach((s, i) => {
+    if (resume) {
+      this.stage.watermarks.restore(resume.watermarks);
+      resume.operators.forEach((s, i) => {
         if (s !== null && s !== undefined) this.operators[i]?.restore?.(s);
       });
     }
@@ -205,9 +226,10 @@ export class Job {
       if (batches.length > 0) this.latency.add(performance.now() - t0);
       this.inRate.sample(now, this.recordsIn);
       this.outRate.sample(now, this.recordsOut);
-      if (done || now - lastSave >= this.deps.progressIntervalMs) {
-        this.saveProgress();
-        lastSave = now;
+      if (batches.length > 0) this.dirty = true;
+      if (done || (this.dirty && now - lastSave >= this.deps.progressIntervalMs)) {
+        await this.checkpoint();
+        lastSave = Date.now();
       }
       if (now - lastMonitor >= 5000) {
         lastMonitor = now;
@@ -216,19 +238,66 @@ export class Job {
       if (done) return true;
     }
     await sink.flush();
-    this.saveProgress();
+    await this.checkpoint();
     return false;
   }
 
-  private saveProgress(): void {
+  private checkpoints(): CheckpointStore {
+    this.store ??= this.deps.openCheckpoints(this.id);
+    return this.store;
+  }
+
+  /**
+   * Where to resume: the newest completed checkpoint. A newer PENDING one (the process died between
+   * recording it and completing it) counts iff the sink says its commit happened; otherwise it is
+   * aborted and the sink's reopening has dropped its uncommitted output. Without any checkpoint, the
+   * progress an older version kept in the catalog (or nothing: the startup mode decides).
+   */
+  private async recover(sink: Sink): Promise<JobProgress | null> {
+    const store = this.checkpoints();
+    const { completed, pending } = store.latest();
+    let resumeFrom = completed?.id;
+    if (sink.committer) {
+      const committed = await sink.committer.recover(pending?.id);
+      if (pending && committed) {
+        store.complete(pending.id);
+        resumeFrom = pending.id;
+      } else if (pending) {
+        store.abort(pending.id);
+      }
+    } else if (pending) {
+      // Only two-phase sinks leave PENDING checkpoints; without one, the completed checkpoint is safe.
+      store.abort(pending.id);
+    }
+    if (resumeFrom !== undefined) return store.load(resumeFrom);
+    return this.legacyProgress;
+  }
+
+  /**
+   * One checkpoint. The sink has been flushed. Without a committer: written COMPLETED at once. With one
+   * (two-phase): prepare → PENDING (durable) → commit → COMPLETED; a crash anywhere in between is
+   * resolved by recover() on restart.
+   */
+  private async checkpoint(): Promise<void> {
     const source = this.source!;
-    this.progress = {
+    const data: CheckpointData = {
       offsets: source.positions(),
       endOffsets: source.endOffsets(),
       watermarks: this.stage!.watermarks.snapshot(),
       operators: this.operators.map((op) => (op.snapshot ? op.snapshot() : null)),
     };
-    this.deps.saveProgress(this.id, this.progress);
+    const store = this.checkpoints();
+    const id = store.nextId();
+    const committer = this.sink!.committer;
+    if (committer) {
+      await committer.prepare(id);
+      store.write(id, data, 'PENDING');
+      await committer.commit(id);
+      store.complete(id);
+    } else {
+      store.write(id, data, 'COMPLETED');
+    }
+    this.dirty = false;
   }
 
   private async close(): Promise<void> {
@@ -283,13 +352,20 @@ export class Job {
   }
 }
 
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/** Flink's duration syntax: a number and an optional unit (milliseconds when none); undefined if invalid. */
 function parseIdle(v: string | undefined): number | undefined {
   if (!v) return undefined;
-  const m = /^\s*(\d+)\s*(ms|s|sec|second|seconds|min|minute|minutes)?\s*$/i.exec(v);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 'ms').toLowerCase();
-  return unit === 'ms' ? n : unit.startsWith('s') ? n * 1000 : n * 60_000;
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);
+  const factor = m ? DURATION_UNITS[(m[2] || 'ms').toLowerCase()] : undefined;
+  return factor === undefined ? undefined : Number(m![1]) * factor;
 }
 
 export { parseIdle as parseDuration };

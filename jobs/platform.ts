@@ -16,6 +16,7 @@ import { parseOne } from '../engine/sql/parse.ts';
 import type { Statement } from '../engine/sql/statement.ts';
 import { splitScript, splitStatements } from '../engine/sql/tokens.ts';
 import type { Health, JobInfo, Platform, StatementResult, TableInfo } from './api.ts';
+import { CheckpointStore } from './checkpoint-store.ts';
 import { Job, parseDuration } from './job.ts';
 import type { JobProgress } from './job.ts';
 
@@ -117,7 +118,7 @@ export class WeirPlatform implements Platform {
         const json = explainJson(plan);
         return stmt.format === 'JSON'
           ? { kind: 'rows', columns: [{ name: 'plan', type: 'STRING' }], rows: [[JSON.stringify(json)]] }
-          : { kind: 'rows', columns: [{ name: 'plan', type: 'STRING' }], rows: [[text]], message: text };
+          : { kind: 'rows', columns: [{ name: 'plan', type: 'STRING' }], rows: text.split('\n').map((l) => [l]), message: text };
       }
       case 'set': {
         if (stmt.key === undefined) {
@@ -127,6 +128,9 @@ export class WeirPlatform implements Platform {
           throw new SqlError('option', `Unknown setting '${stmt.key}' (known: ${[...KNOWN_SETTINGS].join(', ')})`, stmt.pos);
         }
         if (stmt.key === 'table.local-time-zone') checkTimeZone(stmt.value!, stmt.pos);
+        if (stmt.key === 'execution.checkpointing.interval' && !(Number(parseDuration(stmt.value!)) > 0)) {
+          throw new SqlError('option', `Invalid 'execution.checkpointing.interval' = '${stmt.value}' (a positive duration such as '5 s', '500 ms' or '1 min')`, stmt.pos);
+        }
         settings[stmt.key] = stmt.value!;
         return { kind: 'ok', message: `SET '${stmt.key}' = '${stmt.value}'` };
       }
@@ -157,6 +161,8 @@ export class WeirPlatform implements Platform {
       case 'createMaterializedView':
         throw new SqlError('unsupported', 'CREATE MATERIALIZED VIEW is not supported yet; use INSERT INTO a Kafka table', stmt.pos);
       case 'query':
+        // Bind first, so a mistake in the query is reported as such rather than hidden behind this refusal.
+        this.planner(settings).planQuery(stmt.query);
         throw new SqlError(
           'unsupported',
           'A SELECT over a stream never ends; write its results somewhere with INSERT INTO <table> SELECT ... (materialized views and previews are coming)',
@@ -266,7 +272,7 @@ export class WeirPlatform implements Platform {
       timeZone: settings['table.local-time-zone'] ?? 'UTC',
       progressIntervalMs: interval,
       idleTimeoutMs: idle,
-      saveProgress: (jid, p) => this.store.saveProgress(jid, p),
+      openCheckpoints: (jid) => CheckpointStore.open(this.opts.dataDir, jid),
       setState: (jid, s, err) => this.store.setJobState(jid, s, err),
     });
   }

@@ -1,29 +1,37 @@
 /**
  * Projection-pushdown JSON scanner: a single pass over a record's UTF-8 bytes that walks the top-level
  * object, materializes and converts only the values of the columns the query reads, and skips every
- * other value without allocating — while still validating it strictly (RFC 8259 as JSON.parse reads
+ * other value without allocating — while still validating it strictly (RFC 8259, as JSON.parse reads
  * it), so that exactly the records JSON.parse rejects are rejected.
  *
- * The scanner never produces an error itself: whenever a record is not plainly valid, or a value does
- * not convert, or anything is unusual (escaped or non-ASCII keys are handled, deep nesting is not), it
- * returns FALLBACK and the caller decodes the record with the full JSON.parse path, which gives the
- * exact result — row, skip (null) or BadRecordError with its usual message. The scanner is thus only a
- * faster way to compute what the full path computes, for the records it is sure about.
+ * The scanner never reports an error itself: whenever a record is not plainly valid, a value does not
+ * convert, or anything is unusual (deep nesting), it returns FALLBACK and the caller decodes the record
+ * with the full JSON.parse path, which gives the exact result — row, skip (null) or BadRecordError with
+ * its usual message. The scanner is thus only a faster way to compute what the full path computes, for
+ * the records it is sure about (in practice: every valid record whose values convert).
  *
- * Equivalence with `JSON.parse(bytes.toString('utf8'))` (the full path):
+ * Equivalence with `JSON.parse(bytes.toString('utf8'))` and the converters (the full path):
  *   - keys and string values are decoded from their byte range: UTF-8 decoding restarts at every ASCII
  *     byte (a quote), so decoding a range gives the same text as decoding the whole record (malformed
- *     sequences included: U+FFFD the same way); strings with escapes go to JSON.parse on their quoted text;
- *   - numbers: simple integers of up to 15 digits are accumulated exactly; any other number is read by
- *     Number() on its text, which rounds as JSON.parse does;
+ *     sequences included: U+FFFD the same way); strings with escapes go to JSON.parse on their quoted
+ *     text, and so do keys with escapes;
+ *   - numbers: integers of up to 15 digits are accumulated exactly; any other number is read by Number()
+ *     on its text, which rounds as JSON.parse does;
  *   - nested objects and arrays of read columns go to JSON.parse on their text;
- *   - duplicate keys: the last one wins (each occurrence overwrites the previous one);
+ *   - duplicate keys: the last one wins (each occurrence overwrites the previous one, and a value that
+ *     does not convert only matters if no later occurrence replaces it);
  *   - non-ASCII bytes outside strings, control characters inside strings, bad escapes, leading zeros,
  *     trailing garbage etc. are rejected (then the full path rejects them with its message).
  * Unread columns must also fail exactly when the full path fails (bad-record counts do not depend on
  * the projection): unless errors are ignored, an unread value is accepted without materializing it only
- * when its token kind always converts (e.g. any string for STRING, a short integer for BIGINT);
- * otherwise it is materialized and converted, and the result thrown away.
+ * when its token kind always converts (any string for STRING, a short integer for BIGINT, ...);
+ * otherwise it is converted and the result thrown away.
+ *
+ * Speed (bench/json-decode.ts): working on the bytes beats scanning a string made of them — a latin1
+ * or utf8 string costs a copy up front and charCodeAt is no faster than indexing a Buffer. Keys are
+ * first compared with the key at the same position in the previous record (topics mostly keep one key
+ * order), short ASCII strings are built without calling into the runtime, and converters may read
+ * ASCII bytes directly (ScanColumn.fromAscii: timestamps).
  */
 
 /** Returned by a scanner when the record must be decoded by the full path instead. */
@@ -47,6 +55,11 @@ export interface ScanColumn {
   readonly okKinds: number;
   /** Unread columns: integers without fraction or exponent of at most this many digits convert. */
   readonly okIntDigits: number;
+  /**
+   * Optional shortcut for a string value of ASCII bytes without escapes, b[s, e): the converted value,
+   * exactly what `convert` gives for that text, or undefined when unsure (then `convert` is called).
+   */
+  readonly fromAscii?: ((b: Buffer, s: number, e: number) => unknown) | undefined;
 }
 
 export interface ScanOptions {
@@ -79,6 +92,45 @@ const utf8 = hasSlices
   ? (b: Buffer, s: number, e: number): string => (b as FastBuffer).utf8Slice(s, e)
   : (b: Buffer, s: number, e: number): string => b.toString('utf8', s, e);
 
+const fcc = String.fromCharCode;
+
+/**
+ * The string of the ASCII bytes b[s, e). Short strings are built in JavaScript, which is cheaper than
+ * a call into the runtime to slice the buffer.
+ */
+export function asciiString(b: Buffer, s: number, e: number): string {
+  switch (e - s) {
+    case 0:
+      return '';
+    case 1:
+      return fcc(b[s]!);
+    case 2:
+      return fcc(b[s]!, b[s + 1]!);
+    case 3:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12:
+      return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    default:
+      return latin1(b, s, e);
+  }
+}
+
 /** String byte classes: 0 plain ASCII, 1 quote, 2 backslash, 3 control (rejected), 4 non-ASCII. */
 const STR = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) STR[c] = 3;
@@ -103,7 +155,7 @@ let sFlags = 0;
 let nDigits = 0;
 /** Set by scanNumber: the value when 0 <= nDigits <= 15 (exact). */
 let nValue = 0;
-/** Set by readValue: the value as JSON.parse gives it. */
+/** Set by readNonString and parseText: the value as JSON.parse gives it. */
 let rValue: unknown = null;
 
 function ws(b: Buffer, p: number, end: number): number {
@@ -264,17 +316,12 @@ function parseText(text: string): boolean {
   }
 }
 
-/** Reads the value at p (not whitespace) into rValue; returns the position after it, or -1. */
-function readValue(b: Buffer, p: number, end: number): number {
+/**
+ * Reads the value at p (not whitespace, not a string: strings are read by a scanner's convertAt) into
+ * rValue; returns the position after it, or -1.
+ */
+function readNonString(b: Buffer, p: number, end: number): number {
   const c = b[p]!;
-  if (c === 0x22) {
-    const q = scanString(b, p + 1, end);
-    if (q < 0) return -1;
-    if (sFlags === 0) rValue = latin1(b, p + 1, q - 1);
-    else if (sFlags === 2) rValue = utf8(b, p + 1, q - 1);
-    else if (!parseText(utf8(b, p, q))) return -1;
-    return q;
-  }
   if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
     const q = scanNumber(b, p, end);
     if (q < 0) return -1;
@@ -306,6 +353,9 @@ const MODE_SKIP = 0;
 const MODE_USE = 1;
 const MODE_CHECK = 2;
 
+/** Set by a scanner's convertAt: the converted value (or the invalid sentinel). */
+let cValue: unknown = null;
+
 /**
  * Builds the scanner for a row of `columns`, or returns null when the full path must always be used
  * (column names that JSON.parse's result would not look up plainly: duplicates, names of
@@ -322,6 +372,7 @@ export function createProjectedScanner(columns: readonly ScanColumn[], opts: Sca
   const failOnMissing = opts.failOnMissing;
   const invalid = opts.invalid;
   const convs = columns.map((c) => c.convert);
+  const fromAscii = columns.map((c) => c.fromAscii ?? null);
   const okKinds = Int32Array.from(columns, (c) => c.okKinds);
   const okIntDigits = Int32Array.from(columns, (c) => Math.min(c.okIntDigits, 1 << 30));
   const mode = Uint8Array.from(columns, (c) => (c.used ? MODE_USE : ignore ? MODE_SKIP : MODE_CHECK));
@@ -339,9 +390,18 @@ export function createProjectedScanner(columns: readonly ScanColumn[], opts: Sca
     slots[s] = i;
   }
   const byName = new Map(names.map((s, i) => [s, i]));
+  // Key order prediction: records of a topic mostly list their keys in the same order, so the k-th key
+  // is first compared with the column the k-th key named in the previous record (-1: none predicted).
+  // Only names whose raw bytes are a valid JSON string body can be predicted.
+  const predictable = nameBytes.map((nb) => nb.every((c) => STR[c] === 0 || STR[c] === 4));
+  const MAX_ORDER = 64;
+  const order = new Int32Array(MAX_ORDER).fill(-1);
 
   const nullRow: unknown[] = new Array<unknown>(n).fill(null);
+  // Per record (numbered by gen): which columns were seen (fail-on-missing-field) and which have a last
+  // value that does not convert so far (a later duplicate key may still replace it, as in JSON.parse).
   const seen = new Int32Array(n);
+  const badAt = new Int32Array(n);
   let gen = 0;
 
   /** Finds the column of the key whose bytes are b[s, e) with hash h, or -1. */
@@ -359,109 +419,172 @@ export function createProjectedScanner(columns: readonly ScanColumn[], opts: Sca
     }
   };
 
-  /** An unread column's value at p: accepted by its token kind, or materialized and converted. */
-  const check = (b: Buffer, p: number, end: number, i: number): number => {
-    const c = b[p]!;
-    const ok = okKinds[i]!;
-    if (c === 0x22) {
-      if (ok & K_STRING) return scanString(b, p + 1, end);
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      const q = scanNumber(b, p, end);
+  /**
+   * Reads the value at p and converts it for column i into cValue (the invalid sentinel when it does
+   * not convert); returns the position after the value, or -1.
+   */
+  const convertAt = (b: Buffer, p: number, end: number, i: number): number => {
+    if (b[p] === 0x22) {
+      const q = scanString(b, p + 1, end);
       if (q < 0) return -1;
-      if (nDigits >= 0 ? nDigits <= okIntDigits[i]! : (ok & K_NUMBER) !== 0) return q;
-    } else if (c === 0x6e) {
-      return scanLiteral(b, p, end); // null converts to NULL
-    } else if (c === 0x74 || c === 0x66) {
-      if (ok & K_BOOLEAN) return scanLiteral(b, p, end);
-    } else if (c === 0x7b) {
-      if (ok & K_OBJECT) return skipValue(b, p, end, 0);
-    } else if (c === 0x5b) {
-      if (ok & K_ARRAY) return skipValue(b, p, end, 0);
+      let text: string;
+      if (sFlags === 0) {
+        const fa = fromAscii[i];
+        if (fa !== null) {
+          const v = fa(b, p + 1, q - 1);
+          if (v !== undefined) {
+            cValue = v;
+            return q;
+          }
+        }
+        text = asciiString(b, p + 1, q - 1);
+      } else if (sFlags === 2) text = utf8(b, p + 1, q - 1);
+      else {
+        if (!parseText(utf8(b, p, q))) return -1;
+        text = rValue as string;
+      }
+      cValue = convs[i]!(text);
+      return q;
     }
-    const q = readValue(b, p, end);
+    const q = readNonString(b, p, end);
     if (q < 0) return -1;
-    return rValue === null || convs[i]!(rValue) !== invalid ? q : -1;
+    cValue = rValue === null ? null : convs[i]!(rValue);
+    return q;
   };
 
   return (b: Buffer): unknown[] | typeof FALLBACK => {
     const end = b.length;
-    let p = ws(b, 0, end);
-    if (p >= end || b[p] !== 0x7b) return FALLBACK; // not an object (or the literal null): full path
+    let p = 0;
+    let c = 0;
+    while (p < end && ((c = b[p]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) p++;
+    if (p >= end || c !== 0x7b) return FALLBACK; // not an object (or the literal null): full path
     const row = nullRow.slice();
-    if (failOnMissing && ++gen === 0x7fffffff) {
+    if (++gen === 0x7fffffff) {
       seen.fill(0);
+      badAt.fill(0);
       gen = 1;
     }
+    let pending = 0; // columns whose value does not convert (the full path throws its message)
     p = ws(b, p + 1, end);
     if (p < end && b[p] === 0x7d) p++;
     else {
-      for (;;) {
+      for (let k = 0; ; k++) {
         if (p >= end || b[p] !== 0x22) return FALLBACK;
-        // The key: hash plain ASCII bytes on the way; anything else takes the slow path.
         const ks = p + 1;
-        let q = ks;
-        let h = FNV_OFFSET;
-        let plain = true;
-        for (;;) {
-          if (q >= end) return FALLBACK;
-          const c = b[q]!;
-          if (c === 0x22) break;
-          if (STR[c] !== 0) {
-            plain = false;
-            break;
+        let q = -1;
+        let i = k < MAX_ORDER ? order[k]! : -1;
+        if (i >= 0) {
+          // The predicted key: its bytes, then the closing quote.
+          const nb = nameBytes[i]!;
+          const len = nb.length;
+          if (ks + len < end && b[ks + len] === 0x22) {
+            let j = 0;
+            while (j < len && nb[j] === b[ks + j]) j++;
+            if (j === len) q = ks + len + 1;
           }
-          h = Math.imul(h ^ c, FNV_PRIME);
-          q++;
         }
-        let i: number;
-        if (plain) {
-          i = lookup(b, ks, q, h);
-          q++;
-        } else {
-          q = scanString(b, ks, end);
-          if (q < 0) return FALLBACK;
-          let key: string;
-          if (sFlags & 1) {
-            if (!parseText(utf8(b, p, q))) return FALLBACK;
-            key = rValue as string;
-          } else key = utf8(b, ks, q - 1);
-          i = byName.get(key) ?? -1;
+        if (q < 0) {
+          // Any key: hash plain ASCII bytes on the way; anything else takes the slow path.
+          q = ks;
+          let h = FNV_OFFSET;
+          let plain = true;
+          for (;;) {
+            if (q >= end) return FALLBACK;
+            c = b[q]!;
+            if (c === 0x22) break;
+            if (STR[c] !== 0) {
+              plain = false;
+              break;
+            }
+            h = Math.imul(h ^ c, FNV_PRIME);
+            q++;
+          }
+          if (plain) {
+            i = lookup(b, ks, q, h);
+            q++;
+          } else {
+            q = scanString(b, ks, end);
+            if (q < 0) return FALLBACK;
+            let key: string;
+            if (sFlags & 1) {
+              if (!parseText(utf8(b, p, q))) return FALLBACK;
+              key = rValue as string;
+            } else key = utf8(b, ks, q - 1);
+            i = byName.get(key) ?? -1;
+          }
+          if (k < MAX_ORDER) order[k] = i >= 0 && predictable[i] ? i : -1;
         }
-        p = ws(b, q, end);
-        if (p >= end || b[p] !== 0x3a) return FALLBACK;
-        p = ws(b, p + 1, end);
+        // ':' and the value.
+        if (q < end && b[q] === 0x3a) p = q + 1;
+        else {
+          p = ws(b, q, end);
+          if (p >= end || b[p] !== 0x3a) return FALLBACK;
+          p++;
+        }
+        p = ws(b, p, end);
         if (p >= end) return FALLBACK;
+        c = b[p]!;
         if (i < 0) p = skipValue(b, p, end, 0);
         else {
           if (failOnMissing) seen[i] = gen;
           const m = mode[i];
+          let converts = true;
           if (m === MODE_USE) {
-            p = readValue(b, p, end);
+            p = convertAt(b, p, end, i);
             if (p < 0) return FALLBACK;
-            const v = rValue;
-            if (v === null) row[i] = null;
+            if (cValue === invalid) {
+              row[i] = null;
+              converts = ignore;
+            } else row[i] = cValue;
+          } else if (m === MODE_CHECK) {
+            // Accepted by its token kind, else converted (and thrown away) to learn whether it converts.
+            const ok = okKinds[i]!;
+            if (c === 0x22 && (ok & K_STRING) !== 0) p = scanString(b, p + 1, end);
+            else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+              const q2 = scanNumber(b, p, end);
+              if (q2 < 0) return FALLBACK;
+              if (nDigits >= 0 ? nDigits <= okIntDigits[i]! : (ok & K_NUMBER) !== 0) p = q2;
+              else {
+                p = convertAt(b, p, end, i);
+                converts = cValue !== invalid;
+              }
+            } else if (c === 0x6e || ((c === 0x74 || c === 0x66) && (ok & K_BOOLEAN) !== 0)) p = scanLiteral(b, p, end);
+            else if ((c === 0x7b && (ok & K_OBJECT) !== 0) || (c === 0x5b && (ok & K_ARRAY) !== 0)) p = skipValue(b, p, end, 0);
             else {
-              const cv = convs[i]!(v);
-              if (cv === invalid) {
-                if (!ignore) return FALLBACK; // the full path throws its message
-                row[i] = null;
-              } else row[i] = cv;
+              p = convertAt(b, p, end, i);
+              converts = cValue !== invalid;
             }
-          } else if (m === MODE_CHECK) p = check(b, p, end, i);
-          else p = skipValue(b, p, end, 0);
+          } else p = skipValue(b, p, end, 0);
+          if (!converts) {
+            if (badAt[i] !== gen) {
+              badAt[i] = gen;
+              pending++;
+            }
+          } else if (pending !== 0 && badAt[i] === gen) {
+            badAt[i] = 0;
+            pending--;
+          }
         }
         if (p < 0) return FALLBACK;
-        p = ws(b, p, end);
+        // ',' or '}'.
         if (p >= end) return FALLBACK;
-        const c = b[p];
-        if (c === 0x2c) p = ws(b, p + 1, end);
-        else if (c === 0x7d) {
+        c = b[p]!;
+        if (c !== 0x2c && c !== 0x7d) {
+          p = ws(b, p, end);
+          if (p >= end) return FALLBACK;
+          c = b[p]!;
+        }
+        if (c === 0x2c) {
+          p++;
+          if (p < end && b[p] !== 0x22) p = ws(b, p, end);
+        } else if (c === 0x7d) {
           p++;
           break;
         } else return FALLBACK;
       }
     }
-    if (ws(b, p, end) !== end) return FALLBACK; // trailing garbage
+    if (p !== end && ws(b, p, end) !== end) return FALLBACK; // trailing garbage
+    if (pending !== 0) return FALLBACK; // a value does not convert: the full path throws its message
     if (failOnMissing) {
       for (let i = 0; i < n; i++) if (seen[i] !== gen) return FALLBACK; // the full path says which is missing
     }

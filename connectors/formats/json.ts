@@ -5,6 +5,10 @@
  * Decoding: `JSON.parse`, then one precompiled converter per column (built once per schema; nothing but
  * the row array and nested values is allocated per record). A converter returns the value, or the
  * INVALID sentinel when the JSON value cannot be converted; only then is an error message built.
+ * Projection pushdown (option `fields`): when the query reads only some columns, a single-pass scanner
+ * over the record's bytes (json-scan.ts) validates the whole record but converts only those columns,
+ * leaving NULL in the others; it hands every record it is not sure about to the JSON.parse path, so the
+ * outcome — row, skip or bad record — is always the same as without pushdown.
  *
  * The decoder's result:
  *   - a row array in column order;
@@ -39,7 +43,7 @@
  */
 import type { SqlType } from '../../engine/plan/types.ts';
 import { typeToString } from '../../engine/plan/types.ts';
-import { formatDate, formatInstant, formatTimestamp, parseDate, parseTimestamp, zoneOffsetFn } from './timestamp.ts';
+import { daysFromCivil, formatDate, formatInstant, formatTimestamp, parseDate, parseTimestamp, zoneOffsetFn } from './timestamp.ts';
 import type { ZoneOffsetFn } from './timestamp.ts';
 import { createProjectedScanner, FALLBACK, K_ALL, K_BOOLEAN, K_NUMBER, K_STRING } from './json-scan.ts';
 import type { ScanColumn } from './json-scan.ts';
@@ -360,6 +364,84 @@ function scanAcceptance(type: SqlType): { okKinds: number; okIntDigits: number }
   }
 }
 
+/** Two ASCII digits at b[i], b[i + 1] (both before e) as a number, else -1. */
+function digits2(b: Buffer, i: number, e: number): number {
+  if (i + 1 >= e) return -1;
+  const x = b[i]! - 48;
+  const y = b[i + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/**
+ * parseTimestamp on the ASCII bytes b[s, e) for the usual shapes — 'yyyy-MM-dd', then optionally
+ * ' HH:mm' or 'THH:mm', ':ss', '.f{1,9}' and 'Z' — without building the string: the same epoch millis for
+ * TIMESTAMP and TIMESTAMP_LTZ (no offset), or undefined for anything else (the text path decides).
+ */
+function asciiTimestamp(b: Buffer, s: number, e: number): number | undefined {
+  if (e - s < 10 || b[s + 4] !== 45 || b[s + 7] !== 45) return undefined;
+  const y1 = digits2(b, s, e);
+  const y2 = digits2(b, s + 2, e);
+  const month = digits2(b, s + 5, e);
+  const day = digits2(b, s + 8, e);
+  if (y1 < 0 || y2 < 0 || month < 1 || month > 12 || day < 1) return undefined;
+  const year = y1 * 100 + y2;
+  if (day > daysInMonth(year, month)) return undefined;
+  let ms = daysFromCivil(year, month, day) * 86_400_000;
+  let i = s + 10;
+  if (i === e) return ms;
+  const sep = b[i];
+  if (sep !== 32 && sep !== 84) return undefined;
+  const hour = digits2(b, i + 1, e);
+  const minute = digits2(b, i + 4, e);
+  if (hour < 0 || hour > 23 || b[i + 3] !== 58 || minute < 0 || minute > 59) return undefined;
+  ms += hour * 3_600_000 + minute * 60_000;
+  i += 6;
+  if (i < e && b[i] === 58) {
+    const second = digits2(b, i + 1, e);
+    if (second < 0 || second > 59) return undefined;
+    ms += second * 1000;
+    i += 3;
+    if (i < e && b[i] === 46) {
+      i++;
+      let n = 0;
+      let frac = 0;
+      for (; i < e; i++, n++) {
+        const d = b[i]! - 48;
+        if (d < 0 || d > 9) break;
+        if (n < 3) frac = frac * 10 + d;
+      }
+      if (n === 0 || n > 9) return undefined;
+      for (let k = n; k < 3; k++) frac *= 10;
+      ms += frac;
+    }
+  }
+  if (i === e || (i + 1 === e && b[i] === 90)) return ms;
+  return undefined;
+}
+
+/** parseDate on the ASCII bytes b[s, e) of exactly 'yyyy-MM-dd'; undefined for anything else. */
+function asciiDate(b: Buffer, s: number, e: number): number | undefined {
+  return e - s === 10 ? asciiTimestamp(b, s, e) : undefined;
+}
+
+/** A shortcut converting the ASCII text of a value without building a string (see ScanColumn.fromAscii). */
+function asciiConverter(type: SqlType): ((b: Buffer, s: number, e: number) => unknown) | undefined {
+  switch (type.kind) {
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return asciiTimestamp;
+    case 'DATE':
+      return asciiDate;
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Builds a decoder for a row of `columns` (see the file comment for the conversions and the meaning of a
  * null result). With `opts.fields` marking some columns unread, records are decoded by a single-pass
@@ -387,6 +469,7 @@ export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDeco
     name: c.name,
     used: fields[i] === true,
     convert: compileConverter(c.type, ignore, failOnMissing),
+    fromAscii: asciiConverter(c.type),
     ...scanAcceptance(c.type),
   }));
   const scan = createProjectedScanner(scanColumns, { ignore, failOnMissing, invalid: INVALID });

@@ -1,6 +1,8 @@
 import type { Column } from '../../engine/plan/plan.ts';
 import { OptionError } from '../types.ts';
 
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+
 export type StartupMode = 'earliest-offset' | 'latest-offset' | 'group-offsets' | 'timestamp' | 'specific-offsets';
 
 /** Kafka table options, checked once (Flink's names and defaults). */
@@ -19,7 +21,9 @@ export interface KafkaOptions {
   readonly timestampStandard: 'SQL' | 'ISO-8601';
   readonly deadLetterTopic: string | undefined;
   readonly sinkPartitions: number;
-  readonly deliveryGuarantee: 'at-least-once' | 'none';
+  readonly deliveryGuarantee: DeliveryGuarantee;
+  /** Prefix of the sink's Kafka transactional id (exactly-once); undefined: derived from the job id. */
+  readonly transactionalIdPrefix: string | undefined;
   readonly isolationLevel: 'read_committed' | 'read_uncommitted';
 }
 
@@ -83,8 +87,13 @@ export function parseKafkaOptions(o: Readonly<Record<string, string>>, columns: 
   const partitions = Number(o['sink.topic.partitions'] ?? '1');
   if (!Number.isInteger(partitions) || partitions < 1) throw new OptionError('sink.topic.partitions', "'sink.topic.partitions' must be a positive integer");
   const dg = o['sink.delivery-guarantee'] ?? 'at-least-once';
-  if (dg === 'exactly-once') throw new OptionError('sink.delivery-guarantee', "'sink.delivery-guarantee' = 'exactly-once' is not supported yet (at-least-once, none)");
-  if (dg !== 'at-least-once' && dg !== 'none') throw new OptionError('sink.delivery-guarantee', `Invalid 'sink.delivery-guarantee' = '${dg}'`);
+  if (dg !== 'exactly-once' && dg !== 'at-least-once' && dg !== 'none') {
+    throw new OptionError('sink.delivery-guarantee', `Invalid 'sink.delivery-guarantee' = '${dg}' (exactly-once, at-least-once, none)`);
+  }
+  const txPrefix = o['sink.transactional-id-prefix'];
+  if (txPrefix !== undefined && (txPrefix.trim() === '' || txPrefix.length > 200)) {
+    throw new OptionError('sink.transactional-id-prefix', "'sink.transactional-id-prefix' must be a non-empty string of at most 200 characters");
+  }
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) if (k.startsWith('properties.')) properties[k.slice('properties.'.length)] = v;
   const iso = properties['isolation.level'] ?? 'read_uncommitted';
@@ -104,6 +113,7 @@ export function parseKafkaOptions(o: Readonly<Record<string, string>>, columns: 
     deadLetterTopic: o['dead-letter.topic'],
     sinkPartitions: partitions,
     deliveryGuarantee: dg,
+    transactionalIdPrefix: txPrefix,
     isolationLevel: iso === 'read_committed' ? 'read_committed' : 'read_uncommitted',
   };
 }

@@ -1,4 +1,5 @@
 import { BadRecordError, createJsonDecoder } from '../formats/json.ts';
+import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
 import type { KafkaClient, KafkaReader, KafkaWriter } from './client.ts';
@@ -43,7 +44,7 @@ export class KafkaSource implements Source {
           : await client.listOffsets(o.topic, 'latest', { isolationLevel: o.isolationLevel });
       }
       const latest = await client.listOffsets(o.topic, 'latest');
-      const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel });
+      const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel, ...fetchLimits(o.properties) });
       const decode = createJsonDecoder(spec.columns, { ignoreParseErrors: o.ignoreParseErrors, timestampStandard: o.timestampStandard });
       const src = new KafkaSource(client, reader, o, partitions, ends, decode, groupId);
       for (const [p, v] of latest) src.hw.set(p, v);
@@ -155,6 +156,23 @@ export class KafkaSource implements Source {
     await this.dlq?.close().catch(() => undefined);
     await this.client.close();
   }
+}
+
+/** Kafka's fetch size properties, as the Java consumer names them (smaller fetches: smaller batches, less memory). */
+function fetchLimits(props: Readonly<Record<string, string>>): { maxBytes?: number; maxPartitionBytes?: number } {
+  const out: { maxBytes?: number; maxPartitionBytes?: number } = {};
+  const num = (k: string): number | undefined => {
+    const v = props[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new OptionError(`properties.${k}`, `'properties.${k}' must be a positive integer (bytes)`);
+    return n;
+  };
+  const total = num('fetch.max.bytes');
+  const part = num('max.partition.fetch.bytes');
+  if (total !== undefined) out.maxBytes = total;
+  if (part !== undefined) out.maxPartitionBytes = part;
+  return out;
 }
 
 async function startOffsets(

@@ -1,6 +1,7 @@
 import { buildPipeline } from '../ops/build.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../ops/operator.ts';
 import { SourceStage } from '../ops/source-stage.ts';
+import { decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import type { PlanNode } from '../plan/plan.ts';
 
 /**
@@ -41,7 +42,7 @@ export class PipelineDriver {
   }
 
   snapshot(): { watermarks: Record<number, number>; operators: unknown[] } {
-    return { watermarks: this.stage.watermarks.snapshot(), operators: this.operators.map((o) => (o.snapshot ? JSON.parse(JSON.stringify(o.snapshot())) : null)) };
+    return { watermarks: this.stage.watermarks.snapshot(), operators: this.operators.map((o) => (o.snapshot ? decodeSnapshot(encodeSnapshot(o.snapshot())) : null)) };
   }
 
   /** Rebuilds every operator from scratch and loads the snapshot, as a restarted job would. */

@@ -1,6 +1,6 @@
 // Helpers for integration tests against the real broker (the vitest global setup ensures it).
 import { createKafkaClient } from '../../connectors/kafka/client.ts';
-import type { KafkaClient, KafkaRecord, ProducerRecord } from '../../connectors/kafka/client.ts';
+import type { IsolationLevel, KafkaClient, KafkaRecord, ProducerRecord } from '../../connectors/kafka/client.ts';
 
 export const BROKERS = process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 
@@ -47,14 +47,20 @@ export async function produce(client: KafkaClient, records: readonly ProducerRec
  * Reads a topic completely by assignment: every partition from its earliest to its latest offset as of
  * the call. Returns the records with their partition, in offset order per partition.
  */
-export async function readAll(client: KafkaClient, topic: string, timeoutMs = 60_000): Promise<(KafkaRecord & { partition: number })[]> {
+export async function readAll(
+  client: KafkaClient,
+  topic: string,
+  timeoutMs = 60_000,
+  isolationLevel: IsolationLevel = 'read_uncommitted',
+): Promise<(KafkaRecord & { partition: number })[]> {
   const earliest = await client.listOffsets(topic, 'earliest');
-  const latest = await client.listOffsets(topic, 'latest');
+  // read_committed: up to the last stable offset, what a transactional reader can see now.
+  const latest = await client.listOffsets(topic, 'latest', { isolationLevel });
   const want = new Map<number, number>();
   for (const [p, end] of latest) if (end > (earliest.get(p) ?? 0)) want.set(p, earliest.get(p) ?? 0);
   const out: (KafkaRecord & { partition: number })[] = [];
   if (want.size === 0) return out;
-  const reader = await client.openReader({ topic, partitions: want });
+  const reader = await client.openReader({ topic, partitions: want, isolationLevel });
   try {
     const deadline = Date.now() + timeoutMs;
     const done = (): boolean => [...want.keys()].every((p) => (reader.positions().get(p) ?? 0) >= latest.get(p)!);
@@ -71,7 +77,7 @@ export async function readAll(client: KafkaClient, topic: string, timeoutMs = 60
 }
 
 /** readAll, values parsed as JSON objects. */
-export async function readJson(client: KafkaClient, topic: string, timeoutMs?: number): Promise<Record<string, unknown>[]> {
-  const recs = await readAll(client, topic, timeoutMs);
+export async function readJson(client: KafkaClient, topic: string, timeoutMs?: number, isolationLevel?: IsolationLevel): Promise<Record<string, unknown>[]> {
+  const recs = await readAll(client, topic, timeoutMs, isolationLevel);
   return recs.map((r) => JSON.parse(r.value!.toString('utf8')) as Record<string, unknown>);
 }

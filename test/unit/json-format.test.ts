@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { T } from '../../engine/plan/types.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import {
@@ -8,7 +8,8 @@ import {
   createKeyEncoder,
   roundHalfUp,
 } from '../../connectors/formats/json.ts';
-import type { JsonColumn } from '../../connectors/formats/json.ts';
+import type { JsonColumn, JsonDecoder, JsonDecoderOptions } from '../../connectors/formats/json.ts';
+import { microblogEvent } from '../../bench/util.ts';
 import {
   formatDate,
   formatInstant,
@@ -324,6 +325,454 @@ describe('JSON decoder', () => {
     const rate = N / ((performance.now() - t0) / 1000);
     expect(sink).toBeGreaterThan(0);
     expect(rate).toBeGreaterThan(100_000); // ~1M/s on the 2-core dev machine; a wide margin for loaded CI
+  });
+});
+
+// ------------------------------------------------------------------------------ projection pushdown
+
+/** A small seeded PRNG (mulberry32), so that a failure can be reproduced. */
+function prng(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Outcome = { row: unknown[] | null } | { error: string; field: string | undefined };
+
+function outcome(d: JsonDecoder, rec: Buffer | Uint8Array | string | null): Outcome {
+  try {
+    return { row: d(rec) };
+  } catch (e) {
+    if (!(e instanceof BadRecordError)) throw e; // only BadRecordError is an expected failure
+    return { error: e.message, field: e.field };
+  }
+}
+
+/** Deep equality where 0 and -0 differ and NaN equals NaN (as toStrictEqual), but quick. */
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** What a decoder with `fields` must give: the full decoder's outcome with unread columns NULL. */
+function expected(full: JsonDecoder, fields: readonly boolean[], rec: Buffer | Uint8Array | string | null): Outcome {
+  const o = outcome(full, rec);
+  if ('row' in o && o.row !== null) return { row: o.row.map((v, i) => (fields[i] ? v : null)) };
+  return o;
+}
+
+const pushdownColumns: JsonColumn[] = [
+  { name: 'uid', type: T.bigint },
+  { name: 'tid', type: T.bigint },
+  { name: 'time', type: T.timestamp },
+  { name: 'text', type: T.string },
+  { name: 'loc', type: T.string },
+  { name: 'rt', type: T.boolean },
+  { name: 'att', type: T.int },
+  { name: 'd', type: T.double },
+  { name: 'p', type: T.decimal(5, 2) },
+  { name: 'l', type: T.timestampLtz },
+  { name: 'day', type: T.date },
+  { name: 'iv', type: T.interval },
+  { name: 'tags', type: T.array(T.int) },
+  { name: 'user', type: { kind: 'ROW', fields: [{ name: 'name', type: T.string }, { name: 'level', type: T.int }] } },
+  { name: '名字', type: T.string },
+  { name: 'a"b', type: T.string },
+  { name: 'n', type: T.null },
+];
+
+/** Generates JSON records (as bytes): valid, tricky and malformed, all from one seed. */
+function recordGenerator(seed: number): () => Buffer {
+  const rnd = prng(seed);
+  const pick = <V>(a: readonly V[]): V => a[Math.floor(rnd() * a.length)]!;
+  const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
+  const ws = (): string => (rnd() < 0.85 ? '' : pick([' ', '  ', '\n', '\t', '\r\n ', ' \t ']));
+
+  const PIECES = ['post', ' ', '#topic1#', 'a', 'Z', '0', '42', 'é', 'ü', '中文', '微博', '😀', '"', '\\', '/', '\n', '\t', '\b', '\f', '\r',
+    '\u0000', '\u001f', '\u007f', '\u2028', '\ufeff', '\ud800', '\udfff', 'true', 'null', '{', ']', ':', ','];
+  const rString = (): string => {
+    let s = '';
+    const n = rnd() < 0.3 ? 0 : int(1, 6);
+    for (let i = 0; i < n; i++) s += pick(PIECES);
+    return s;
+  };
+  /** A JSON string literal for s, escaping randomly (\uXXXX, \/, surrogate pairs) beyond what is needed. */
+  const strLit = (s: string): string => {
+    const extra = rnd() < 0.3; // escape more than needed
+    let out = '"';
+    for (let i = 0; i < s.length; i++) {
+      const ch = s[i]!;
+      const c = s.charCodeAt(i);
+      const hex = `\\u${c.toString(16).padStart(4, '0')}`;
+      if (ch === '"') out += rnd() < 0.8 ? '\\"' : '\\u0022';
+      else if (ch === '\\') out += rnd() < 0.8 ? '\\\\' : '\\u005C';
+      else if (c < 0x20) out += ({ 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' } as Record<number, string>)[c] ?? hex;
+      else if (c >= 0xd800 && c <= 0xdfff) {
+        const pair = c <= 0xdbff && i + 1 < s.length && s.charCodeAt(i + 1) >= 0xdc00 && s.charCodeAt(i + 1) <= 0xdfff;
+        if (pair && rnd() < 0.5) out += s[i++]! + s[i]!; // the raw pair (UTF-8 of the astral character)
+        else out += rnd() < 0.5 ? hex : hex.toUpperCase().replace('\\U', '\\u');
+      } else if (ch === '/' && extra && rnd() < 0.5) out += '\\/';
+      else if (extra && rnd() < 0.1) out += hex;
+      else out += ch;
+    }
+    return `${out}"`;
+  };
+  const NUMBERS = ['0', '-0', '1', '-1', '7', '42', '-42', '123456', '2147483647', '2147483648', '-2147483648', '-2147483649',
+    '4000000000', '9007199254740993', '12345678901234567890', '-99999999999999999999', '1e400', '-1e400', '1e-400', '3.14', '-0.5',
+    '0.1', '1.005', '999.995', '1e5', '1E-3', '2.5e+10', '1.0', '10.50', '0e0', '-0.0e-0', '5e-324', '1.7976931348623157e308',
+    '9223372036854775807', '9223372036854775295', '-9223372036854775808', '-9223372036854777856', `1${'0'.repeat(308)}`, `1${'0'.repeat(309)}`];
+  const digits = (n: number): string => Array.from({ length: n }, (_, i) => String(int(i === 0 && n > 1 ? 1 : 0, 9))).join('');
+  const rNumber = (): string => {
+    const r = rnd();
+    if (r < 0.4) return pick(NUMBERS);
+    if (r < 0.7) return String(rnd() < 0.5 ? int(-1e6, 1e6) : int(0, 1e9) * 10 ** int(0, 9));
+    // Any length of digits (exact and rounded integers), fractions, exponents.
+    let t = (rnd() < 0.3 ? '-' : '') + digits(int(1, 25));
+    if (rnd() < 0.3) t += `.${digits(int(1, 20)).split('').reverse().join('')}`;
+    if (rnd() < 0.2) t += `${pick(['e', 'E'])}${pick(['', '+', '-'])}${int(0, 400)}`;
+    return t;
+  };
+  const rTimestamp = (): string => {
+    const ms = int(-2e12, 4e12);
+    let t = formatTimestamp(ms);
+    const r = rnd();
+    if (r < 0.1) t = t.slice(0, 19);
+    else if (r < 0.2) t = t.slice(0, 16);
+    else if (r < 0.3) t = t.slice(0, 10);
+    else if (r < 0.4) t = `${t.slice(0, 19)}.${String(int(0, 999999999)).padStart(int(1, 9), '0').slice(0, int(1, 10))}`;
+    if (rnd() < 0.2) t = t.replace(' ', 'T');
+    if (rnd() < 0.25) t += pick(['Z', 'z', '+08:00', '-0330', '+05', ' ', 'x', 'ZZ', '0', '.', ':']);
+    if (rnd() < 0.05) t = ` ${t}`;
+    if (rnd() < 0.1) t = pick(['2023-02-29 00:00:00', '2024-02-29 23:59:59.999', '2024-13-01 00:00:00', '2024-01-01 24:00:00', '2024-01-01 12:60',
+      '2024-01-01 12:00:60', '2024-01-01 12:00:00.', '0000-01-01 00:00:00', '9999-12-31 23:59:59.999', '2024-1-01', '2024-01-01T12:00:00,5']);
+    return t;
+  };
+  const rNumericText = (): string => pick([' 12 ', '12', '-7', '+7', '12x', '1.5', '1e3', 'NaN', 'Infinity', '-Infinity', '99999999999999999999',
+    'true', 'TRUE', ' false ', 'yes', '', ' ', '0x10', '.5', '5.', '2024-01-02']);
+  const rScalar = (): string => {
+    const r = rnd();
+    if (r < 0.3) return strLit(rString());
+    if (r < 0.55) return rNumber();
+    if (r < 0.65) return strLit(rNumericText());
+    if (r < 0.75) return pick(['true', 'false', 'null']);
+    return strLit(rTimestamp());
+  };
+  const rValue = (depth: number): string => {
+    const r = rnd();
+    if (depth < 4 && r < 0.12) {
+      const n = int(0, 4);
+      const items = Array.from({ length: n }, () => ws() + rValue(depth + 1) + ws());
+      return `[${items.join(',') || ws()}]`;
+    }
+    if (depth < 4 && r < 0.22) {
+      const n = int(0, 4);
+      const items = Array.from({ length: n }, () => `${ws()}${strLit(pick(['name', 'level', 'x', 'uid', '']))}${ws()}:${ws()}${rValue(depth + 1)}${ws()}`);
+      return `{${items.join(',') || ws()}}`;
+    }
+    return rScalar();
+  };
+  /** A value of the kind the column expects (mostly convertible), else anything. */
+  const valueFor = (name: string): string => {
+    if (rnd() < 0.25) return rValue(0);
+    switch (name) {
+      case 'uid':
+      case 'tid':
+      case 'att':
+      case 'iv':
+        return rnd() < 0.8 ? String(int(-1e6, 1e10)) : rNumber();
+      case 'd':
+      case 'p':
+        return rNumber();
+      case 'time':
+      case 'l':
+        return rnd() < 0.1 ? String(int(0, 2e12)) : strLit(rTimestamp());
+      case 'day':
+        return strLit(rTimestamp().slice(0, 10));
+      case 'rt':
+        return pick(['true', 'false', '"true"', '"False"', '1', '0']);
+      case 'tags':
+        return `[${Array.from({ length: int(0, 4) }, () => pick(['1', '-2', '"3"', 'null', '4.5', '2147483648'])).join(',')}]`;
+      case 'user':
+        return `{"name":${strLit(rString())},"level":${pick(['1', '"2"', 'null', '"x"'])}${rnd() < 0.3 ? ',"extra":[1,{"a":null}]' : ''}}`;
+      default:
+        return strLit(rString());
+    }
+  };
+  const KEYS = [...pushdownColumns.map((c) => c.name), 'extra', 'UID', 'tim', 'time ', 'nested', '', '名', '__proto__', 'constructor'];
+  const rObject = (): string => {
+    const members: string[] = [];
+    const n = int(0, 14);
+    for (let i = 0; i < n; i++) {
+      const key = pick(KEYS);
+      members.push(`${ws()}${strLit(key)}${ws()}:${ws()}${valueFor(key)}${ws()}`);
+      if (rnd() < 0.1) members.push(`${ws()}${strLit(key)}${ws()}:${ws()}${valueFor(key)}${ws()}`); // duplicate key
+    }
+    return `${ws()}{${members.join(',') || ws()}}${ws()}`;
+  };
+  const TOP = ['null', ' null ', 'null x', '[1,2]', '[]', '42', '"s"', 'true', '', '   ', '{}', '{ }', 'nul', '{"uid":1}{"uid":2}'];
+  const GARBAGE = [...'"\\{}[],:x 0-.eE+\t'].map((c) => Buffer.from(c))
+    .concat([Buffer.from([0x01]), Buffer.from([0x00]), Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe4, 0xb8]),
+      Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('é'), Buffer.from('tru'), Buffer.from('null')]);
+
+  return (): Buffer => {
+    let b = Buffer.from(rnd() < 0.04 ? pick(TOP) : rObject(), 'utf8');
+    const m = rnd();
+    if (m < 0.7 || b.length === 0) return b;
+    const at = int(0, b.length - 1);
+    if (m < 0.76) return b.subarray(0, at); // truncated
+    if (m < 0.82) return Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]); // a byte dropped
+    if (m < 0.9) return Buffer.concat([b.subarray(0, at), pick(GARBAGE), b.subarray(at)]); // something inserted
+    if (m < 0.96) return Buffer.concat([b.subarray(0, at), pick(GARBAGE), b.subarray(at + 1)]); // a byte replaced
+    b = Buffer.concat(rnd() < 0.5 ? [b, pick(GARBAGE)] : [pick(GARBAGE), b]);
+    return b;
+  };
+}
+
+describe('JSON decoder with projection pushdown (fields)', () => {
+  const optionSets: JsonDecoderOptions[] = [
+    { ignoreParseErrors: false, timestampStandard: 'SQL' },
+    { ignoreParseErrors: true, timestampStandard: 'SQL' },
+    { ignoreParseErrors: false, timestampStandard: 'ISO-8601', failOnMissingField: true },
+  ];
+
+  it('gives the full decoder result with unread columns NULL, and fails exactly when it fails (random records)', () => {
+    const next = recordGenerator(20240601);
+    const rnd = prng(7);
+    const n = pushdownColumns.length;
+    const masks: boolean[][] = [
+      pushdownColumns.map(() => false),
+      pushdownColumns.map((_, i) => i !== 0),
+      pushdownColumns.map((c) => c.name === 'time' || c.name === 'loc'),
+      pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字'),
+    ];
+    for (let k = 0; k < 8; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.3));
+    const decoders = optionSets.flatMap((o) =>
+      masks.map((fields) => ({ o, fields, full: createJsonDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
+    );
+    const parse = vi.spyOn(JSON, 'parse');
+    let total = 0;
+    let bad = 0;
+    let fellBack = 0; // rows decoded by the full path instead of the scanner
+    let rows = 0;
+    try {
+      for (let r = 0; r < 4000; r++) {
+        const rec = next();
+        for (const { o, fields, full, dec } of decoders) {
+          const want = expected(full, fields, rec);
+          parse.mockClear();
+          const got = outcome(dec, rec);
+          if (!same(got, want)) expect({ rec: rec.toString('latin1'), o, fields, got }).toStrictEqual({ rec: rec.toString('latin1'), o, fields, got: want });
+          total++;
+          if ('error' in got) bad++;
+          else if (got.row !== null) {
+            rows++;
+            const text = rec.toString('utf8');
+            if (parse.mock.calls.some((c) => c[0] === text)) fellBack++; // JSON.parse of the whole record
+          }
+        }
+      }
+    } finally {
+      parse.mockRestore();
+    }
+    // The generator must produce plenty of both, and the scanner must decode every row itself (it leaves
+    // valid records to the full path only for nesting deeper than it follows).
+    expect(bad).toBeGreaterThan(total * 0.2);
+    expect(rows).toBeGreaterThan(total * 0.2);
+    expect(fellBack).toBe(0);
+  });
+
+  it('hand-written tricky and malformed records', () => {
+    const cases = [
+      '{"uid": 1, "text": "abc',
+      '{"a": tru}',
+      '{"a":1} x',
+      '[1,2]',
+      'null',
+      '  null  ',
+      '42',
+      '"just a string"',
+      '',
+      ' ',
+      '{}',
+      '{"uid":1,}',
+      '{,"uid":1}',
+      '{"uid" 1}',
+      '{"uid":01}',
+      '{"uid":-}',
+      '{"uid":1.}',
+      '{"uid":.5}',
+      '{"uid":+1}',
+      '{"uid":1e}',
+      '{"uid":0x10}',
+      '{"uid":-+1}',
+      '{"uid":--1}',
+      '{"rt":trux}',
+      '{"rt":tru,"uid":1}',
+      '{"rt":truE}',
+      '{"rt":fals}',
+      '{"rt":falsy}',
+      '{"rt":nul}',
+      '{"rt":nulll}',
+      '{"rt":True}',
+      '{"uid":12345678901234567}',
+      '{"uid":92295304600332754,"text":92295304600332754,"d":-92295304600332754}', // accumulating digits would round twice
+      '{"uid":-9007199254740993}',
+      '{"d":0.1e1,"p":123.456e-2}',
+      '{"uid":NaN}',
+      "{'uid':1}",
+      '{"uid":1 "tid":2}',
+      '{"text":"tab\there"}',
+      '{"text":"bad \\x escape"}',
+      '{"text":"bad \\u12G4 escape"}',
+      '{"text":"\\ud83d\\ude00 \\u00e9 \\"q\\" \\\\ \\/ 中文"}',
+      '{"text":"\\ud800 lone"}',
+      '{"x":{"text":"nested"},"text":"top"}',
+      '{"text":"first","text":"last"}',
+      '{"text":"first","text":null}',
+      '{"att":"x","att":5}',
+      '{"att":5,"att":"x"}',
+      '{"u\\u0069d":7}',
+      '{"uid":1,"extra":[1,{"a":[true,false,null,"s",-1.5e-3]}],"time":"2024-01-01 00:00:00.123"}',
+      '{"extra":[1,2}',
+      '{"extra":[1,2},"uid":1}',
+      '{"extra":{"a":1],"uid":1}',
+      '{"extra":{1:2},"uid":1}',
+      '{"extra":{a:2},"uid":1}',
+      '{"extra":[1 2],"uid":1}',
+      '{"extra":{"a":1 "b":2},"uid":1}',
+      '{"extra":{"a":1]}',
+      '{"extra":{"a"}}',
+      '{"extra":[1,2,]}',
+      '{"extra":{"a":1,}}',
+      ' \t\r\n{ \t\r\n"uid" \t\r\n: \t\r\n1 \t\r\n, "loc" : "x" \n} \t\r\n',
+      '{"uid":12345678901234567890}',
+      '{"uid":"12345678901234567890"}',
+      '{"uid":"9007199254740993"}',
+      '{"att":2147483648}',
+      '{"att":-2147483648}',
+      '{"att":1e2}',
+      '{"d":1e400}',
+      '{"iv":1e400}',
+      '{"time":1e400}',
+      '{"time":"2024-02-30 00:00:00"}',
+      '{"time":"2024-01-01T10:00:00Z","l":"2024-01-01T10:00:00+02:00","day":"2024-01-02"}',
+      '{"time":"2024-01-01 10:00:00.123456789","l":"2024-01-01 10:00","day":"2024-01-02 10:00:00"}',
+      '{"time":"2024-01-01 10:00:00.1234567890"}',
+      '{"time":"2024-01-01 10:00:00x"}',
+      '{"time":"2024-01-01 10:00:00.5x"}',
+      '{"time":"2024-01-01 10:00x"}',
+      '{"time":"2024-01-01x"}',
+      '{"time":"2024-01-01 10:00:00z"}',
+      '{"time":"2024-01-01 10:00:00ZZ"}',
+      '{"time":"2024-01-01 10:00:00+08:00","l":"2024-01-01 10:00:00-0330"}',
+      '{"time":"2024-01-01t10:00:00","l":"2024-01-01x10:00:00"}',
+      '{"time":"2024-01-01 10:00:00,5"}',
+      '{"time":"2024-01-01 10:0","l":"2024-01-01 10:00:0"}',
+      '{"time":" 2024-01-01 10:00:00 "}',
+      '{"time":"2024-02-29 10:00:00","l":"2023-02-29 10:00:00","day":"2000-02-29"}',
+      '{"time":"1900-02-29 10:00:00","day":"1900-02-29"}',
+      '{"time":"0000-01-01 00:00:00","l":"9999-12-31T23:59:59.999999999Z"}',
+      '{"time":"2024-01-01 24:00:00","l":"2024-01-01 23:60:00"}',
+      '{"time":"2024-01-01 23:59:60","l":"2024-00-01 00:00:00"}',
+      '{"day":"2024-01-01 ","l":"2024-01-32"}',
+      '{"tags":[1,"2",null],"user":{"name":"a","level":"3"}}',
+      '{"tags":[1,"z"]}',
+      '{"user":"x"}',
+      '{"名字":"值","a\\"b":"q"}',
+      '{"rt":"yes","p":"1.005"}',
+      '{"n":{"deep":[[[[]]]]}}',
+      `{"extra":${'['.repeat(600)}${']'.repeat(600)},"uid":1}`,
+      `{"extra":${'['.repeat(600)}${']'.repeat(599)},"uid":1}`,
+    ];
+    const bytes = cases.map((c) => Buffer.from(c, 'utf8'));
+    bytes.push(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"uid":1}')])); // BOM: not JSON
+    bytes.push(Buffer.from([...Buffer.from('{"loc":"'), 0xff, 0xc3, 0x41, 0xe4, 0xb8, ...Buffer.from('"}')])); // bad UTF-8 in a string
+    bytes.push(Buffer.from([...Buffer.from('{"lo'), 0xff, ...Buffer.from('c":"x","loc":"y"}')])); // bad UTF-8 in a key
+    bytes.push(Buffer.from([...Buffer.from('{"uid":1'), 0xc3, 0xa9, ...Buffer.from('}')])); // non-ASCII outside strings
+    const all = pushdownColumns.map(() => true);
+    for (const o of optionSets) {
+      const full = createJsonDecoder(pushdownColumns, o);
+      for (const fields of [pushdownColumns.map(() => false), pushdownColumns.map((c) => c.name === 'text' || c.name === 'loc'), all.map((_, i) => i % 2 === 0)]) {
+        const dec = createJsonDecoder(pushdownColumns, { ...o, fields });
+        for (const rec of bytes) expect(outcome(dec, rec), rec.toString()).toStrictEqual(expected(full, fields, rec));
+      }
+    }
+    // The records of the brief are bad records with and without pushdown, and null stays a skip.
+    const text = createJsonDecoder(pushdownColumns, { ...optionSets[0]!, fields: pushdownColumns.map((c) => c.name === 'time') });
+    for (const c of ['{"uid": 1, "text": "abc', '{"a": tru}', '{"a":1} x']) expect(() => text(Buffer.from(c))).toThrow(/not valid JSON/);
+    expect(() => text(Buffer.from('[1,2]'))).toThrow(/not a JSON object/);
+    expect(text(Buffer.from('null'))).toBeNull();
+    expect(text(Buffer.from('{"text":"\\ud83d\\ude00 \\u00e9 中文","time":"2024-01-01 00:00:00"}'))![2]).toBe(utc('2024-01-01T00:00:00.000'));
+    // An unread field that does not convert is still a bad record (the counts do not depend on the query).
+    expect(() => text(Buffer.from('{"att":"x","time":"2024-01-01 00:00:00"}'))).toThrow(`field 'att': cannot convert "x" to INT`);
+  });
+
+  it('decodes microblog events without JSON.parse, as the full decoder does, from Buffer, Uint8Array and string', () => {
+    const cols: JsonColumn[] = [
+      { name: 'uid', type: T.bigint },
+      { name: 'tid', type: T.bigint },
+      { name: 'time', type: T.timestamp },
+      { name: 'text', type: T.string },
+      { name: 'loc', type: T.string },
+      { name: 'type', type: T.string },
+      { name: 'rt', type: T.boolean },
+      { name: 'rtid', type: T.bigint },
+      { name: 'ret', type: T.int },
+      { name: 'mre', type: T.int },
+      { name: 'att', type: T.int },
+    ];
+    const o = { ignoreParseErrors: false, timestampStandard: 'SQL' } as const;
+    const full = createJsonDecoder(cols, o);
+    const sets = [['time', 'loc'], ['uid', 'text', 'att'], [], cols.map((c) => c.name).filter((c) => c !== 'rtid')];
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      for (const names of sets) {
+        const fields = cols.map((c) => names.includes(c.name));
+        const dec = createJsonDecoder(cols, { ...o, fields });
+        for (let i = 0; i < 3000; i++) {
+          const text = microblogEvent(i * 7 + 3);
+          const b = Buffer.from(text);
+          const want = expected(full, fields, b);
+          parse.mockClear();
+          expect(outcome(dec, b)).toStrictEqual(want);
+          expect(parse).not.toHaveBeenCalled();
+          const u8 = new Uint8Array(b.length + 4);
+          u8.set(b, 2);
+          expect(outcome(dec, u8.subarray(2, 2 + b.length))).toStrictEqual(want);
+          expect(outcome(dec, text)).toStrictEqual(want);
+        }
+      }
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('checks the fields option', () => {
+    expect(() => createJsonDecoder(weibo, { ignoreParseErrors: false, timestampStandard: 'SQL', fields: [true] })).toThrow(/1 field flags for 5 columns/);
+    const d = createJsonDecoder(weibo, { ignoreParseErrors: false, timestampStandard: 'SQL', fields: [true, true, true, true, true] });
+    expect(d(buf({ uid: 1, att: 2 }))).toEqual([1, null, null, null, 2]);
+    // Column names JSON.parse's object would not look up plainly: the full path, still with NULLs.
+    const odd = createJsonDecoder(
+      [
+        { name: 'constructor', type: T.string },
+        { name: 'x', type: T.int },
+      ],
+      { ignoreParseErrors: false, timestampStandard: 'SQL', fields: [false, true] },
+    );
+    expect(odd(buf({ constructor: 'c', x: 1 }))).toEqual([null, 1]);
   });
 });
 

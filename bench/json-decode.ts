@@ -1,0 +1,61 @@
+/**
+ * JSON decoding speed with and without projection pushdown, over 1M microblog events (no Kafka):
+ *   npx tsx bench/json-decode.ts [records]
+ * Measures JSON.parse alone, the full decoder (all 11 columns), and decoders that read only some
+ * columns ('fields'): `time, loc` (what a windowed COUNT by city reads) and `uid, text, att`.
+ */
+import { microblogEvent } from './util.ts';
+import { createJsonDecoder } from '../connectors/formats/json.ts';
+import type { JsonColumn, JsonDecoder } from '../connectors/formats/json.ts';
+import { T } from '../engine/plan/types.ts';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const ROUNDS = 5;
+
+const columns: JsonColumn[] = [
+  { name: 'uid', type: T.bigint },
+  { name: 'tid', type: T.bigint },
+  { name: 'time', type: T.timestamp },
+  { name: 'text', type: T.string },
+  { name: 'loc', type: T.string },
+  { name: 'type', type: T.string },
+  { name: 'rt', type: T.boolean },
+  { name: 'rtid', type: T.bigint },
+  { name: 'ret', type: T.int },
+  { name: 'mre', type: T.int },
+  { name: 'att', type: T.int },
+];
+
+const only = (...names: string[]): boolean[] => columns.map((c) => names.includes(c.name));
+const opts = { ignoreParseErrors: false, timestampStandard: 'SQL' } as const;
+
+const records: Buffer[] = Array.from({ length: N }, (_, i) => Buffer.from(microblogEvent(i)));
+const bytes = records.reduce((s, b) => s + b.length, 0);
+
+const cases: [string, (b: Buffer) => unknown][] = [
+  ['JSON.parse only', (b) => JSON.parse(b.toString('utf8'))],
+  ['full decoder (11 of 11)', createJsonDecoder(columns, opts) as (b: Buffer) => unknown],
+  ['fields time,loc (2 of 11)', createJsonDecoder(columns, { ...opts, fields: only('time', 'loc') }) as JsonDecoder],
+  ['fields uid,text,att (3 of 11)', createJsonDecoder(columns, { ...opts, fields: only('uid', 'text', 'att') }) as JsonDecoder],
+  ['no field read (0 of 11)', createJsonDecoder(columns, { ...opts, fields: only() }) as JsonDecoder],
+];
+
+function run(fn: (b: Buffer) => unknown): number {
+  let sink = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) if (fn(records[i]!) !== null) sink++;
+  const s = (performance.now() - t0) / 1000;
+  if (sink !== N) throw new Error('a record was skipped');
+  return N / s;
+}
+
+console.log(`${N} records, ${(bytes / N).toFixed(0)} bytes each; best of ${ROUNDS} rounds (records/s)`);
+const best = new Map<string, number>();
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [name, fn] of cases) best.set(name, Math.max(best.get(name) ?? 0, run(fn)));
+}
+const base = best.get('full decoder (11 of 11)')!;
+for (const [name] of cases) {
+  const rate = best.get(name)!;
+  console.log(`${name.padEnd(32)} ${Math.round(rate).toLocaleString('en-US').padStart(11)}/s  ${(rate / base).toFixed(2)}x full  ${((rate * bytes) / N / 1e6).toFixed(0)} MB/s`);
+}

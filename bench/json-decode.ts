@@ -6,7 +6,7 @@
  */
 import { microblogEvent } from './util.ts';
 import { createJsonDecoder } from '../connectors/formats/json.ts';
-import type { JsonColumn, JsonDecoder } from '../connectors/formats/json.ts';
+import type { JsonColumn } from '../connectors/formats/json.ts';
 import { T } from '../engine/plan/types.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -34,10 +34,10 @@ const bytes = records.reduce((s, b) => s + b.length, 0);
 
 const cases: [string, (b: Buffer) => unknown][] = [
   ['JSON.parse only', (b) => JSON.parse(b.toString('utf8'))],
-  ['full decoder (11 of 11)', createJsonDecoder(columns, opts) as (b: Buffer) => unknown],
-  ['fields time,loc (2 of 11)', createJsonDecoder(columns, { ...opts, fields: only('time', 'loc') }) as JsonDecoder],
-  ['fields uid,text,att (3 of 11)', createJsonDecoder(columns, { ...opts, fields: only('uid', 'text', 'att') }) as JsonDecoder],
-  ['no field read (0 of 11)', createJsonDecoder(columns, { ...opts, fields: only() }) as JsonDecoder],
+  ['full decoder (11 of 11)', createJsonDecoder(columns, opts)],
+  ['fields time,loc (2 of 11)', createJsonDecoder(columns, { ...opts, fields: only('time', 'loc') })],
+  ['fields uid,text,att (3 of 11)', createJsonDecoder(columns, { ...opts, fields: only('uid', 'text', 'att') })],
+  ['no field read (0 of 11)', createJsonDecoder(columns, { ...opts, fields: only() })],
 ];
 
 function run(fn: (b: Buffer) => unknown): number {

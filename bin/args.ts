@@ -106,6 +106,7 @@ export const serverCommandOptions = {
   host: { type: 'string' },
   'data-dir': { type: 'string' },
   brokers: { type: 'string' },
+  'checkpoint-interval': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpecs;
 
@@ -114,6 +115,24 @@ export interface ServerArgs {
   readonly host: string;
   readonly dataDir: string;
   readonly brokers: string;
+  /** Default checkpoint interval of jobs that do not SET 'execution.checkpointing.interval'; absent: the platform's (5 s). */
+  readonly checkpointIntervalMs?: number;
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+};
+
+/** Flink's duration syntax, as `SET 'execution.checkpointing.interval'` takes it: `5s`, `5 s`, `500 ms`, `1 min`; a bare number is ms. */
+export function parseDurationArg(text: string, source: string): number {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  const factor = m ? DURATION_UNITS[(m[2] || 'ms').toLowerCase()] : undefined;
+  const ms = factor === undefined ? NaN : Number(m![1]) * factor;
+  if (!(ms > 0)) throw new UsageError(`${source} must be a positive duration such as 5s, 500ms or 1min, not '${text}'`);
+  return ms;
 }
 
 /** `weir server [--port] [--host] [--data-dir] [--brokers]`, with WEIR_PORT, WEIR_HOST, WEIR_DATA_DIR, WEIR_BROKERS. */
@@ -126,7 +145,9 @@ export function resolveServerArgs(values: OptionValues<typeof serverCommandOptio
   if (host === '') throw new UsageError('--host must not be empty');
   if (dataDir === '') throw new UsageError('--data-dir must not be empty');
   if (brokers === '') throw new UsageError('--brokers must not be empty');
-  return { port, host, dataDir, brokers };
+  const interval = pick(values['checkpoint-interval'], env, 'WEIR_CHECKPOINT_INTERVAL', '');
+  const intervalSource = values['checkpoint-interval'] !== undefined ? '--checkpoint-interval' : 'WEIR_CHECKPOINT_INTERVAL';
+  return { port, host, dataDir, brokers, ...(interval !== '' ? { checkpointIntervalMs: parseDurationArg(interval, intervalSource) } : {}) };
 }
 
 /**
@@ -181,5 +202,6 @@ export function resolveSqlArgs(parsed: ParsedArgs<typeof sqlCommandOptions>, env
 
 export const jobsCommandOptions = {
   server: { type: 'string' },
+  drain: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpecs;

@@ -41,13 +41,17 @@ export interface Command {
 const serverCommand: Command = {
   summary: 'run the Weir server (REST API, web console) and its jobs',
   usage: `Usage: weir server [--port 8080] [--host 127.0.0.1] [--data-dir ./.weir] [--brokers 127.0.0.1:9092]
+                   [--checkpoint-interval 5s]
 
 Options (flags win over the environment):
   --port PORT       port to listen on (WEIR_PORT, default 8080)
   --host HOST       address to bind (WEIR_HOST, default 127.0.0.1; /v1/query runs the user's SQL,
                     so bind other addresses only on purpose)
   --data-dir DIR    catalog, checkpoints, views and lake (WEIR_DATA_DIR, default ./.weir)
-  --brokers LIST    Kafka bootstrap servers (WEIR_BROKERS, default 127.0.0.1:9092)`,
+  --brokers LIST    Kafka bootstrap servers (WEIR_BROKERS, default 127.0.0.1:9092)
+  --checkpoint-interval DURATION
+                    how often jobs checkpoint unless they SET 'execution.checkpointing.interval'
+                    (WEIR_CHECKPOINT_INTERVAL, e.g. 5s, 500ms, 1min; default 5s)`,
   async run(argv, ctx) {
     const parsed = parseArgs(argv, serverCommandOptions);
     if (parsed.values.help) return printUsage(ctx, this.usage);
@@ -127,16 +131,35 @@ Statements run in order; the first failing one stops the run (those before it st
 };
 
 const jobsCommand: Command = {
-  summary: 'list the jobs on a Weir server',
+  summary: 'list the jobs on a Weir server; stop or resume one',
   usage: `Usage: weir jobs [--server URL]
+       weir jobs stop ID [--drain] [--server URL]
+       weir jobs resume ID [--server URL]
+
+  stop     stops the job after a final checkpoint; --drain first fires every open window
+           (as at the end of input) and the job ends FINISHED
+  resume   continues a STOPPED job from its last checkpoint
 
 Options:
   --server URL   the Weir server (WEIR_SERVER, default http://127.0.0.1:8080)`,
   async run(argv, ctx) {
     const parsed = parseArgs(argv, jobsCommandOptions);
     if (parsed.values.help) return printUsage(ctx, this.usage);
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
     const server = resolveServerUrl(parsed.values.server, ctx.env);
+    const [action, id, extra] = parsed.positionals;
+    if (action !== undefined) {
+      if (action !== 'stop' && action !== 'resume') throw new UsageError(`unknown action '${action}' (stop or resume)`);
+      if (id === undefined) throw new UsageError(`weir jobs ${action} needs a job id`);
+      if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+      if (parsed.values.drain && action !== 'stop') throw new UsageError('--drain goes with stop');
+      const query = action === 'stop' && parsed.values.drain ? '?drain=true' : '';
+      const { status, body } = await callApi(ctx.fetch, server, 'POST', `/v1/jobs/${encodeURIComponent(id)}/${action}${query}`);
+      if (status !== 200) return reportHttpError(ctx, status, body);
+      const job = body as JobInfo;
+      ctx.out(`Job '${job.name}' (${job.id}) is ${job.state}`);
+      return 0;
+    }
+    if (parsed.values.drain) throw new UsageError('--drain goes with stop');
     const { status, body } = await callApi(ctx.fetch, server, 'GET', '/v1/jobs');
     if (status !== 200) return reportHttpError(ctx, status, body);
     const jobs = (body as { jobs?: JobInfo[] } | undefined)?.jobs ?? [];

@@ -23,7 +23,16 @@ export interface ViewEntry {
   readonly createdAt: string;
 }
 
-export type CatalogEntry = TableEntry | ViewEntry;
+/** A materialized view: a job keeps its query's results in a table of the view store (jobs/materialized-views.ts). */
+export interface MaterializedViewEntry {
+  readonly kind: 'materializedView';
+  readonly name: string;
+  readonly query: Select;
+  readonly sql: string;
+  readonly createdAt: string;
+}
+
+export type CatalogEntry = TableEntry | ViewEntry | MaterializedViewEntry;
 
 /** Tables and views by name (case-insensitive, one namespace, as in Flink's default catalog). */
 export class Catalog implements PlannerCatalog {
@@ -58,6 +67,6 @@ export class Catalog implements PlannerCatalog {
   /** Throws the 409 conflict a duplicate name deserves. */
   assertFree(name: string, pos: SqlError['pos']): void {
     const e = this.get(name);
-    if (e) throw new SqlError('conflict', `A ${e.kind} named '${e.name}' already exists`, pos);
+    if (e) throw new SqlError('conflict', `A ${e.kind === 'materializedView' ? 'materialized view' : e.kind} named '${e.name}' already exists`, pos);
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 export interface StoredObject {
   readonly name: string;
-  readonly kind: 'table' | 'view';
+  readonly kind: 'table' | 'view' | 'materializedView';
   readonly sql: string;
   readonly createdAt: string;
 }
@@ -94,6 +94,11 @@ export class CatalogStore {
 
   setJobState(id: string, state: string, error: string | null): void {
     this.db.prepare('UPDATE jobs SET state = ?, error = ? WHERE id = ?').run(state, error, id);
+  }
+
+  /** A stopped job re-submitted under its name with a compatible plan keeps its id but runs the new statement. */
+  replaceJobStatement(id: string, sql: string, settings: Record<string, string>): void {
+    this.db.prepare('UPDATE jobs SET sql = ?, settings = ? WHERE id = ?').run(sql, JSON.stringify(settings), id);
   }
 
   close(): void {

@@ -1,7 +1,9 @@
 import { kafkaConnector } from './kafka/index.ts';
 import { registerConnector } from './registry.ts';
+import { sqliteViewConnector } from './sqlite/index.ts';
 
 /** The connectors that ship with Weir; the one explicit list. */
 export function registerBuiltinConnectors(): void {
   registerConnector(kafkaConnector);
+  registerConnector(sqliteViewConnector);
 }

@@ -28,11 +28,18 @@ export interface SourceSpec {
   readonly brokers: string;
   /** Name for monitoring (consumer group offsets); the job's name. */
   readonly jobName: string;
+  /**
+   * The job's id, stable across restarts: a source that dead-letters bad records tags them with it, so
+   * that a restarted job recognises (and does not send again) those it sent before its last checkpoint.
+   */
+  readonly jobId?: string;
   /** Resume positions from a saved checkpoint (next offset per partition), overriding the startup mode. */
   readonly startOffsets?: Readonly<Record<number, number>>;
   /** End offsets saved by an earlier run of a bounded job, so a restarted job ends at the same place. */
   readonly endOffsets?: Readonly<Record<number, number>>;
   readonly timeZone: string;
+  /** Projection pushdown: which of `columns` the query reads (others may be decoded as NULL). */
+  readonly projection?: readonly boolean[];
 }
 
 export interface PartitionProgress {
@@ -83,6 +90,8 @@ export interface Sink {
    * committer sends into its open transaction: acknowledged, but not visible before commit().
    */
   flush(): Promise<void>;
+  /** The job's event-time watermark after the operators (optional: a view records it as its freshness). */
+  watermark?(wm: number): void;
   /** Present when the sink commits with checkpoints (exactly-once); absent sinks are at-least-once. */
   readonly committer?: SinkCommitter;
   close(): Promise<void>;

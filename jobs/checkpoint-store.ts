@@ -110,18 +110,24 @@ export class CheckpointStore {
   /**
    * Writes checkpoint `id` atomically. `COMPLETED` for sinks without a second phase; `PENDING` before a
    * two-phase sink commits (then complete() or abort()). Only entries whose value changed are written.
+   * Returns the checkpoint's whole serialized size in bytes (metrics), unchanged entries included.
    */
-  write(id: number, data: CheckpointData, status: 'PENDING' | 'COMPLETED'): void {
+  write(id: number, data: CheckpointData, status: 'PENDING' | 'COMPLETED'): number {
     const next = new Map<string, { op: number; key: string; value: string; hash: string }>();
     data.operators.forEach((snap, op) => {
       if (snap === null || snap === undefined) return;
       const value = encodeSnapshot(snap);
       next.set(entryId(op, ''), { op, key: '', value, hash: hash(value) });
     });
+    const offsets = JSON.stringify(data.offsets);
+    const endOffsets = data.endOffsets ? JSON.stringify(data.endOffsets) : null;
+    const watermarks = encodeSnapshot(data.watermarks);
+    let bytes = Buffer.byteLength(offsets) + (endOffsets ? Buffer.byteLength(endOffsets) : 0) + Buffer.byteLength(watermarks);
+    for (const e of next.values()) bytes += Buffer.byteLength(e.value);
     const changed = [...next.values()].filter((e) => this.live.get(entryId(e.op, e.key)) !== e.hash);
     const removed = [...this.live.keys()].filter((k) => !next.has(k)).map(splitEntryId);
     this.db.transaction(() => {
-      this.q.insertCp.run(id, status, new Date().toISOString(), JSON.stringify(data.offsets), data.endOffsets ? JSON.stringify(data.endOffsets) : null, encodeSnapshot(data.watermarks), data.operators.length);
+      this.q.insertCp.run(id, status, new Date().toISOString(), offsets, endOffsets, watermarks, data.operators.length);
       for (const e of changed) {
         this.q.closeEntry.run(id, e.op, e.key);
         this.q.insertEntry.run(e.op, e.key, id, e.value);
@@ -130,6 +136,7 @@ export class CheckpointStore {
       if (status === 'COMPLETED') this.prune(id);
     })();
     this.live = new Map([...next].map(([k, e]) => [k, e.hash]));
+    return bytes;
   }
 
   /** Marks a PENDING checkpoint COMPLETED (its sink commit happened) and drops what is no longer needed. */

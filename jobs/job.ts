@@ -1,11 +1,12 @@
 import { formatTimestamp } from '../engine/expr/index.ts';
 import { buildPipeline } from '../engine/ops/build.ts';
+import { usedPhysicalColumns } from '../engine/plan/projection.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../engine/ops/operator.ts';
 import { SourceStage } from '../engine/ops/source-stage.ts';
 import type { JobPlan } from '../engine/plan/plan.ts';
 import { getConnector } from '../connectors/registry.ts';
 import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
-import type { JobInfo, JobMetrics, JobState } from './api.ts';
+import type { CheckpointMetrics, JobInfo, JobMetrics, JobState } from './api.ts';
 import type { CheckpointData, CheckpointStore } from './checkpoint-store.ts';
 import { LatencySamples, RateMeter } from './metrics.ts';
 
@@ -40,6 +41,9 @@ export class Job {
   state: JobState = 'CREATED';
   error: string | undefined;
   private stopping = false;
+  /** Set by stop({drain}): the loop fires every open window before its final checkpoint. */
+  private draining = false;
+  private lastCheckpoint: CheckpointMetrics | undefined;
   private loop: Promise<void> | undefined;
   private source: Source | undefined;
   private sink: Sink | undefined;
@@ -67,7 +71,7 @@ export class Job {
     readonly plan: JobPlan,
     readonly explain: { text: string; json: unknown },
     /** Progress an older version kept in the catalog: the resume point while the job has no checkpoint of its own. */
-    private readonly legacyProgress: JobProgress | null,
+    readonly legacyProgress: JobProgress | null,
     private readonly deps: JobDeps,
   ) {}
 
@@ -79,11 +83,25 @@ export class Job {
 
   start(): void {
     this.stopping = false;
+    this.draining = false;
     this.loop = this.run();
   }
 
-  /** Stops after the current batch, saving progress; resolves when the job is down. */
-  async stop(): Promise<void> {
+  /** A STOPPED job starts again; its sink and source reopen and resume from the last completed checkpoint. */
+  resume(): void {
+    // CREATED (a live state) at once, so the answer and a crash right now both say the job is coming back.
+    this.setState('CREATED', null);
+    this.start();
+  }
+
+  /**
+   * Stops after the current batch, saving progress; resolves when the job is down. With `drain`, every
+   * open window fires first (as at the end of a bounded input) and the job ends FINISHED rather than
+   * STOPPED: its event time has been pushed to the end, so continuing it would drop every new row as late
+   * (Flink's `stop --drain` ends a job for good too).
+   */
+  async stop(opts: { readonly drain?: boolean } = {}): Promise<void> {
+    this.draining = opts.drain === true;
     this.stopping = true;
     this.wake?.();
     await this.loop;
@@ -171,7 +189,8 @@ export class Job {
         this.dirty = true;
         sink.write(rows);
       },
-      watermark: () => undefined,
+      // A view records the watermark it committed at (its freshness); other sinks ignore it.
+      watermark: (wm: number) => sink.watermark?.(wm),
     };
     const pipeline = buildPipeline(root, terminal, counters, this.deps.timeZone);
     this.dirty = false;
@@ -184,9 +203,11 @@ export class Job {
       columns: table.physical,
       brokers: this.deps.brokers,
       jobName: this.name,
+      jobId: this.id,
       startOffsets: resume?.offsets,
       endOffsets: resume?.endOffsets,
       timeZone: this.deps.timeZone,
+      projection: usedPhysicalColumns(root),
     });
     const idle = parseIdle(table.options['scan.watermark.idle-timeout']) ?? this.deps.idleTimeoutMs;
     this.stage = new SourceStage(table, this.source.partitions, pipeline.entry, counters, { timeZone: this.deps.timeZone, idleTimeoutMs: idle, now: Date.now() });
@@ -237,6 +258,12 @@ export class Job {
       }
       if (done) return true;
     }
+    if (this.draining) {
+      stage.end();
+      await sink.flush();
+      await this.checkpoint();
+      return true;
+    }
     await sink.flush();
     await this.checkpoint();
     return false;
@@ -286,18 +313,21 @@ export class Job {
       watermarks: this.stage!.watermarks.snapshot(),
       operators: this.operators.map((op) => (op.snapshot ? op.snapshot() : null)),
     };
+    const t0 = performance.now();
     const store = this.checkpoints();
     const id = store.nextId();
     const committer = this.sink!.committer;
+    let bytes: number;
     if (committer) {
       await committer.prepare(id);
-      store.write(id, data, 'PENDING');
+      bytes = store.write(id, data, 'PENDING');
       await committer.commit(id);
       store.complete(id);
     } else {
-      store.write(id, data, 'COMPLETED');
+      bytes = store.write(id, data, 'COMPLETED');
     }
     this.dirty = false;
+    this.lastCheckpoint = { id, completedAt: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 10) / 10, stateBytes: bytes };
   }
 
   private async close(): Promise<void> {
@@ -337,6 +367,7 @@ export class Job {
       watermark: wm === undefined ? null : wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(wm),
       lastBadRecordError: this.counters.lastError,
       batchLatencyMs: this.latency.percentiles(),
+      ...(this.lastCheckpoint ? { lastCheckpoint: this.lastCheckpoint } : {}),
       partitions: progress.map((p) => {
         const pw = this.stage?.watermarks.partitionWatermark(p.partition);
         return {

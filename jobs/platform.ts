@@ -15,10 +15,15 @@ import type { Pos } from '../engine/sql/errors.ts';
 import { parseOne } from '../engine/sql/parse.ts';
 import type { Statement } from '../engine/sql/statement.ts';
 import { splitScript, splitStatements } from '../engine/sql/tokens.ts';
+import { JobConflictError } from './api.ts';
 import type { Health, JobInfo, Platform, StatementResult, TableInfo } from './api.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { Job, parseDuration } from './job.ts';
 import type { JobProgress } from './job.ts';
+import { planChange } from './plan-compat.ts';
+import { MaterializedViews, VIEW_CONNECTOR, viewKey, viewSink } from './materialized-views.ts';
+import { isReservedViewName } from '../connectors/sqlite/index.ts';
+import type { FromItem, Select } from '../engine/sql/ast.ts';
 
 export interface PlatformOptions {
   readonly dataDir: string;
@@ -40,7 +45,18 @@ export class WeirPlatform implements Platform {
   constructor(private readonly opts: PlatformOptions) {
     registerBuiltinConnectors();
     this.store = new CatalogStore(opts.dataDir);
+    this.views = new MaterializedViews(opts.dataDir, {
+      jobState: (id) => this.jobs.get(id)?.state,
+      viewSql: (n) => {
+        const e = this.catalog.get(n);
+        return e?.kind === 'materializedView' ? e.sql : undefined;
+      },
+      viewNames: () => this.catalog.list().filter((e) => e.kind === 'materializedView').map((e) => e.name),
+    });
   }
+
+  /** Materialized views: their store, the query API and change streams (jobs/materialized-views.ts). */
+  readonly views: MaterializedViews;
 
   /** Loads the catalog and restarts the jobs that were running when the server stopped. */
   async load(): Promise<void> {
@@ -103,6 +119,7 @@ export class WeirPlatform implements Platform {
       case 'createTable':
       case 'createView':
       case 'drop':
+        if (stmt.kind === 'drop' && stmt.what === 'MATERIALIZED VIEW') return this.dropMaterializedView(stmt);
         return this.apply(stmt, settings, true);
       case 'show':
         return this.show(stmt.what);
@@ -113,7 +130,8 @@ export class WeirPlatform implements Platform {
         let plan: JobPlan | { root: JobPlan['root'] };
         if (t.kind === 'insert') plan = this.planInsert(t, settings);
         else if (t.kind === 'query') plan = { root: this.planner(settings).planQuery(t.query) };
-        else throw new SqlError('unsupported', 'Materialized views are not supported yet', t.pos);
+        else if (t.kind === 'createMaterializedView') plan = this.planView(t, settings).plan;
+        else throw new SqlError('unsupported', 'EXPLAIN works on a query, an INSERT INTO or a CREATE MATERIALIZED VIEW', t.pos);
         const text = explainText(plan);
         const json = explainJson(plan);
         return stmt.format === 'JSON'
@@ -149,6 +167,27 @@ export class WeirPlatform implements Platform {
         const clash = [...this.jobs.values()].find((j) => j.name === name && LIVE.has(j.state));
         if (clash) throw new SqlError('conflict', `A job named '${name}' is already running (${clash.id}); stop it first or SET 'pipeline.name' to another name`, stmt.pos);
         delete settings['pipeline.name'];
+        const stopped = this.stoppedJobNamed(name);
+        if (stopped) {
+          // Same name as a STOPPED job: continue it (same id: its checkpoints, its transactional id) if
+          // the new plan can take its state over, else refuse rather than silently start from scratch.
+          const why = planChange(stopped.plan, plan);
+          if (why) {
+            throw new SqlError(
+              'conflict',
+              `A stopped job named '${name}' (${stopped.id}) exists, and its state cannot be carried over because the plan changed: ${why}. ` +
+                `Resume it unchanged (POST /v1/jobs/${stopped.id}/resume), or SET 'pipeline.name' to another name to start a new job from scratch`,
+              stmt.pos,
+            );
+          }
+          const jobSettings = { ...settings };
+          const job = this.createJob(stopped.id, name, stmt.text, stopped.createdAt, jobSettings, stopped.legacyProgress);
+          job.state = 'STOPPED';
+          this.jobs.set(stopped.id, job);
+          this.store.replaceJobStatement(stopped.id, stmt.text, jobSettings);
+          job.resume();
+          return { kind: 'job', jobId: stopped.id, message: `Job '${name}' resumed from its last checkpoint (the stopped job ${stopped.id})` };
+        }
         const id = randomUUID();
         const createdAt = new Date().toISOString();
         const jobSettings = { ...settings };
@@ -159,8 +198,13 @@ export class WeirPlatform implements Platform {
         return { kind: 'job', jobId: id, message: `Job '${name}' submitted` };
       }
       case 'createMaterializedView':
-        throw new SqlError('unsupported', 'CREATE MATERIALIZED VIEW is not supported yet; use INSERT INTO a Kafka table', stmt.pos);
+        return this.createMaterializedView(stmt, settings);
       case 'query':
+        // A SELECT over materialized views only is a query of the view store, answered as POST /v1/query.
+        if (this.readsOnlyViews(stmt.query)) {
+          const r = await this.views.query(stmt.text);
+          return { kind: 'rows', columns: r.columns, rows: r.rows };
+        }
         // Bind first, so a mistake in the query is reported as such rather than hidden behind this refusal.
         this.planner(settings).planQuery(stmt.query);
         throw new SqlError(
@@ -214,8 +258,13 @@ export class WeirPlatform implements Platform {
         if (persist) this.store.putObject({ name: stmt.name, kind: 'view', sql: stmt.text, createdAt: now });
         return { kind: 'ok', message: `View '${stmt.name}' ${existing ? 'replaced' : 'created'}` };
       }
+      case 'createMaterializedView':
+        // Loading the catalog: the view's table is in the view store and its job is restored with the jobs.
+        this.catalog.add({ kind: 'materializedView', name: stmt.name, query: stmt.query, sql: stmt.text, createdAt: now });
+        return { kind: 'ok', message: `Materialized view '${stmt.name}' loaded` };
       case 'drop': {
         const e = this.catalog.get(stmt.name);
+        if (e?.kind === 'materializedView') throw new SqlError('catalog', `'${e.name}' is a materialized view; use DROP MATERIALIZED VIEW`, stmt.pos);
         const wantKind = stmt.what === 'TABLE' ? 'table' : 'view';
         if (!e || e.kind !== wantKind) {
           if (stmt.ifExists) return { kind: 'ok', message: `No ${wantKind} '${stmt.name}', nothing dropped` };
@@ -259,12 +308,86 @@ export class WeirPlatform implements Platform {
     return { root, sink, appendOnly: true, uses: [...planner.uses] };
   }
 
+  /** The job of a materialized view: its query into the view's table in the view store. */
+  private planView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): { plan: JobPlan; key: readonly string[] | null } {
+    const planner = this.planner(settings);
+    const root = planner.planQuery(stmt.query);
+    return { plan: { root, sink: viewSink(stmt.name, root, this.views.path), appendOnly: true, uses: [...planner.uses] }, key: viewKey(root) };
+  }
+
+  private createMaterializedView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): Omit<StatementResult, 'statement'> {
+    const existing = this.catalog.get(stmt.name);
+    if (existing) {
+      if (stmt.ifNotExists && existing.kind === 'materializedView') return { kind: 'ok', message: `Materialized view '${stmt.name}' already exists, skipped` };
+      this.catalog.assertFree(stmt.name, stmt.pos);
+    }
+    if (isReservedViewName(stmt.name)) throw new SqlError('catalog', `'${stmt.name}' is a reserved name: view names must not start with _weir or sqlite_`, stmt.pos);
+    const { plan, key } = this.planView(stmt, settings);
+    const name = settings['pipeline.name'] ?? `materialized-view_${stmt.name}`;
+    const clash = [...this.jobs.values()].find((j) => j.name === name && LIVE.has(j.state));
+    if (clash) throw new SqlError('conflict', `A job named '${name}' is already running (${clash.id}); stop it first or SET 'pipeline.name' to another name`, stmt.pos);
+    delete settings['pipeline.name'];
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const jobSettings = { ...settings };
+    const job = this.createJob(id, name, stmt.text, createdAt, jobSettings, null);
+    // The table first: the view is queryable (empty) as soon as the statement answers.
+    this.views.create(stmt.name, id, plan.root, key);
+    this.catalog.add({ kind: 'materializedView', name: stmt.name, query: stmt.query, sql: stmt.text, createdAt });
+    this.store.putObject({ name: stmt.name, kind: 'materializedView', sql: stmt.text, createdAt });
+    this.jobs.set(id, job);
+    this.store.putJob({ id, name, sql: stmt.text, state: 'CREATED', createdAt, error: null, settings: jobSettings, checkpoint: null });
+    job.start();
+    return { kind: 'job', jobId: id, message: `Materialized view '${stmt.name}' created; job '${name}' submitted` };
+  }
+
+  /** Stops the view's job (its last checkpoint commits into the view), then drops the table. */
+  private async dropMaterializedView(stmt: Extract<Statement, { kind: 'drop' }>): Promise<Omit<StatementResult, 'statement'>> {
+    const e = this.catalog.get(stmt.name);
+    if (!e || e.kind !== 'materializedView') {
+      if (stmt.ifExists && !e) return { kind: 'ok', message: `No materialized view '${stmt.name}', nothing dropped` };
+      throw new SqlError('catalog', e ? `'${e.name}' is a ${e.kind === 'table' ? 'table' : 'view'}, not a materialized view` : `Materialized view '${stmt.name}' not found`, stmt.pos);
+    }
+    const writers = [...this.jobs.values()].filter((j) => j.plan.sink.connector === VIEW_CONNECTOR && j.plan.sink.name.toLowerCase() === e.name.toLowerCase() && LIVE.has(j.state));
+    await Promise.all(writers.map((j) => j.stop()));
+    this.views.drop(e.name);
+    this.catalog.remove(e.name);
+    this.store.deleteObject(e.name);
+    return { kind: 'ok', message: `Materialized view '${e.name}' dropped${writers.length ? `; job ${writers.map((j) => `'${j.name}'`).join(', ')} stopped` : ''}` };
+  }
+
+  /** Whether every table the query reads is a materialized view (then the view store answers it). */
+  private readsOnlyViews(q: Select): boolean {
+    let names = 0;
+    let others = 0;
+    const visit = (f: FromItem): void => {
+      switch (f.kind) {
+        case 'table':
+          if (this.catalog.get(f.name)?.kind === 'materializedView') names++;
+          else others++;
+          return;
+        case 'subquery':
+          f.query.from.forEach(visit);
+          return;
+        case 'window':
+          others++;
+          return;
+        default: {
+          const never: never = f;
+          return never;
+        }
+      }
+    };
+    q.from.forEach(visit);
+    return names > 0 && others === 0;
+  }
+
   private createJob(id: string, name: string, sql: string, createdAt: string, settings: Record<string, string>, progress: JobProgress | null): Job {
     const st = splitStatements(sql)[0];
     if (!st) throw new Error('empty job statement');
     const stmt = parseOne(sql, st);
-    if (stmt.kind !== 'insert') throw new Error(`job statement is a ${stmt.kind}`);
-    const plan = this.planInsert(stmt, settings);
+    if (stmt.kind !== 'insert' && stmt.kind !== 'createMaterializedView') throw new Error(`job statement is a ${stmt.kind}`);
+    const plan = stmt.kind === 'insert' ? this.planInsert(stmt, settings) : this.planView(stmt, settings).plan;
     const interval = parseDuration(settings['execution.checkpointing.interval']) ?? this.opts.progressIntervalMs ?? 5000;
     const idle = parseDuration(settings['table.exec.source.idle-timeout']) ?? 0;
     return new Job(id, name, sql, createdAt, plan, { text: explainText(plan), json: explainJson(plan) }, progress, {
@@ -282,7 +405,15 @@ export class WeirPlatform implements Platform {
       case 'TABLES':
         return { kind: 'rows', columns: [{ name: 'table name', type: 'STRING' }], rows: this.catalog.list().filter((e) => e.kind === 'table').map((e) => [e.name]) };
       case 'VIEWS':
-        return { kind: 'rows', columns: [{ name: 'view name', type: 'STRING' }], rows: this.catalog.list().filter((e) => e.kind === 'view').map((e) => [e.name]) };
+        return {
+          kind: 'rows',
+          columns: [
+            { name: 'view name', type: 'STRING' },
+            { name: 'kind', type: 'STRING' },
+            { name: 'sql', type: 'STRING' },
+          ],
+          rows: this.catalog.list().flatMap((e) => (e.kind === 'view' ? [[e.name, 'VIEW', e.sql]] : e.kind === 'materializedView' ? [[e.name, 'MATERIALIZED VIEW', e.sql]] : [])),
+        };
       case 'JOBS':
         return {
           kind: 'rows',
@@ -324,11 +455,29 @@ export class WeirPlatform implements Platform {
     return this.jobs.get(id)?.info();
   }
 
-  async stopJob(id: string): Promise<JobInfo | undefined> {
+  async stopJob(id: string, opts: { readonly drain?: boolean } = {}): Promise<JobInfo | undefined> {
     const j = this.jobs.get(id);
     if (!j) return undefined;
-    if (LIVE.has(j.state)) await j.stop();
+    if (LIVE.has(j.state)) await j.stop(opts);
     return j.info();
+  }
+
+  async resumeJob(id: string): Promise<JobInfo | undefined> {
+    const j = this.jobs.get(id);
+    if (!j) return undefined;
+    if (j.state !== 'STOPPED') {
+      const why = LIVE.has(j.state) ? 'it is running' : j.state === 'FINISHED' ? 'it has finished' : 'it failed';
+      throw new JobConflictError(`Job '${j.name}' (${id}) is ${j.state}: only a STOPPED job can be resumed, and ${why}`);
+    }
+    const clash = [...this.jobs.values()].find((o) => o !== j && o.name === j.name && LIVE.has(o.state));
+    if (clash) throw new JobConflictError(`Another job named '${j.name}' is running (${clash.id}); stop it first`);
+    j.resume();
+    return j.info();
+  }
+
+  /** The newest STOPPED job with this name (re-submitting under its name resumes it). */
+  private stoppedJobNamed(name: string): Job | undefined {
+    return [...this.jobs.values()].filter((j) => j.name === name && j.state === 'STOPPED').sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
   }
 
   listTables(): TableInfo[] {
@@ -342,6 +491,10 @@ export class WeirPlatform implements Platform {
   private tableInfo(name: string): TableInfo | undefined {
     const e = this.catalog.get(name);
     if (!e) return undefined;
+    if (e.kind === 'materializedView') {
+      const v = this.views.getView(e.name);
+      return { name: e.name, kind: 'materializedView', columns: v?.columns.map((c) => ({ name: c.name, type: c.type })) ?? [], options: {}, sql: e.sql };
+    }
     if (e.kind === 'view') {
       try {
         const root = this.planner(this.defaults).planQuery(e.query);
@@ -361,6 +514,7 @@ export class WeirPlatform implements Platform {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.jobs.values()].map((j) => j.suspend()));
+    this.views.close();
     this.store.close();
   }
 }

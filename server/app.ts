@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerStatementRoutes } from './routes/statements.ts';
 import { registerTableRoutes } from './routes/tables.ts';
+import { registerViewRoutes } from './routes/views.ts';
 
 export interface ServerOptions {
   /** true: fastify's JSON logger at info; an object picks the level. Default: no logging. */
@@ -43,6 +44,7 @@ export async function buildServer(platform: Platform, opts: ServerOptions = {}):
   registerStatementRoutes(app, platform);
   registerJobRoutes(app, platform);
   registerTableRoutes(app, platform);
+  registerViewRoutes(app, platform);
   registerHealthRoutes(app, platform, opts.healthTimeoutMs);
   // The web console (static files, SSE) mounts here.
   registerConsole(app);

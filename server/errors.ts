@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SqlError } from '../engine/sql/errors.ts';
+import { JobConflictError } from '../jobs/api.ts';
 
 /**
  * The one place where errors become HTTP answers (DESIGN.md §7): 400 for the user's mistakes, 404 for
@@ -55,6 +56,9 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
       },
       internal: false,
     };
+  }
+  if (err instanceof JobConflictError) {
+    return { status: 409, body: { error: { message: err.message } }, internal: false };
   }
   if (err instanceof HttpError && err.statusCode >= 400 && err.statusCode <= 599) {
     return { status: err.statusCode, body: { error: { message: err.message } }, internal: false };

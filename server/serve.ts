@@ -6,13 +6,15 @@ import { HttpError } from './errors.ts';
 import type { ServerOptions } from './app.ts';
 
 /** The factory jobs/platform.ts exports (as `createPlatform`). */
-export type CreatePlatform = (opts: { dataDir: string; brokers: string }) => Promise<Platform>;
+export type CreatePlatform = (opts: { dataDir: string; brokers: string; progressIntervalMs?: number }) => Promise<Platform>;
 
 export interface StartServerOptions {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
   readonly brokers: string;
+  /** The server-wide default checkpoint interval (ms) for jobs that do not SET 'execution.checkpointing.interval'. */
+  readonly checkpointIntervalMs?: number;
   /** Default: fastify's JSON logger at warn level (errors and our bugs, not every request). */
   readonly logger?: ServerOptions['logger'];
   /** Install SIGTERM/SIGINT handlers that shut down and exit the process (default true). */
@@ -56,7 +58,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let platform: Platform;
   try {
     await mkdir(opts.dataDir, { recursive: true });
-    platform = await createPlatform({ dataDir: opts.dataDir, brokers: opts.brokers });
+    platform = await createPlatform({
+      dataDir: opts.dataDir,
+      brokers: opts.brokers,
+      ...(opts.checkpointIntervalMs !== undefined ? { progressIntervalMs: opts.checkpointIntervalMs } : {}),
+    });
   } catch (err) {
     started(false);
     await app.close().catch(() => undefined);
@@ -92,11 +98,15 @@ function forwardingPlatform(holder: { platform?: Platform }): Platform {
     execute: (sql) => need().execute(sql),
     listJobs: () => need().listJobs(),
     getJob: (id) => need().getJob(id),
-    stopJob: (id) => need().stopJob(id),
+    stopJob: (id, opts) => need().stopJob(id, opts),
+    resumeJob: (id) => need().resumeJob(id),
     listTables: () => need().listTables(),
     getTable: (name) => need().getTable(name),
     health: () => need().health(),
     close: () => need().close(),
+    get views() {
+      return need().views;
+    },
   };
 }
 

@@ -17,6 +17,8 @@ export class KafkaSource implements Source {
   private readonly done = new Set<number>();
   private readonly hw = new Map<number, number>();
   private dlq: KafkaWriter | undefined;
+  /** Offsets per partition this job already dead-lettered at or after its start positions (see deadLettered()). */
+  private sent = new Map<number, Set<number>>();
 
   private constructor(
     private readonly client: KafkaClient,
@@ -26,6 +28,7 @@ export class KafkaSource implements Source {
     private readonly ends: Map<number, number> | undefined,
     private readonly decode: ReturnType<typeof createJsonDecoder>,
     private readonly groupId: string,
+    private readonly jobId: string | undefined,
   ) {
     this.topic = opts.topic;
   }
@@ -45,12 +48,17 @@ export class KafkaSource implements Source {
       }
       const latest = await client.listOffsets(o.topic, 'latest');
       const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel, ...fetchLimits(o.properties) });
-      const decode = createJsonDecoder(spec.columns, { ignoreParseErrors: o.ignoreParseErrors, timestampStandard: o.timestampStandard });
-      const src = new KafkaSource(client, reader, o, partitions, ends, decode, groupId);
+      const decode = createJsonDecoder(spec.columns, {
+        ignoreParseErrors: o.ignoreParseErrors,
+        timestampStandard: o.timestampStandard,
+        ...(spec.projection && spec.projection.includes(false) ? { fields: spec.projection } : {}),
+      });
+      const src = new KafkaSource(client, reader, o, partitions, ends, decode, groupId, spec.jobId);
       for (const [p, v] of latest) src.hw.set(p, v);
       for (const p of partitions) src.checkDone(p, start.get(p) ?? 0);
       if (o.deadLetterTopic) {
         await client.createTopic(o.deadLetterTopic, 1);
+        if (spec.jobId !== undefined) src.sent = await deadLettered(client, o.deadLetterTopic, o.topic, spec.jobId, start);
         src.dlq = await client.openWriter({ acks: 'all' });
       }
       return src;
@@ -99,9 +107,11 @@ export class KafkaSource implements Source {
       this.positionsCache.set(f.partition, next);
       this.checkDone(f.partition, next);
     }
-    if (dead.length > 0 && this.dlq) {
+    // A record re-read after a restart (the checkpoint was older than the dead letter) is not sent again.
+    const fresh = dead.filter((b) => !this.sent.get(b.partition)?.delete(b.offset));
+    if (fresh.length > 0 && this.dlq) {
       await this.dlq.send(
-        dead.map((b) => ({
+        fresh.map((b) => ({
           topic: this.opts.deadLetterTopic!,
           key: null,
           value: b.value,
@@ -110,6 +120,7 @@ export class KafkaSource implements Source {
             { key: 'weir.source.topic', value: Buffer.from(this.topic) },
             { key: 'weir.source.partition', value: Buffer.from(String(b.partition)) },
             { key: 'weir.source.offset', value: Buffer.from(String(b.offset)) },
+            ...(this.jobId !== undefined ? [{ key: 'weir.job.id', value: Buffer.from(this.jobId) }] : []),
           ],
         })),
       );
@@ -156,6 +167,46 @@ export class KafkaSource implements Source {
     await this.dlq?.close().catch(() => undefined);
     await this.client.close();
   }
+}
+
+/**
+ * What this job dead-lettered from `topic` at or after `start` (the positions it resumes from): read once
+ * when the source opens, from the whole dead-letter topic (read_uncommitted: the dead-letter writer is
+ * not transactional). Each dead letter is sent and acknowledged before the batch it came from is
+ * processed, so a dead letter is either here or will be sent again after the restart: re-read bad
+ * records found here are skipped, the others sent. Offsets before `start` are never read again, so
+ * they are not kept (the set stays as small as the dead letters of one checkpoint interval).
+ */
+async function deadLettered(client: KafkaClient, dlqTopic: string, topic: string, jobId: string, start: ReadonlyMap<number, number>): Promise<Map<number, Set<number>>> {
+  const out = new Map<number, Set<number>>();
+  const end = await client.listOffsets(dlqTopic, 'latest');
+  const earliest = await client.listOffsets(dlqTopic, 'earliest');
+  const want = new Map<number, number>();
+  for (const [p, e] of end) if (e > (earliest.get(p) ?? 0)) want.set(p, earliest.get(p) ?? 0);
+  if (want.size === 0) return out;
+  const header = (r: { headers: readonly { key: string; value: Buffer | null }[] }, key: string): string | undefined => r.headers.find((h) => h.key === key)?.value?.toString('utf8');
+  const reader = await client.openReader({ topic: dlqTopic, partitions: want });
+  try {
+    const deadline = Date.now() + 60_000;
+    const done = (): boolean => [...want.keys()].every((p) => (reader.positions().get(p) ?? 0) >= end.get(p)!);
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`reading the dead-letter topic '${dlqTopic}' timed out`);
+      for (const b of await reader.poll(200)) {
+        for (const r of b.records) {
+          if (r.offset >= end.get(b.partition)! || header(r, 'weir.job.id') !== jobId || header(r, 'weir.source.topic') !== topic) continue;
+          const p = Number(header(r, 'weir.source.partition'));
+          const offset = Number(header(r, 'weir.source.offset'));
+          if (!(offset >= (start.get(p) ?? 0))) continue;
+          let set = out.get(p);
+          if (!set) out.set(p, (set = new Set()));
+          set.add(offset);
+        }
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+  return out;
 }
 
 /** Kafka's fetch size properties, as the Java consumer names them (smaller fetches: smaller batches, less memory). */

@@ -219,7 +219,7 @@ export class Planner {
     if (!win || input.node.kind !== 'windowAssign' && !(input.node.kind === 'filter' && input.node.input.kind === 'windowAssign')) {
       throw new SqlError(
         'unsupported',
-        'A GROUP BY without a window is an updating query, which needs an upsert sink (materialized views, coming soon); group by window_start, window_end of a TUMBLE or HOP window instead',
+        'A GROUP BY without a window is an updating query: updating aggregates in views are not supported yet, and Kafka sinks take only inserts; group by window_start, window_end of a TUMBLE or HOP window instead',
         q.groupBy[0]?.pos ?? q.pos,
       );
     }

@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { JobInfo, Platform } from '../../jobs/api.ts';
-import { notFound } from '../errors.ts';
+import { HttpError, notFound } from '../errors.ts';
 
 interface JobParams {
   id: string;
 }
 
-/** `GET /v1/jobs` → {"jobs": [...]}, `GET /v1/jobs/:id` → the job, `POST /v1/jobs/:id/stop` → the job. */
+interface StopQuery {
+  drain?: string;
+}
+
+/** `GET /v1/jobs` → {"jobs": [...]}, `GET /v1/jobs/:id` → the job, `POST /v1/jobs/:id/stop[?drain=true]` and `/resume` → the job. */
 export function registerJobRoutes(app: FastifyInstance, platform: Platform): void {
   app.get('/v1/jobs', async () => {
     const jobs: JobInfo[] = platform.listJobs();
@@ -19,8 +23,18 @@ export function registerJobRoutes(app: FastifyInstance, platform: Platform): voi
     return job;
   });
 
-  app.post<{ Params: JobParams }>('/v1/jobs/:id/stop', async (request) => {
-    const job = await platform.stopJob(request.params.id);
+  // `?drain=true` fires every open window before the final checkpoint (the job then ends FINISHED).
+  app.post<{ Params: JobParams; Querystring: StopQuery }>('/v1/jobs/:id/stop', async (request) => {
+    const drain = request.query.drain;
+    if (drain !== undefined && drain !== 'true' && drain !== 'false') throw new HttpError(400, `drain must be true or false, not '${drain}'`);
+    const job = await platform.stopJob(request.params.id, { drain: drain === 'true' });
+    if (!job) throw notFound('job', request.params.id);
+    return job;
+  });
+
+  // 404 unknown, 409 unless the job is STOPPED (JobConflictError, mapped in errors.ts).
+  app.post<{ Params: JobParams }>('/v1/jobs/:id/resume', async (request) => {
+    const job = await platform.resumeJob(request.params.id);
     if (!job) throw notFound('job', request.params.id);
     return job;
   });

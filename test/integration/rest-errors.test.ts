@@ -282,12 +282,12 @@ describe('a job over REST', () => {
     expect(stopped.status, stopped.text).toBe(200);
     expect(stopped.body).toMatchObject({ id, state: 'STOPPED' });
     expect((await server.get(`/v1/jobs/${id}`)).body.state).toBe('STOPPED');
-    // Stopping again is harmless; the name is free again.
+    // Stopping again is harmless; re-submitting under the name resumes the stopped job (issue #3).
     expect((await server.post(`/v1/jobs/${id}/stop`)).body.state).toBe('STOPPED');
     const reuse = await server.sql(`SET 'pipeline.name' = 'rest-counts';\n${insert}`);
     expect(reuse.status, reuse.text).toBe(200);
     const id2 = reuse.body.results[1].jobId as string;
-    expect(id2).not.toBe(id);
+    expect(id2).toBe(id);
     await server.waitForState(id2, 'RUNNING', 60_000);
     expect((await server.post(`/v1/jobs/${id2}/stop`)).body.state).toBe('STOPPED');
   });
@@ -330,7 +330,7 @@ describe('nothing is ever a 500', () => {
     "CREATE TABLE x (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'sink.delivery-guarantee' = 'exactly-twice')",
     'CREATE VIEW v AS SELECT * FROM v',
     'CREATE VIEW v AS SELECT nope FROM posts',
-    'CREATE MATERIALIZED VIEW mv AS SELECT uid FROM posts',
+    'CREATE MATERIALIZED VIEW mv AS SELECT uid, COUNT(*) FROM posts GROUP BY uid',
     "SET 'no.such.key' = 'x'",
     "SET 'table.local-time-zone' = 'Mars/Olympus_Mons'",
     "SET 'pipeline.name'",

@@ -65,6 +65,14 @@ describe('resolveServerArgs', () => {
     expect(resolveServerArgs({}, { WEIR_PORT: '' }).port).toBe(8080);
   });
 
+  it('takes a default checkpoint interval in Flink duration syntax, flag over WEIR_CHECKPOINT_INTERVAL', () => {
+    expect(resolveServerArgs({ 'checkpoint-interval': '5s' }, {}).checkpointIntervalMs).toBe(5000);
+    expect(resolveServerArgs({}, { WEIR_CHECKPOINT_INTERVAL: '500 ms' }).checkpointIntervalMs).toBe(500);
+    expect(resolveServerArgs({ 'checkpoint-interval': '1min' }, { WEIR_CHECKPOINT_INTERVAL: '2s' }).checkpointIntervalMs).toBe(60_000);
+    expect(() => resolveServerArgs({ 'checkpoint-interval': 'soon' }, {})).toThrow(/--checkpoint-interval must be a positive duration/);
+    expect(() => resolveServerArgs({}, { WEIR_CHECKPOINT_INTERVAL: '0s' })).toThrow(/WEIR_CHECKPOINT_INTERVAL must be a positive duration/);
+  });
+
   it('refuses a bad port, naming where it came from', () => {
     expect(() => resolveServerArgs({ port: 'http' }, {})).toThrow(/--port must be a port number/);
     expect(() => resolveServerArgs({}, { WEIR_PORT: '70000' })).toThrow(/WEIR_PORT must be a port number/);
@@ -340,6 +348,28 @@ describe('weir commands', () => {
     expect(await run(['jobs'], f.ctx)).toBe(0);
     expect(f.requests[0]?.url).toBe('http://127.0.0.1:8080/v1/jobs');
     expect(f.out[0]).toContain('j-1 | hot  | FAILED');
+  });
+
+  it('weir jobs stop [--drain] and resume post to the job and print its state', async () => {
+    const f = fakeContext((url) => json(200, { ...job, state: url.includes('resume') ? 'CREATED' : 'FINISHED' }));
+    expect(await run(['jobs', 'stop', 'j-1', '--drain'], f.ctx)).toBe(0);
+    expect(await run(['jobs', 'stop', 'j-1'], f.ctx)).toBe(0);
+    expect(await run(['jobs', 'resume', 'j-1'], f.ctx)).toBe(0);
+    expect(f.requests.map((r) => r.url)).toEqual([
+      'http://127.0.0.1:8080/v1/jobs/j-1/stop?drain=true',
+      'http://127.0.0.1:8080/v1/jobs/j-1/stop',
+      'http://127.0.0.1:8080/v1/jobs/j-1/resume',
+    ]);
+    expect(f.out).toEqual(["Job 'hot' (j-1) is FINISHED", "Job 'hot' (j-1) is FINISHED", "Job 'hot' (j-1) is CREATED"]);
+  });
+
+  it('weir jobs resume reports a conflict; bad actions are usage errors', async () => {
+    const f = fakeContext(() => json(409, { error: { message: "Job 'x' (j-1) is RUNNING: only a STOPPED job can be resumed" } }));
+    expect(await run(['jobs', 'resume', 'j-1'], f.ctx)).toBe(1);
+    expect(f.err).toEqual(["ERROR: Job 'x' (j-1) is RUNNING: only a STOPPED job can be resumed"]);
+    expect(await run(['jobs', 'pause', 'j-1'], f.ctx)).toBe(2);
+    expect(await run(['jobs', 'stop'], f.ctx)).toBe(2);
+    expect(await run(['jobs', 'resume', 'j-1', '--drain'], f.ctx)).toBe(2);
   });
 
   it('weir server resolves its options and starts', async () => {

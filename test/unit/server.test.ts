@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { SqlError, posAt } from '../../engine/sql/errors.ts';
+import { JobConflictError } from '../../jobs/api.ts';
 import type { Health, JobInfo, Platform, StatementResult, TableInfo } from '../../jobs/api.ts';
 import { buildServer } from '../../server/app.ts';
 import { toErrorAnswer } from '../../server/errors.ts';
@@ -51,8 +52,15 @@ class FakePlatform implements Platform {
   getJob(id: string): JobInfo | undefined {
     return id === job.id ? job : undefined;
   }
-  async stopJob(id: string): Promise<JobInfo | undefined> {
+  drained: boolean[] = [];
+  async resumeJob(id: string): Promise<JobInfo | undefined> {
+    if (id !== job.id) return undefined;
+    if (job.state === 'RUNNING') throw new JobConflictError(`Job '${job.name}' (${id}) is RUNNING: only a STOPPED job can be resumed`);
+    return { ...job, state: 'CREATED' };
+  }
+  async stopJob(id: string, opts?: { readonly drain?: boolean }): Promise<JobInfo | undefined> {
     this.stopped.push(id);
+    this.drained.push(opts?.drain === true);
     return id === job.id ? { ...job, state: 'STOPPED' } : undefined;
   }
   listTables(): TableInfo[] {
@@ -312,6 +320,22 @@ describe('jobs', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/jobs/nope/stop' });
     expect(res.statusCode).toBe(404);
     expect(res.json().error.message).toBe("unknown job 'nope'");
+  });
+
+  it('POST /v1/jobs/:id/stop?drain=true asks the platform to drain; a bad drain value is a 400', async () => {
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs/j-1/stop?drain=true' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs/j-1/stop?drain=false' })).statusCode).toBe(200);
+    expect(platform.drained).toEqual([true, false]);
+    const bad = await app.inject({ method: 'POST', url: '/v1/jobs/j-1/stop?drain=yes' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/drain must be true or false/);
+  });
+
+  it('POST /v1/jobs/:id/resume: 409 for a running job, 404 for an unknown one', async () => {
+    const running = await app.inject({ method: 'POST', url: '/v1/jobs/j-1/resume' });
+    expect(running.statusCode).toBe(409);
+    expect(running.json()).toEqual({ error: { message: "Job 'hot_bloggers' (j-1) is RUNNING: only a STOPPED job can be resumed" } });
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs/nope/resume' })).statusCode).toBe(404);
   });
 });
 

@@ -1,0 +1,223 @@
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement as DbStatement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { decodeValue, quoteIdent } from './values.ts';
+import type { StoredValue } from './values.ts';
+
+/** A column of a view as the store keeps it: its name, Weir type (as text) and SQLite type. */
+export interface ViewColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly sqliteType: 'INTEGER' | 'REAL' | 'TEXT';
+}
+
+export interface ViewDef {
+  readonly name: string;
+  readonly jobId: string;
+  readonly columns: readonly ViewColumn[];
+  /** Key columns (upsert by key), or null: append-only with SQLite's rowid as the row id. */
+  readonly key: readonly string[] | null;
+}
+
+export interface ViewMeta extends ViewDef {
+  /** The newest checkpoint whose rows are in the view (undefined before the first commit). */
+  readonly checkpointId: number | undefined;
+  /** Wall time of the last commit (ISO-8601). */
+  readonly committedAt: string | undefined;
+  /** The job's event-time watermark at the last commit ('yyyy-MM-dd HH:mm:ss.SSS', or 'END'). */
+  readonly watermark: string | undefined;
+}
+
+export type ChangeOp = '+I' | '-U' | '+U' | '-D';
+
+/** One committed change of a view (DESIGN §7), the row keyed by column name with REST values. */
+export interface ViewChange {
+  readonly op: ChangeOp;
+  readonly row: Readonly<Record<string, unknown>>;
+}
+
+export type ChangeListener = (changes: readonly ViewChange[]) => void;
+
+/** Reserved table names: the store's own metadata and SQLite's. */
+export const META_TABLE = '_weir_views';
+
+export function isReservedViewName(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.startsWith('_weir') || n.startsWith('sqlite_');
+}
+
+/**
+ * The view store: one SQLite file (`<data dir>/views.db`, WAL) holding one table per materialized view
+ * and a metadata table with each view's columns, key, job and last committed checkpoint. A view's rows and
+ * its checkpoint id change together in one transaction (docs/checkpoints.md), so readers never see half a
+ * batch and a restarted job can ask which checkpoint the view holds.
+ *
+ * One writer connection per file and process: the platform and the sinks of its jobs share it through
+ * `ViewStore.open`, which also lets the server's change streams hear every commit in-process.
+ */
+export class ViewStore {
+  private static readonly open_ = new Map<string, ViewStore>();
+  private refs = 0;
+  private readonly db: Db;
+  private readonly listeners = new Map<string, Set<ChangeListener>>();
+  private readonly metaCache = new Map<string, ViewMeta>();
+
+  private constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a commit that recorded a checkpoint id must survive power loss like the checkpoint store does.
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${META_TABLE} (
+      name TEXT PRIMARY KEY COLLATE NOCASE, job_id TEXT NOT NULL, columns TEXT NOT NULL, key TEXT,
+      checkpoint_id INTEGER, committed_at TEXT, watermark TEXT, created_at TEXT NOT NULL
+    )`);
+  }
+
+  /** Opens (or shares) the store at `path`; every open needs one close. */
+  static open(path: string): ViewStore {
+    const abs = resolve(path);
+    let s = ViewStore.open_.get(abs);
+    if (!s) {
+      s = new ViewStore(abs);
+      ViewStore.open_.set(abs, s);
+    }
+    s.refs++;
+    return s;
+  }
+
+  close(): void {
+    if (--this.refs > 0) return;
+    ViewStore.open_.delete(this.path);
+    this.db.close();
+  }
+
+  /**
+   * Creates the view's table and metadata. A table left by an earlier view of the same name (dropped while
+   * the server was down, or never cleaned up) is replaced: the catalog said the name was free.
+   */
+  create(def: ViewDef): void {
+    this.db.transaction(() => {
+      this.dropInTx(def.name);
+      const cols = def.columns.map((c) => `${quoteIdent(c.name)} ${c.sqliteType}`).join(', ');
+      this.db.exec(`CREATE TABLE ${quoteIdent(def.name)} (${cols})`);
+      if (def.key && def.key.length > 0) {
+        // Unique where the key has no NULL; keys with NULLs are kept unique by upsert() comparing with IS.
+        this.db.exec(`CREATE UNIQUE INDEX ${quoteIdent(`${def.name}__key`)} ON ${quoteIdent(def.name)} (${def.key.map(quoteIdent).join(', ')})`);
+      }
+      this.db
+        .prepare(`INSERT INTO ${META_TABLE} (name, job_id, columns, key, created_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(def.name, def.jobId, JSON.stringify(def.columns), def.key ? JSON.stringify(def.key) : null, new Date().toISOString());
+    })();
+    this.metaCache.delete(def.name.toLowerCase());
+  }
+
+  drop(name: string): void {
+    this.db.transaction(() => this.dropInTx(name))();
+    this.metaCache.delete(name.toLowerCase());
+  }
+
+  private dropInTx(name: string): void {
+    this.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+    this.db.prepare(`DELETE FROM ${META_TABLE} WHERE name = ?`).run(name);
+  }
+
+  meta(name: string): ViewMeta | undefined {
+    const cached = this.metaCache.get(name.toLowerCase());
+    if (cached) return cached;
+    const r = this.db.prepare(`SELECT * FROM ${META_TABLE} WHERE name = ?`).get(name) as Record<string, string | number | null> | undefined;
+    if (!r) return undefined;
+    const m: ViewMeta = {
+      name: r['name'] as string,
+      jobId: r['job_id'] as string,
+      columns: JSON.parse(r['columns'] as string) as ViewColumn[],
+      key: r['key'] ? (JSON.parse(r['key'] as string) as string[]) : null,
+      checkpointId: (r['checkpoint_id'] as number | null) ?? undefined,
+      committedAt: (r['committed_at'] as string | null) ?? undefined,
+      watermark: (r['watermark'] as string | null) ?? undefined,
+    };
+    this.metaCache.set(name.toLowerCase(), m);
+    return m;
+  }
+
+  /** The newest checkpoint of `jobId` the view holds (recover() of the sink's committer). */
+  lastCheckpoint(name: string, jobId: string): number | undefined {
+    const m = this.meta(name);
+    return m && m.jobId === jobId ? m.checkpointId : undefined;
+  }
+
+  rowCount(name: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(name)}`).get() as { n: number }).n;
+  }
+
+  /**
+   * Commits one checkpoint's rows (already encoded, in the view's column order) and the checkpoint id in
+   * ONE transaction, then tells the listeners what changed. Keyed views upsert: a key seen before is
+   * updated in place (-U/+U; an identical row, as a replay may bring, changes nothing), a new key inserted
+   * (+I). Keys compare with IS, so a NULL group is one row.
+   */
+  commit(name: string, jobId: string, checkpointId: number, rows: readonly StoredValue[][], watermark: string | undefined): void {
+    const m = this.meta(name);
+    if (!m) throw new Error(`materialized view '${name}' has no table in the view store (dropped?)`);
+    if (m.jobId !== jobId) throw new Error(`materialized view '${name}' belongs to job ${m.jobId}, not ${jobId}`);
+    const changes: ViewChange[] = [];
+    const listening = (this.listeners.get(name.toLowerCase())?.size ?? 0) > 0;
+    const t = quoteIdent(m.name);
+    const colList = m.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const insert = this.db.prepare(`INSERT INTO ${t} (${colList}) VALUES (${m.columns.map(() => '?').join(', ')})`);
+    const keyIdx = m.key?.map((k) => m.columns.findIndex((c) => c.name === k)) ?? [];
+    let find: DbStatement | undefined;
+    let update: DbStatement | undefined;
+    if (m.key) {
+      find = this.db.prepare(`SELECT rowid AS _rid, ${colList} FROM ${t} WHERE ${m.key.map((k) => `${quoteIdent(k)} IS ?`).join(' AND ')}`).raw(true);
+      update = this.db.prepare(`UPDATE ${t} SET ${m.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE rowid = ?`);
+    }
+    const toRow = (vals: readonly unknown[]): Record<string, unknown> => {
+      const o: Record<string, unknown> = {};
+      m.columns.forEach((c, i) => (o[c.name] = decodeValue(vals[i], c.type)));
+      return o;
+    };
+    this.db.transaction(() => {
+      for (const r of rows) {
+        if (find && update) {
+          const old = find.get(...keyIdx.map((i) => r[i])) as unknown[] | undefined;
+          if (old) {
+            const before = old.slice(1);
+            if (before.every((v, i) => v === r[i])) continue;
+            update.run(...r, old[0]);
+            if (listening) changes.push({ op: '-U', row: toRow(before) }, { op: '+U', row: toRow(r) });
+            continue;
+          }
+        }
+        insert.run(...r);
+        if (listening) changes.push({ op: '+I', row: toRow(r) });
+      }
+      this.db
+        .prepare(`UPDATE ${META_TABLE} SET checkpoint_id = ?, committed_at = ?, watermark = ? WHERE name = ?`)
+        .run(checkpointId, new Date().toISOString(), watermark ?? m.watermark ?? null, m.name);
+    })();
+    this.metaCache.delete(name.toLowerCase());
+    if (changes.length > 0) for (const l of this.listeners.get(name.toLowerCase()) ?? []) l(changes);
+  }
+
+  /**
+   * The current rows and a subscription to every later commit, taken together: commits run synchronously
+   * on this thread, so no commit falls between the snapshot and the subscription.
+   */
+  subscribe(name: string, listener: ChangeListener): { snapshot: Record<string, unknown>[]; unsubscribe: () => void } | undefined {
+    const m = this.meta(name);
+    if (!m) return undefined;
+    const rows = this.db.prepare(`SELECT ${m.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(m.name)} ORDER BY rowid`).raw(true).all() as unknown[][];
+    const snapshot = rows.map((r) => {
+      const o: Record<string, unknown> = {};
+      m.columns.forEach((c, i) => (o[c.name] = decodeValue(r[i], c.type)));
+      return o;
+    });
+    const key = name.toLowerCase();
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return { snapshot, unsubscribe: () => void set.delete(listener) };
+  }
+}

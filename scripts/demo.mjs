@@ -86,10 +86,15 @@ for (const block of script.split(/(?=SET 'pipeline\.name')/).filter((b) => /^\s*
   const job = results.find((r) => r.kind === 'job');
   console.log(`[demo] job ${name} submitted: ${job?.jobId}`);
 }
+for (const r of await sql(readFileSync(join(root, 'examples', 'weibo', 'views.sql'), 'utf8'))) {
+  console.log(`[demo] ${r.kind === 'job' ? `materialized view job ${r.jobId} started` : r.message}`);
+}
 console.log(`
 [demo] Weir is running the Weibo analytics.
   server:   ${url}   (console: ${url}/)
   jobs:     ${url}/v1/jobs      or  npx weir jobs
   results:  Kafka topics hot_bloggers, hot_topics, posts_by_loc, posts_by_type, weibo_clean
+  views:    ${url}/v1/views   (leaderboard_bloggers, posts_per_minute, places_per_minute)
+  query:    curl -s ${url}/v1/query -H 'content-type: application/json' -d '{"sql": "SELECT * FROM leaderboard_bloggers ORDER BY window_start DESC, engagement DESC LIMIT 10"}'
   bad data: weibo_dead_letters
 Windows are one minute long: the first results appear about a minute after the start. Ctrl-C stops everything.`);

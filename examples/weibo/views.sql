@@ -1,0 +1,18 @@
+-- Live leaderboards kept as materialized views in SQLite: query them any time with
+--   curl -s localhost:8080/v1/query -H 'content-type: application/json' \
+--     -d '{"sql": "SELECT * FROM leaderboard_bloggers ORDER BY window_start DESC, engagement DESC LIMIT 10"}'
+-- or watch one change live: curl -N localhost:8080/v1/views/leaderboard_bloggers/changes
+CREATE MATERIALIZED VIEW IF NOT EXISTS leaderboard_bloggers AS
+SELECT window_start, window_end, uid, COUNT(*) AS posts, SUM(ret + att) AS engagement
+FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
+GROUP BY window_start, window_end, uid;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS posts_per_minute AS
+SELECT window_start, window_end, type, COUNT(*) AS posts
+FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
+GROUP BY window_start, window_end, type;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS places_per_minute AS
+SELECT window_start, window_end, loc, COUNT(*) AS posts
+FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
+GROUP BY window_start, window_end, loc;

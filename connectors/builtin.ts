@@ -1,3 +1,6 @@
+import { datagenConnector, weiboConnector } from './datagen/index.ts';
+import { filesystemConnector } from './filesystem/index.ts';
+import { httpConnector } from './http/index.ts';
 import { kafkaConnector } from './kafka/index.ts';
 import { registerConnector } from './registry.ts';
 import { sqliteViewConnector } from './sqlite/index.ts';
@@ -6,4 +9,8 @@ import { sqliteViewConnector } from './sqlite/index.ts';
 export function registerBuiltinConnectors(): void {
   registerConnector(kafkaConnector);
   registerConnector(sqliteViewConnector);
+  registerConnector(filesystemConnector);
+  registerConnector(datagenConnector);
+  registerConnector(weiboConnector);
+  registerConnector(httpConnector);
 }

@@ -80,6 +80,8 @@ export interface SinkSpec {
   readonly timeZone: string;
   /** How often the job checkpoints (ms): a transactional sink's transactions must outlive it. */
   readonly checkpointIntervalMs: number;
+  /** The table's PARTITIONED BY columns (a filesystem sink writes them as directories). */
+  readonly partitionedBy?: readonly string[];
 }
 
 export interface Sink {
@@ -125,7 +127,7 @@ export interface SinkCommitter {
 export interface Connector {
   readonly name: string;
   /** Throws an OptionError naming the bad option. */
-  validate(options: Readonly<Record<string, string>>, role: 'table' | 'source' | 'sink', columns: readonly Column[]): void;
+  validate(options: Readonly<Record<string, string>>, role: 'table' | 'source' | 'sink', columns: readonly Column[], partitionedBy?: readonly string[]): void;
   createSource?(spec: SourceSpec): Promise<Source>;
   createSink?(spec: SinkSpec): Promise<Sink>;
   /** Whether the sink takes only inserts (kafka, filesystem) or also updates (upsert sinks). */

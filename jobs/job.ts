@@ -180,6 +180,7 @@ export class Job {
       jobName: this.name,
       timeZone: this.deps.timeZone,
       checkpointIntervalMs: this.deps.progressIntervalMs,
+      ...(sinkTable.partitionedBy ? { partitionedBy: sinkTable.partitionedBy } : {}),
     });
     const sink = this.sink;
     const resume = await this.recover(sink);

@@ -232,7 +232,7 @@ export class WeirPlatform implements Platform {
         const conn = getConnector(table.connector);
         if (!conn) throw new SqlError('option', `Unknown connector '${table.connector}'`, stmt.optionPos['connector'] ?? stmt.pos);
         try {
-          conn.validate(table.options, 'table', table.physical);
+          conn.validate(table.options, 'table', table.physical, table.partitionedBy);
         } catch (e) {
           if (e instanceof OptionError) throw new SqlError('option', e.message, (e.option && stmt.optionPos[e.option]) || stmt.pos);
           throw e;
@@ -296,16 +296,25 @@ export class WeirPlatform implements Platform {
     const conn = getConnector(t.connector);
     if (!conn?.createSink) throw new SqlError('unsupported', `Connector '${t.connector}' cannot be written to`, stmt.sinkPos);
     // Flink writes only the physical columns of a sink; computed columns are for reading.
-    const sink: SinkTable = { name: t.name, connector: t.connector, options: t.options, columns: t.physical };
+    const sink: SinkTable = { name: t.name, connector: t.connector, options: t.options, columns: t.physical, ...(t.partitionedBy ? { partitionedBy: t.partitionedBy } : {}) };
     try {
-      conn.validate(t.options, 'sink', t.physical);
+      conn.validate(t.options, 'sink', t.physical, t.partitionedBy);
     } catch (e) {
       if (e instanceof OptionError) throw new SqlError('option', `Sink '${t.name}': ${e.message}`, stmt.sinkPos);
       throw e;
     }
     const planner = this.planner(settings);
     const root = planner.planInsert(stmt, sink);
-    return { root, sink, appendOnly: true, uses: [...planner.uses] };
+    const plan: JobPlan = { root, sink, appendOnly: true, uses: [...planner.uses] };
+    // DESIGN §2: an append-only sink (kafka, filesystem) cannot take updates; refuse at submit time.
+    if (conn.appendOnlySink && !plan.appendOnly) {
+      throw new SqlError(
+        'unsupported',
+        `Sink '${t.name}' (connector '${t.connector}') takes only inserts, but this query produces updates; window the aggregate (GROUP BY window_start, window_end of a TUMBLE or HOP) or write it to a materialized view`,
+        stmt.sinkPos,
+      );
+    }
+    return plan;
   }
 
   /** The job of a materialized view: its query into the view's table in the view store. */
@@ -370,6 +379,8 @@ export class WeirPlatform implements Platform {
           f.query.from.forEach(visit);
           return;
         case 'window':
+        // SQLite has no UNNEST: the view store cannot answer it.
+        case 'unnest':
           others++;
           return;
         default: {

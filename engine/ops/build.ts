@@ -3,6 +3,7 @@ import type { PlanNode } from '../plan/plan.ts';
 import { accumulatorFor } from './accumulators.ts';
 import type { Downstream, OpCounters, Operator } from './operator.ts';
 import { FilterOp, ProjectOp } from './stateless.ts';
+import { UnnestOp } from './unnest.ts';
 import { WindowAggregateOp } from './window-aggregate.ts';
 import { WindowAssignOp } from './window-assign.ts';
 
@@ -37,6 +38,13 @@ export function buildPipeline(root: PlanNode, sink: Downstream, counters: OpCoun
       }
       case 'project': {
         const op = new ProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), out, counters);
+        ops.push(op);
+        out = op;
+        node = node.input;
+        break;
+      }
+      case 'unnest': {
+        const op = new UnnestOp(compileExpr(node.array, ctx), out, counters);
         ops.push(op);
         out = op;
         node = node.input;

@@ -36,6 +36,8 @@ function describeNode(n: PlanNode): { op: string; detail: string } {
       return { op: 'Filter', detail: exprToString(n.predicate) };
     case 'project':
       return { op: 'Project', detail: n.exprs.map((e, i) => `${exprToString(e)} AS ${n.schema[i]!.name}`).join(', ') };
+    case 'unnest':
+      return { op: 'Unnest', detail: `${exprToString(n.array)} AS ${n.schema[n.schema.length - 1]!.name}` };
     case 'windowAssign':
       return { op: 'WindowAssign', detail: windowText(n.window) };
     case 'windowAggregate': {

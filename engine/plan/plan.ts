@@ -41,6 +41,8 @@ export interface SourceTable {
   readonly computed: readonly { readonly index: number; readonly expr: BoundExpr }[];
   /** Index in `columns` of the event-time column and the watermark expression over the full row. */
   readonly watermark?: { readonly index: number; readonly expr: BoundExpr; readonly text: string };
+  /** PARTITIONED BY columns, when the table has any. */
+  readonly partitionedBy?: readonly string[];
 }
 
 /**
@@ -51,6 +53,8 @@ export type PlanNode =
   | { readonly kind: 'source'; readonly table: SourceTable; readonly schema: readonly Column[] }
   | { readonly kind: 'filter'; readonly input: PlanNode; readonly predicate: BoundExpr; readonly schema: readonly Column[] }
   | { readonly kind: 'project'; readonly input: PlanNode; readonly exprs: readonly BoundExpr[]; readonly schema: readonly Column[] }
+  /** One output row per element of `array` (evaluated on the input row): the input row plus the element. NULL or empty arrays give no row. */
+  | { readonly kind: 'unnest'; readonly input: PlanNode; readonly array: BoundExpr; readonly schema: readonly Column[] }
   | {
       readonly kind: 'windowAssign';
       readonly input: PlanNode;
@@ -75,6 +79,8 @@ export interface SinkTable {
   readonly connector: string;
   readonly options: Readonly<Record<string, string>>;
   readonly columns: readonly Column[];
+  /** PARTITIONED BY columns, when the table has any (a filesystem sink writes them as directories). */
+  readonly partitionedBy?: readonly string[];
 }
 
 export interface JobPlan {

@@ -59,7 +59,9 @@ export function buildTable(stmt: CreateTable, settings: PlannerSettings): Source
   for (const p of stmt.partitionedBy) {
     if (!columns.some((c) => c.name === p)) throw new SqlError('binding', `PARTITIONED BY '${p}': no such column`, stmt.pos);
   }
-  return { name: stmt.name, connector, options: stmt.options, physical, columns, computed, watermark };
+  // Only when present, so plans stored before PARTITIONED BY reached sinks keep their exact shape.
+  const partitioned = stmt.partitionedBy.length > 0 ? { partitionedBy: stmt.partitionedBy } : {};
+  return { name: stmt.name, connector, options: stmt.options, physical, columns, computed, watermark, ...partitioned };
 }
 
 interface Planned {
@@ -68,6 +70,8 @@ interface Planned {
   readonly tables: readonly (readonly string[])[];
   /** Set when the FROM was a window TVF and these columns are its window bounds. */
   readonly window?: { readonly spec: WindowSpec; readonly timeIndex: number; readonly startIndex: number; readonly endIndex: number; readonly timeColIndex: number };
+  /** The order `SELECT *` lists node.schema in, when it differs from the schema's (UNNEST under a window TVF). */
+  readonly starOrder?: readonly number[];
 }
 
 export class Planner {
@@ -119,7 +123,9 @@ export class Planner {
       }
       const table = it.expr.table;
       let matched = 0;
-      input.node.schema.forEach((c, i) => {
+      const order = input.starOrder ?? input.node.schema.map((_, i) => i);
+      order.forEach((i) => {
+        const c = input.node.schema[i]!;
         if (table && !(input.tables[i] ?? []).some((t) => t.toLowerCase() === table.toLowerCase())) return;
         matched++;
         out.push({ expr: { kind: 'column', table, name: c.name, pos: it.pos }, alias: c.name, pos: it.pos });
@@ -163,6 +169,8 @@ export class Planner {
       }
       case 'window':
         return this.windowTvf(f);
+      case 'unnest':
+        return this.unnest(f);
       default: {
         const never: never = f;
         return never;
@@ -211,6 +219,47 @@ export class Planner {
       node,
       tables: schema.map((_, i) => [...(i < base ? input.tables[i] ?? [] : []), ...qual]),
       window: { spec, timeIndex, startIndex: base, endIndex: base + 1, timeColIndex: base + 2 },
+    };
+  }
+
+  /**
+   * `input CROSS JOIN UNNEST(array) AS t(col)`. Over a window TVF the unnest goes below the window
+   * assignment (windowAssign(unnest(x)), the element before the window columns), so that a window
+   * aggregate can still fuse with the assignment and read the unnested rows; `SELECT *` keeps Flink's
+   * order (window columns, then the element) through starOrder.
+   */
+  private unnest(f: Extract<FromItem, { kind: 'unnest' }>): Planned {
+    const left = this.from(f.input);
+    const qual = f.alias ? [f.alias] : [];
+    const elementOf = (array: BoundExpr): SqlType => {
+      if (array.type.kind === 'ARRAY') return array.type.element;
+      if (array.type.kind === 'NULL') return T.string;
+      throw new SqlError('type', `UNNEST needs an ARRAY, not ${typeToString(array.type)}`, f.array.pos);
+    };
+    if (left.node.kind === 'windowAssign' && left.window) {
+      const assign = left.node;
+      const base = assign.input.schema.length;
+      const below: Planned = { node: assign.input, tables: left.tables.slice(0, base) };
+      const array = bindExpr(f.array, this.scope(below, rejectAggregates));
+      const schema: Column[] = [...assign.input.schema, { name: f.column, type: elementOf(array) }];
+      const node: PlanNode = { kind: 'unnest', input: assign.input, array, schema };
+      const wschema: Column[] = [...schema, ...assign.schema.slice(base)];
+      const tables = [...left.tables.slice(0, base), qual, ...left.tables.slice(base)];
+      const starOrder = [...Array(base).keys(), base + 1, base + 2, base + 3, base];
+      return {
+        node: { kind: 'windowAssign', input: node, window: assign.window, timeIndex: assign.timeIndex, schema: wschema },
+        tables,
+        window: { ...left.window, startIndex: base + 1, endIndex: base + 2, timeColIndex: base + 3 },
+        starOrder,
+      };
+    }
+    const array = bindExpr(f.array, this.scope(left, rejectAggregates));
+    const schema: Column[] = [...left.node.schema, { name: f.column, type: elementOf(array) }];
+    return {
+      node: { kind: 'unnest', input: left.node, array, schema },
+      tables: [...left.tables, qual],
+      ...(left.window ? { window: left.window } : {}),
+      ...(left.starOrder ? { starOrder: [...left.starOrder, schema.length - 1] } : {}),
     };
   }
 
@@ -367,6 +416,7 @@ function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> | undefine
       return n;
     case 'filter':
     case 'project':
+    case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
       return sourceOf(n.input);

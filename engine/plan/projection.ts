@@ -30,7 +30,7 @@ function collect(e: BoundExpr, used: Set<number>): void {
 
 /**
  * Which physical columns of the source a plan reads (projection pushdown): the decoder can leave
- * the others out. Operators that keep the source's row shape (filters, window assignment) pass
+ * the others out. Operators that keep the source's row as a prefix (filters, window assignment, unnest) pass
  * indexes through; the first operator that builds new rows ends the walk.
  */
 export function usedPhysicalColumns(root: PlanNode): boolean[] {
@@ -49,6 +49,11 @@ export function usedPhysicalColumns(root: PlanNode): boolean[] {
         break;
       case 'windowAssign':
         used.add(n.timeIndex);
+        break;
+      case 'unnest':
+        // Keeps the input row as its prefix (the element goes after it): later indexes below the
+        // table's width still name the source's columns.
+        collect(n.array, used);
         break;
       case 'project':
         for (const e of n.exprs) collect(e, used);

@@ -50,7 +50,9 @@ export type FromItem =
       readonly args: readonly Expr[];
       readonly alias?: string;
       readonly pos: Pos;
-    };
+    }
+  /** `input CROSS JOIN UNNEST(array) AS alias(column)` (or `input, UNNEST(...)`): one row per element. */
+  | { readonly kind: 'unnest'; readonly input: FromItem; readonly array: Expr; readonly alias?: string; readonly column: string; readonly pos: Pos };
 
 export interface OrderItem {
   readonly expr: Expr;

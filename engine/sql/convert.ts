@@ -1,7 +1,7 @@
 import type { BinaryOp, Expr, FromItem, OrderItem, Select, SelectItem, TimeUnit, WindowKind } from './ast.ts';
 import { SqlError, posAt } from './errors.ts';
 import type { Pos } from './errors.ts';
-import { CAST_FN, CEIL_FN, FLOOR_FN, TRY_CAST_FN } from './rewrite.ts';
+import { CAST_FN, CEIL_FN, FLOOR_FN, TRY_CAST_FN, UNNEST_FN } from './rewrite.ts';
 import type { Rewritten } from './rewrite.ts';
 
 /* node-sql-parser's tree is untyped JSON for our purposes; this module is the only place that reads it. */
@@ -50,7 +50,19 @@ export class Converter {
       const alias = typeof col.as === 'string' ? col.as : col.as ? ident(col.as) : undefined;
       return { expr: this.expr(col.expr, p), alias, pos: p };
     });
-    const from: FromItem[] = (n.from ?? []).map((f: N) => this.from(f, pos));
+    const from: FromItem[] = [];
+    for (const f of (n.from ?? []) as N[]) {
+      // An UNNEST item is a lateral join with the item before it.
+      if (f.expr?.type === 'function' && fnName(f.expr).toUpperCase().startsWith(UNNEST_FN)) {
+        const prev = from.pop();
+        const upos = this.pos(f.expr, pos);
+        if (f.join) throw this.unsupported(`${f.join} UNNEST (use CROSS JOIN UNNEST)`, upos);
+        if (!prev) throw this.unsupported('UNNEST without a table before it (write FROM t CROSS JOIN UNNEST(...) AS u(col))', upos);
+        from.push(this.unnest(f, prev, upos));
+        continue;
+      }
+      from.push(this.from(f, pos));
+    }
     const groupBy = (n.groupby?.columns ?? []).map((g: N) => this.expr(g, pos));
     const orderBy: OrderItem[] = (n.orderby ?? []).map((o: N) => ({ expr: this.expr(o.expr, pos), desc: o.type === 'DESC' }));
     let limit: number | undefined;
@@ -71,6 +83,16 @@ export class Converter {
       limit,
       pos,
     };
+  }
+
+  private unnest(f: N, input: FromItem, pos: Pos): FromItem {
+    const side = this.side.unnests[Number(fnName(f.expr).slice(UNNEST_FN.length))]!;
+    const args: N[] = f.expr.args?.value ?? [];
+    if (args.length !== 1) throw this.unsupported('UNNEST of several arrays', pos);
+    if (side.columns.length !== 1) {
+      throw new SqlError('binding', side.columns.length === 0 ? 'UNNEST needs a name for its column: UNNEST(...) AS t(name)' : 'UNNEST of an array gives one column; name exactly one: AS t(name)', pos);
+    }
+    return { kind: 'unnest', input, array: this.expr(args[0], pos), alias: side.alias, column: side.columns[0]!, pos };
   }
 
   private from(f: N, parent: Pos): FromItem {
@@ -188,6 +210,7 @@ export class Converter {
       const idx = Number((args[1] as { value: number }).value);
       return { kind: 'floorCeil', fn: name === FLOOR_FN ? 'FLOOR' : 'CEIL', operand: args[0]!, unit: this.side.units[idx] as TimeUnit, pos };
     }
+    if (name.startsWith(UNNEST_FN)) throw this.unsupported('UNNEST in an expression (it goes in FROM: FROM t CROSS JOIN UNNEST(...) AS u(col))', pos);
     const distinct = !!n.args?.distinct;
     return { kind: 'call', name, args, distinct, star: false, pos };
   }

@@ -1,5 +1,6 @@
 import type { SqlType } from '../plan/types.ts';
 import { Cursor } from './cursor.ts';
+import { SqlError, posAt } from './errors.ts';
 import { parseType } from './types-parser.ts';
 import { isPunct, isWord } from './tokens.ts';
 import type { Token } from './tokens.ts';
@@ -15,12 +16,21 @@ export interface Rewritten {
   readonly text: string;
   readonly castTypes: readonly SqlType[];
   readonly units: readonly TimeUnit[];
+  /** Column names of each `UNNEST(...) AS t(col)`, by the index encoded in its function name (UNNEST_FN). */
+  readonly unnests: readonly UnnestSide[];
+}
+
+export interface UnnestSide {
+  readonly alias?: string;
+  readonly columns: readonly string[];
 }
 
 export const CAST_FN = 'CST_';
 export const TRY_CAST_FN = 'TRY_CST_';
 export const FLOOR_FN = 'FLR__';
 export const CEIL_FN = 'CL__';
+/** `UNNEST` becomes `UNN_k` (same length, k < 100): k indexes Rewritten.unnests. */
+export const UNNEST_FN = 'UNN_';
 const WINDOW_FUNCS = ['TUMBLE', 'HOP', 'SESSION', 'CUMULATE'];
 export const UNITS: readonly TimeUnit[] = ['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 
@@ -36,6 +46,7 @@ export function rewriteForParser(text: string, tokens: readonly Token[], start: 
   };
   const castTypes: SqlType[] = [];
   const units: TimeUnit[] = [];
+  const unnests: UnnestSide[] = [];
   const c = new Cursor(text, tokens, end);
 
   for (let i = 0; i < tokens.length; i++) {
@@ -86,6 +97,38 @@ export function rewriteForParser(text: string, tokens: readonly Token[], start: 
       put(unitTok!, String(k));
       continue;
     }
+    // CROSS JOIN UNNEST(e) [AS] t(col) -> , UNN_k(e) AS t: the trino grammar reads `CROSS` as an alias
+    // and `t(col)` as one string, so the comma form it parses cleanly and the column list goes to a side table.
+    if (isWord(t, 'UNNEST') && isPunct(next, '(')) {
+      if (unnests.length >= 100) throw c.error('Too many UNNEST in one query', t);
+      if (isWord(tokens[i - 1], 'JOIN') && isWord(tokens[i - 2], 'CROSS')) {
+        put(tokens[i - 2]!, ',');
+        put(tokens[i - 1]!, '');
+      }
+      const close = c.matching(i + 1);
+      let j = close + 1;
+      if (isWord(tokens[j], 'WITH') && isWord(tokens[j + 1], 'ORDINALITY')) throw new SqlError('unsupported', 'UNNEST ... WITH ORDINALITY is not supported', posAt(text, tokens[j]!.start));
+      if (isWord(tokens[j], 'AS')) j++;
+      const aliasTok = tokens[j];
+      let alias: string | undefined;
+      const columns: string[] = [];
+      if (aliasTok && (aliasTok.type === 'word' || aliasTok.type === 'quoted') && !isWord(aliasTok, 'WHERE', 'GROUP', 'CROSS', 'JOIN', 'LEFT', 'INNER', 'ON', 'HAVING', 'ORDER', 'LIMIT', 'UNION')) {
+        alias = aliasTok.value;
+        if (isPunct(tokens[j + 1], '(')) {
+          const end2 = c.matching(j + 1);
+          for (let k = j + 2; k < end2; k++) {
+            const ct = tokens[k]!;
+            if (isPunct(ct, ',')) continue;
+            if (ct.type !== 'word' && ct.type !== 'quoted') throw c.error('Expected a column name in the UNNEST alias', ct);
+            columns.push(ct.value);
+          }
+          put({ start: tokens[j + 1]!.start, end: tokens[end2]!.end }, '');
+        }
+      }
+      const k = unnests.push({ alias, columns }) - 1;
+      put(t, `${UNNEST_FN}${k}`);
+      continue;
+    }
     if (isWord(t, 'SUBSTRING', 'SUBSTR') && isPunct(next, '(')) {
       const close = c.matching(i + 1);
       const from = topLevel(tokens, i + 2, close, (x) => isWord(x, 'FROM'));
@@ -95,7 +138,7 @@ export function rewriteForParser(text: string, tokens: readonly Token[], start: 
       if (forTok >= 0) put(tokens[forTok]!, ',');
     }
   }
-  return { text: buf.join(''), castTypes, units };
+  return { text: buf.join(''), castTypes, units, unnests };
 }
 
 function topLevel(tokens: readonly Token[], from: number, to: number, pred: (t: Token) => boolean): number {

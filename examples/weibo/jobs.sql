@@ -5,13 +5,13 @@ SELECT window_start, window_end, uid, COUNT(*) AS posts, SUM(ret + att) AS engag
 FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
 GROUP BY window_start, window_end, uid;
 
--- The first hashtag of each post (all hashtags come with UNNEST, see the README).
+-- Every hashtag of each post: UNNEST gives one row per #话题#, then a count per topic per minute.
 SET 'pipeline.name' = 'hot-topics';
 INSERT INTO hot_topics
-SELECT window_start, window_end, REGEXP_EXTRACT(text, '#([^#]+)#', 1) AS topic, COUNT(*) AS posts, COUNT(DISTINCT uid) AS bloggers
+SELECT window_start, window_end, topic, COUNT(*) AS posts, COUNT(DISTINCT uid) AS bloggers
 FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
-WHERE text LIKE '%#%#%'
-GROUP BY window_start, window_end, REGEXP_EXTRACT(text, '#([^#]+)#', 1);
+  CROSS JOIN UNNEST(REGEXP_EXTRACT_ALL(text, '#([^#]+)#')) AS t(topic)
+GROUP BY window_start, window_end, topic;
 
 SET 'pipeline.name' = 'posts-by-location';
 INSERT INTO posts_by_loc

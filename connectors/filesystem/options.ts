@@ -1,0 +1,139 @@
+import type { Column } from '../../engine/plan/plan.ts';
+import { typeToString } from '../../engine/plan/types.ts';
+import type { SqlType } from '../../engine/plan/types.ts';
+import { OptionError } from '../types.ts';
+
+export type ParquetCodec = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED';
+
+/** The filesystem connector's options, checked once (Flink's names and defaults). */
+export interface FileSystemOptions {
+  readonly path: string;
+  readonly format: 'parquet';
+  /** sink.rolling-policy.file-size: a part file rolls once it reaches this many bytes. */
+  readonly fileSize: number;
+  /** sink.rolling-policy.rollover-interval: a part file rolls once it has been open this long (ms). */
+  readonly rolloverIntervalMs: number;
+  /** sink.rolling-policy.check-interval: how often open files are checked against the interval (ms). */
+  readonly checkIntervalMs: number;
+  readonly codec: ParquetCodec;
+}
+
+const KNOWN = new Set([
+  'connector',
+  'path',
+  'format',
+  'sink.rolling-policy.file-size',
+  'sink.rolling-policy.rollover-interval',
+  'sink.rolling-policy.check-interval',
+  'parquet.compression',
+]);
+
+/** Options of Flink's filesystem connector that Weir does not implement yet: refused by name, never ignored. */
+const NOT_YET = new Set([
+  'sink.partition-commit.trigger',
+  'sink.partition-commit.delay',
+  'sink.partition-commit.policy.kind',
+  'partition.time-extractor.timestamp-pattern',
+  'sink.rolling-policy.inactivity-interval',
+  'auto-compaction',
+]);
+
+export function parseFileSystemOptions(options: Readonly<Record<string, string>>, columns: readonly Column[], partitionedBy: readonly string[]): FileSystemOptions {
+  for (const k of Object.keys(options)) {
+    if (NOT_YET.has(k)) throw new OptionError(k, `'${k}' is not supported yet by the filesystem connector`);
+    if (!KNOWN.has(k)) throw new OptionError(k, `Unknown option '${k}' for the filesystem connector`);
+  }
+  const path = options['path'];
+  if (!path) throw new OptionError('path', "The filesystem connector needs 'path' (the table's root directory)");
+  const format = options['format'];
+  if (format !== 'parquet') throw new OptionError('format', `The filesystem connector supports 'format' = 'parquet'${format ? `, not '${format}'` : ' (missing)'}`);
+  const fileSize = parseSize(options['sink.rolling-policy.file-size'] ?? '128MB', 'sink.rolling-policy.file-size');
+  const rolloverIntervalMs = parseDuration(options['sink.rolling-policy.rollover-interval'] ?? '30 min', 'sink.rolling-policy.rollover-interval');
+  const checkIntervalMs = parseDuration(options['sink.rolling-policy.check-interval'] ?? '1 min', 'sink.rolling-policy.check-interval');
+  const codec = parseCodec(options['parquet.compression'] ?? 'SNAPPY');
+  for (const p of partitionedBy) {
+    const col = columns.find((c) => c.name === p);
+    if (!col) throw new OptionError(undefined, `PARTITIONED BY '${p}': no such physical column`);
+    if (!partitionable(col.type)) throw new OptionError(undefined, `PARTITIONED BY '${p}': a partition column must be a scalar type, not ${typeToString(col.type)}`);
+  }
+  if (partitionedBy.length === columns.length) throw new OptionError(undefined, 'A filesystem table needs at least one column that is not a partition column');
+  for (const c of columns) {
+    if (partitionedBy.includes(c.name)) continue;
+    const why = unsupportedType(c.type);
+    if (why) throw new OptionError(undefined, `Column '${c.name}': ${why}`);
+  }
+  return { path, format, fileSize, rolloverIntervalMs, checkIntervalMs, codec };
+}
+
+function partitionable(t: SqlType): boolean {
+  return t.kind !== 'ARRAY' && t.kind !== 'ROW' && t.kind !== 'NULL' && t.kind !== 'INTERVAL';
+}
+
+/** Why a column type cannot be written to Parquet yet; undefined when it can. */
+function unsupportedType(t: SqlType): string | undefined {
+  switch (t.kind) {
+    case 'BOOLEAN':
+    case 'INT':
+    case 'BIGINT':
+    case 'DOUBLE':
+    case 'DECIMAL':
+    case 'STRING':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+    case 'DATE':
+      return undefined;
+    case 'ARRAY':
+      return t.element.kind === 'STRING' ? undefined : `${typeToString(t)} cannot be written to Parquet yet (ARRAY<STRING> can)`;
+    case 'ROW':
+    case 'INTERVAL':
+    case 'NULL':
+      return `${typeToString(t)} cannot be written to Parquet yet`;
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
+}
+
+function parseCodec(v: string): ParquetCodec {
+  switch (v.toUpperCase()) {
+    case 'SNAPPY':
+      return 'SNAPPY';
+    case 'GZIP':
+      return 'GZIP';
+    case 'NONE':
+    case 'UNCOMPRESSED':
+      return 'UNCOMPRESSED';
+    case 'ZSTD':
+      // Node 20's zlib has no zstd (added in Node 22.15) and we add no native compressor for it.
+      throw new OptionError('parquet.compression', "'parquet.compression' = 'ZSTD' needs Node 22; use SNAPPY, GZIP or NONE");
+    default:
+      throw new OptionError('parquet.compression', `'parquet.compression' must be SNAPPY, GZIP or NONE, not '${v}'`);
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+
+/** Flink's MemorySize syntax: '128MB', '64 kb', '1048576'. */
+export function parseSize(v: string, option: string): number {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(v);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new OptionError(option, `'${option}' must be a size like '128MB', not '${v}'`);
+  return Number(m[1]) * unit;
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000, m: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+/** Flink's Duration syntax: '30 min', '10 s', '500 ms', '1 h' (a bare number is milliseconds). */
+export function parseDuration(v: string, option: string): number {
+  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(v);
+  const unit = m ? (m[2] === '' ? 1 : DURATION_UNITS[m[2]!.toLowerCase()]) : undefined;
+  if (!m || unit === undefined || Number(m[1]) <= 0) throw new OptionError(option, `'${option}' must be a duration like '30 min', not '${v}'`);
+  return Number(m[1]) * unit;
+}

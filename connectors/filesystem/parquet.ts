@@ -1,0 +1,157 @@
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { ColumnSource, SchemaElement, Writer } from 'hyparquet-writer';
+import type { Column } from '../../engine/plan/plan.ts';
+import type { SqlType } from '../../engine/plan/types.ts';
+import type { ParquetCodec } from './options.ts';
+
+/**
+ * The Parquet encoder behind the filesystem sink, kept to this small surface so another writer can
+ * replace hyparquet-writer (docs/lake.md): open a file, append columns (one row group per call), finish.
+ */
+export interface PartFileWriter {
+  /** Appends rows given column by column (values already in the Parquet representation of `toParquetValue`). */
+  append(columns: readonly unknown[][], rows: number): void;
+  /** Bytes written to the file so far. */
+  readonly bytes: number;
+  /** Writes the footer, fsyncs and closes: after this the file is complete and durable. */
+  finish(): void;
+  /** Closes without finishing (the file is garbage and will be deleted). */
+  discard(): void;
+}
+
+export const DAY_MS = 86_400_000;
+
+/**
+ * The Parquet schema of a table's file columns. Given in full (hyparquet-writer's `schema` option):
+ * inferring it from data gives neither zone-less TIMESTAMP nor LIST<UTF8> nor DECIMAL (issue 5).
+ */
+export function parquetSchema(columns: readonly Column[]): SchemaElement[] {
+  const out: SchemaElement[] = [{ name: 'root', num_children: columns.length }];
+  for (const c of columns) out.push(...elementsOf(c.name, c.type));
+  return out;
+}
+
+function elementsOf(name: string, t: SqlType): SchemaElement[] {
+  const opt = { name, repetition_type: 'OPTIONAL' } as const;
+  switch (t.kind) {
+    case 'BOOLEAN':
+      return [{ ...opt, type: 'BOOLEAN' }];
+    case 'INT':
+      return [{ ...opt, type: 'INT32' }];
+    case 'BIGINT':
+      return [{ ...opt, type: 'INT64' }];
+    case 'DOUBLE':
+      return [{ ...opt, type: 'DOUBLE' }];
+    case 'DECIMAL': {
+      const dec = { ...opt, converted_type: 'DECIMAL', precision: t.precision, scale: t.scale } as const;
+      if (t.precision <= 9) return [{ ...dec, type: 'INT32' }];
+      if (t.precision <= 18) return [{ ...dec, type: 'INT64' }];
+      return [{ ...dec, type: 'FIXED_LEN_BYTE_ARRAY', type_length: decimalBytes(t.precision) }];
+    }
+    case 'STRING':
+      return [{ ...opt, type: 'BYTE_ARRAY', converted_type: 'UTF8' }];
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      // TIMESTAMP has no zone (a wall clock): isAdjustedToUTC=false; TIMESTAMP_LTZ is an instant: true.
+      return [{ ...opt, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: t.kind === 'TIMESTAMP_LTZ', unit: 'MILLIS' } }];
+    case 'DATE':
+      return [{ ...opt, type: 'INT32', converted_type: 'DATE' }];
+    case 'ARRAY':
+      // The standard three-level LIST; only ARRAY<STRING> passes the options check today.
+      return [
+        { ...opt, converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        ...elementsOf('element', t.element),
+      ];
+    case 'ROW':
+    case 'INTERVAL':
+    case 'NULL':
+      throw new Error(`no Parquet type for ${t.kind}`);
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
+}
+
+/** Bytes of a FIXED_LEN_BYTE_ARRAY holding any unscaled value of `precision` digits (two's complement). */
+function decimalBytes(precision: number): number {
+  return Math.ceil((precision * Math.log2(10) + 1) / 8);
+}
+
+/** A runtime value (engine/plan/types.ts) in the form the writer takes for its column. */
+export function parquetConverter(t: SqlType): (v: unknown) => unknown {
+  switch (t.kind) {
+    case 'BIGINT':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return (v) => (v === null || v === undefined ? null : BigInt(Math.trunc(v as number)));
+    case 'DATE':
+      return (v) => (v === null || v === undefined ? null : Math.floor((v as number) / DAY_MS));
+    case 'DECIMAL':
+      // Via the decimal text, not v * 10^scale, so no float rounding reaches the unscaled integer.
+      return (v) => (v === null || v === undefined ? null : BigInt((v as number).toFixed(t.scale).replace('.', '')));
+    case 'BOOLEAN':
+    case 'INT':
+    case 'DOUBLE':
+    case 'STRING':
+    case 'ARRAY':
+    case 'ROW':
+    case 'INTERVAL':
+    case 'NULL':
+      return (v) => (v === undefined ? null : v);
+    default: {
+      const never: never = t;
+      return never;
+    }
+  }
+}
+
+/** hyparquet-writer into a file descriptor, written through as each row group is encoded. */
+export function openParquetFile(file: string, columns: readonly Column[], codec: ParquetCodec): PartFileWriter {
+  const fd = openSync(file, 'wx');
+  const bw = new ByteWriter();
+  const drain = (): void => {
+    let off = 0;
+    const bytes = new Uint8Array(bw.buffer, 0, bw.index);
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    bw.index = 0;
+  };
+  // Written through after every row group (ParquetWriter calls flush), so memory stays one row group.
+  (bw as Writer).flush = drain;
+  bw.finish = drain;
+  const pq = new ParquetWriter({
+    writer: bw,
+    schema: parquetSchema(columns),
+    codec,
+    compressors: codec === 'GZIP' ? { GZIP: (b: Uint8Array) => gzipSync(b) } : undefined,
+    createdBy: 'weir (hyparquet-writer 0.17)',
+  });
+  const names = columns.map((c) => c.name);
+  let closed = false;
+  return {
+    append(cols, rows) {
+      if (rows === 0) return;
+      const columnData: ColumnSource[] = names.map((name, i) => ({ name, data: cols[i] as ColumnSource['data'] }));
+      // One row group per append: the sink batches rows so row groups are large.
+      void pq.write({ columnData, rowGroupSize: rows });
+      drain();
+    },
+    get bytes() {
+      return bw.offset;
+    },
+    finish() {
+      void pq.finish();
+      drain();
+      fsyncSync(fd);
+      closeSync(fd);
+      closed = true;
+    },
+    discard() {
+      if (!closed) closeSync(fd);
+      closed = true;
+    },
+  };
+}

@@ -3,6 +3,7 @@ import type { Row, Sink, SinkCommitter, SinkSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
 import type { KafkaClient, KafkaWriter, ProducerRecord } from './client.ts';
 import { parseKafkaOptions } from './options.ts';
+import { stableEndOffsets } from './stable.ts';
 
 /**
  * The compacted topic where every exactly-once checkpoint leaves a marker inside its own transaction
@@ -146,7 +147,10 @@ class KafkaCommitter implements SinkCommitter {
 
   /** The highest checkpoint id this job committed a marker for, read with read_committed; 0 if none. */
   private async lastMarker(): Promise<number> {
-    const end = await this.client.listOffsets(CHECKPOINT_MARKER_TOPIC, 'latest', { isolationLevel: 'read_committed' });
+    // Another job's short prepare→commit transaction on this shared topic holds the LSO back; a marker
+    // of ours behind it would be missed, so wait until the topic is stable.
+    const { offsets: end, stable } = await stableEndOffsets(this.client, CHECKPOINT_MARKER_TOPIC, 60_000);
+    if (!stable) throw new Error(`${CHECKPOINT_MARKER_TOPIC} has had an open transaction for 60 s; cannot decide the pending checkpoint yet`);
     const start = await this.client.listOffsets(CHECKPOINT_MARKER_TOPIC, 'earliest');
     const want = new Map<number, number>();
     for (const [p, e] of end) if (e > (start.get(p) ?? 0)) want.set(p, start.get(p) ?? 0);

@@ -1,5 +1,6 @@
 // Helpers for integration tests against the real broker (the vitest global setup ensures it).
 import { createKafkaClient } from '../../connectors/kafka/client.ts';
+import { stableEndOffsets } from '../../connectors/kafka/stable.ts';
 import type { IsolationLevel, KafkaClient, KafkaRecord, ProducerRecord } from '../../connectors/kafka/client.ts';
 
 export const BROKERS = process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092';
@@ -54,8 +55,12 @@ export async function readAll(
   isolationLevel: IsolationLevel = 'read_uncommitted',
 ): Promise<(KafkaRecord & { partition: number })[]> {
   const earliest = await client.listOffsets(topic, 'earliest');
-  // read_committed: up to the last stable offset, what a transactional reader can see now.
-  const latest = await client.listOffsets(topic, 'latest', { isolationLevel });
+  // read_committed: up to the last stable offset, once the commit markers of finished transactions
+  // have landed (they trail EndTxn, notably on a fresh broker).
+  const latest =
+    isolationLevel === 'read_committed'
+      ? (await stableEndOffsets(client, topic, Math.min(timeoutMs, 15_000))).offsets
+      : await client.listOffsets(topic, 'latest', { isolationLevel });
   const want = new Map<number, number>();
   for (const [p, end] of latest) if (end > (earliest.get(p) ?? 0)) want.set(p, earliest.get(p) ?? 0);
   const out: (KafkaRecord & { partition: number })[] = [];

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { genCommand } from './gen.ts';
 import { resolve } from 'node:path';
-import type { JobInfo, StatementResult } from '../jobs/api.ts';
+import type { JobInfo, ResultColumn, StatementResult } from '../jobs/api.ts';
 import {
   UsageError,
   jobsCommandOptions,
@@ -15,7 +15,7 @@ import {
 import type { Env, ServerArgs } from './args.ts';
 import { ServerUnreachableError, callApi, errorOf } from './client.ts';
 import type { FetchLike } from './client.ts';
-import { formatJobs, formatResult, renderSqlError } from './format.ts';
+import { formatJobs, formatResult, formatRows, renderSqlError } from './format.ts';
 
 /** What a command may touch; tests pass fakes. */
 export interface CliContext {
@@ -130,6 +130,32 @@ Statements run in order; the first failing one stops the run (those before it st
   },
 };
 
+const queryOptions = {
+  server: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const queryCommand: Command = {
+  summary: 'query materialized views (SQLite SQL, read-only): weir query "SELECT ..."',
+  usage: `Usage: weir query "SELECT ..." [--server URL]
+
+Runs one read-only SELECT over the materialized views (SQLite's dialect: joins, ORDER BY, LIMIT, ...)
+through POST /v1/query and prints the rows as a table.
+  --server URL   the Weir server (WEIR_SERVER, default http://127.0.0.1:8080)`,
+  async run(argv, ctx) {
+    const parsed = parseArgs(argv, queryOptions);
+    if (parsed.values.help) return printUsage(ctx, this.usage);
+    const sql = parsed.positionals.join(' ').trim();
+    if (!sql) throw new UsageError('which query? weir query "SELECT * FROM my_view LIMIT 10"');
+    const server = resolveServerUrl(parsed.values.server, ctx.env);
+    const { status, body } = await callApi(ctx.fetch, server, 'POST', '/v1/query', { sql });
+    if (status !== 200) return reportHttpError(ctx, status, body);
+    const r = body as { columns?: ResultColumn[]; rows?: unknown[][] };
+    ctx.out(formatRows(r.columns ?? [], r.rows ?? []));
+    return 0;
+  },
+};
+
 const jobsCommand: Command = {
   summary: 'list the jobs on a Weir server; stop or resume one',
   usage: `Usage: weir jobs [--server URL]
@@ -191,6 +217,7 @@ export const commands: Record<string, Command> = {
   server: serverCommand,
   sql: sqlCommand,
   jobs: jobsCommand,
+  query: queryCommand,
   gen: genCommand,
   help: helpCommand,
 };

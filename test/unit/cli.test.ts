@@ -343,6 +343,21 @@ describe('weir commands', () => {
     expect(f.err).toEqual(['ERROR: the server failed (HTTP 500): internal server error']);
   });
 
+  it('weir query posts to /v1/query and prints the rows; a refused query exits 1 with the message', async () => {
+    const f = fakeContext((_url, init) =>
+      String(init?.body).includes('DELETE')
+        ? json(400, { error: { message: 'Only read-only SELECT queries can run over the views' } })
+        : json(200, { columns: [{ name: 'loc', type: 'STRING' }, { name: 'n', type: 'BIGINT' }], rows: [['北京', 3]] }),
+    );
+    expect(await run(['query', 'SELECT loc, n FROM v'], f.ctx)).toBe(0);
+    expect(f.requests[0]).toEqual({ url: 'http://127.0.0.1:8080/v1/query', body: { sql: 'SELECT loc, n FROM v' } });
+    expect(f.out[0]).toContain('北京');
+    expect(f.out[0]).toContain('(1 row)');
+    expect(await run(['query', 'DELETE FROM v'], f.ctx)).toBe(1);
+    expect(f.err.join('\n')).toContain('Only read-only SELECT');
+    expect(await run(['query'], f.ctx)).toBe(2);
+  });
+
   it('weir jobs prints the job table', async () => {
     const f = fakeContext(() => json(200, { jobs: [job] }));
     expect(await run(['jobs'], f.ctx)).toBe(0);

@@ -1,5 +1,7 @@
 /** Command-line argument parsing for `weir`: pure functions, no process access (env is passed in). */
 
+import { parseDuration } from '../engine/time/duration.ts';
+
 /** A mistake in how the command was called: the CLI prints the message and the command's usage. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -119,18 +121,10 @@ export interface ServerArgs {
   readonly checkpointIntervalMs?: number;
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = {
-  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-};
 
 /** Flink's duration syntax, as `SET 'execution.checkpointing.interval'` takes it: `5s`, `5 s`, `500 ms`, `1 min`; a bare number is ms. */
 export function parseDurationArg(text: string, source: string): number {
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
-  const factor = m ? DURATION_UNITS[(m[2] || 'ms').toLowerCase()] : undefined;
-  const ms = factor === undefined ? NaN : Number(m![1]) * factor;
+  const ms = parseDuration(text) ?? NaN;
   if (!(ms > 0)) throw new UsageError(`${source} must be a positive duration such as 5s, 500ms or 1min, not '${text}'`);
   return ms;
 }

@@ -1,5 +1,6 @@
 import { formatTimestamp } from '../engine/expr/index.ts';
 import { buildPipeline } from '../engine/ops/build.ts';
+import { parseDuration } from '../engine/time/duration.ts';
 import { usedPhysicalColumns } from '../engine/plan/projection.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../engine/ops/operator.ts';
 import { SourceStage } from '../engine/ops/source-stage.ts';
@@ -210,7 +211,7 @@ export class Job {
       timeZone: this.deps.timeZone,
       projection: usedPhysicalColumns(root),
     });
-    const idle = parseIdle(table.options['scan.watermark.idle-timeout']) ?? this.deps.idleTimeoutMs;
+    const idle = parseDuration(table.options['scan.watermark.idle-timeout']) ?? this.deps.idleTimeoutMs;
     this.stage = new SourceStage(table, this.source.partitions, pipeline.entry, counters, { timeZone: this.deps.timeZone, idleTimeoutMs: idle, now: Date.now() });
     this.operators = pipeline.operators;
     if (resume) {
@@ -384,20 +385,4 @@ export class Job {
   }
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = {
-  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
 
-/** Flink's duration syntax: a number and an optional unit (milliseconds when none); undefined if invalid. */
-function parseIdle(v: string | undefined): number | undefined {
-  if (!v) return undefined;
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(v);
-  const factor = m ? DURATION_UNITS[(m[2] || 'ms').toLowerCase()] : undefined;
-  return factor === undefined ? undefined : Number(m![1]) * factor;
-}
-
-export { parseIdle as parseDuration };

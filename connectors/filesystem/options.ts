@@ -1,3 +1,4 @@
+import { parseDuration as parseDurationText } from '../../engine/time/duration.ts';
 import type { Column } from '../../engine/plan/plan.ts';
 import { typeToString } from '../../engine/plan/types.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
@@ -122,18 +123,10 @@ export function parseSize(v: string, option: string): number {
   return Number(m[1]) * unit;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000, m: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
 
 /** Flink's Duration syntax: '30 min', '10 s', '500 ms', '1 h' (a bare number is milliseconds). */
 export function parseDuration(v: string, option: string): number {
-  const m = /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(v);
-  const unit = m ? (m[2] === '' ? 1 : DURATION_UNITS[m[2]!.toLowerCase()]) : undefined;
-  if (!m || unit === undefined || Number(m[1]) <= 0) throw new OptionError(option, `'${option}' must be a duration like '30 min', not '${v}'`);
-  return Number(m[1]) * unit;
+  const ms = parseDurationText(v);
+  if (ms === undefined || !(ms > 0)) throw new OptionError(option, `'${option}' must be a duration like '30 min', not '${v}'`);
+  return ms;
 }

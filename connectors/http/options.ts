@@ -1,3 +1,4 @@
+import { parseDuration as parseDurationText } from '../../engine/time/duration.ts';
 import { OptionError } from '../types.ts';
 
 export interface HttpOptions {
@@ -17,11 +18,8 @@ const KNOWN = new Set(['connector', 'url', 'interval', 'json.path', 'key', 'key.
 
 /** '5 s', '500 ms', '1 min', or a bare number of seconds. */
 export function parseDuration(option: string, v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|min|minutes?|h|hours?)?\s*$/i.exec(v);
-  if (!m) throw new OptionError(option, `'${option}' must be a duration like '5 s', '500 ms' or '1 min', not '${v}'`);
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const ms = unit.startsWith('ms') || unit.startsWith('milli') ? n : unit.startsWith('s') ? n * 1000 : unit.startsWith('m') ? n * 60_000 : n * 3_600_000;
+  const ms = parseDurationText(v, 1000);
+  if (ms === undefined) throw new OptionError(option, `'${option}' must be a duration like '5 s', '500 ms' or '1 min', not '${v}'`);
   if (!(ms >= 1)) throw new OptionError(option, `'${option}' must be at least 1 ms`);
   return ms;
 }

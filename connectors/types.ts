@@ -1,3 +1,4 @@
+import type { Change } from '../engine/ops/changelog.ts';
 import type { Column } from '../engine/plan/plan.ts';
 
 export type Row = unknown[];
@@ -87,6 +88,11 @@ export interface SinkSpec {
 export interface Sink {
   /** Buffers rows; nothing is sent until flush. */
   write(rows: Row[]): void;
+  /**
+   * Updating plans only (connectors whose appendOnlySink is false): buffers a changelog, in order, with
+   * the same flush/commit contract as write(). An upsert sink keys the rows by its primary key.
+   */
+  writeChanges?(changes: readonly Change[]): void;
   /**
    * Sends everything buffered; resolves once the external system has acknowledged it. A sink with a
    * committer sends into its open transaction: acknowledged, but not visible before commit().

@@ -6,6 +6,8 @@
  *   npx tsx bench/kafka-raw.ts [--count 1000000] [--brokers 127.0.0.1:9092] [--rounds 3] [--keep]
  *                              [--compare]   also measure kafkajs 2.2.4 and @platformatic/kafka's own
  *                                            consumer decoding, for docs/kafka-client.md
+ *                              [--produce-only]  only producing: Weir's writer against @platformatic/kafka's
+ *                                            Producer.send, alternating, twice each
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { Admin, Consumer, Producer } from '@platformatic/kafka';
 import { createKafkaClient } from '../connectors/kafka/client.ts';
 import { DEFAULT_BROKERS, fmtRate, measureRawConsume, microblogEvent, parseArgs, produceEvents } from './util.ts';
 import type { RateResult } from './util.ts';
+import type { ProducerRecord } from '../connectors/kafka/client.ts';
 
 export interface KafkaRawResult {
   readonly topic: string;
@@ -25,7 +28,7 @@ export async function runKafkaRaw(opts: { count?: number; brokers?: readonly str
   const brokers = opts.brokers ?? DEFAULT_BROKERS;
   const topic = `bench-raw-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   const produce = await produceEvents({ topic, count, brokers, partitions: 4 });
-  console.log(fmtRate('weir (platformatic) produce', produce));
+  console.log(fmtRate('weir produce (own record batches)', produce));
   const consume: RateResult[] = [];
   for (let i = 0; i < (opts.rounds ?? 3); i++) {
     const r = await measureRawConsume(topic, brokers);
@@ -182,12 +185,62 @@ async function comparePlatformaticOwnDecoder(count: number, brokers: readonly st
   await admin.close();
 }
 
+/**
+ * The produce path alone, ours against @platformatic/kafka's own encoder, alternating (ours, library,
+ * ours, library) so that both see the same machine load: N events each to a fresh 4-partition topic,
+ * 20,000 records per send, acks=1, values built before the clock starts.
+ */
+async function compareProduce(count: number, brokers: readonly string[]): Promise<void> {
+  const values = Array.from({ length: count }, (_, j) => Buffer.from(microblogEvent(j)));
+  const bytes = values.reduce((n, v) => n + v.length, 0);
+  const client = createKafkaClient({ brokers, clientId: 'bench-produce' });
+  const topics: string[] = [];
+  const report = (what: string, s: number) =>
+    console.log(fmtRate(what, { records: count, bytes, seconds: s, recordsPerSecond: Math.round(count / s), megabytesPerSecond: Math.round((bytes / s / 1e6) * 10) / 10 }));
+  try {
+    for (let round = 1; round <= 2; round++) {
+      const ours = `bench-produce-weir-${Date.now().toString(36)}`;
+      topics.push(ours);
+      await client.createTopic(ours, 4);
+      const writer = await client.openWriter({ acks: 1 });
+      let t0 = performance.now();
+      for (let i = 0; i < count; i += 20_000) {
+        const records: ProducerRecord[] = [];
+        for (let j = i; j < Math.min(count, i + 20_000); j++) records.push({ topic: ours, partition: j & 3, key: null, value: values[j]! });
+        await writer.send(records);
+      }
+      report(`weir writer (own record batches), round ${round}`, (performance.now() - t0) / 1000);
+      await writer.close();
+
+      const lib = `bench-produce-plt-${Date.now().toString(36)}`;
+      topics.push(lib);
+      await client.createTopic(lib, 4);
+      const producer = new Producer({ clientId: 'bench-plt-producer', bootstrapBrokers: [...brokers], acks: 1 });
+      t0 = performance.now();
+      for (let i = 0; i < count; i += 20_000) {
+        const messages = [];
+        for (let j = i; j < Math.min(count, i + 20_000); j++) messages.push({ topic: lib, partition: j & 3, value: values[j]! });
+        await producer.send({ messages, acks: 1 });
+      }
+      report(`@platformatic/kafka Producer.send, round ${round}`, (performance.now() - t0) / 1000);
+      await producer.close();
+    }
+  } finally {
+    for (const t of topics) await client.deleteTopic(t).catch(() => undefined);
+    await client.close();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const count = Number(args.get('count') ?? 1_000_000);
   const brokers = (args.get('brokers') ?? DEFAULT_BROKERS.join(',')).split(',');
   const rounds = Number(args.get('rounds') ?? 3);
   console.log(`kafka-raw: ${count.toLocaleString('en-US')} events, brokers ${brokers.join(',')}, node ${process.version}`);
+  if (args.has('produce-only')) {
+    await compareProduce(count, brokers);
+    return;
+  }
   await runKafkaRaw({ count, brokers, rounds, keep: args.has('keep') });
   if (args.has('compare')) {
     process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';

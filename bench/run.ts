@@ -1,9 +1,15 @@
 /** `npm run bench -- NAME [--count N]`: runs one benchmark against the real broker on 127.0.0.1:9092. */
 import { runPipelineBench } from './pipeline.ts';
+import { runCheckpointBench } from './checkpoint.ts';
 import { runKafkaRaw } from './kafka-raw.ts';
+import { runLakeBench } from './lake.ts';
+import { runViewsBench } from './views.ts';
 
 const benches: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   pipeline: runPipelineBench,
+  checkpoint: runCheckpointBench,
+  views: runViewsBench,
+  lake: runLakeBench,
   'kafka-raw': async (argv) => {
     const i = argv.indexOf('--count');
     return runKafkaRaw(i >= 0 ? { count: Number(argv[i + 1]) } : {});

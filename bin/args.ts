@@ -119,6 +119,8 @@ export interface ServerArgs {
   readonly brokers: string;
   /** Default checkpoint interval of jobs that do not SET 'execution.checkpointing.interval'; absent: the platform's (5 s). */
   readonly checkpointIntervalMs?: number;
+  /** Connector modules (npm packages or paths) to load at start-up: --connector (repeatable) and WEIR_CONNECTORS. */
+  readonly connectors?: readonly string[];
 }
 
 

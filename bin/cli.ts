@@ -16,6 +16,28 @@ import type { Env, ServerArgs } from './args.ts';
 import { ServerUnreachableError, callApi, errorOf } from './client.ts';
 import type { FetchLike } from './client.ts';
 import { formatJobs, formatResult, formatRows, renderSqlError } from './format.ts';
+import { connectorSpecs } from '../connectors/plugins.ts';
+
+/** `--name value` / `--name=value` given any number of times, taken out of argv (parseArgs keeps only the last). */
+function takeRepeated(argv: readonly string[], name: string): { rest: string[]; values: string[] } {
+  const rest: string[] = [];
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === `--${name}`) {
+      const v = argv[i + 1];
+      if (v === undefined) throw new UsageError(`option --${name} needs a value`);
+      values.push(v);
+      i++;
+    } else if (a.startsWith(`--${name}=`)) values.push(a.slice(name.length + 3));
+    else rest.push(a);
+  }
+  return { rest, values };
+}
 
 /** What a command may touch; tests pass fakes. */
 export interface CliContext {
@@ -51,14 +73,19 @@ Options (flags win over the environment):
   --brokers LIST    Kafka bootstrap servers (WEIR_BROKERS, default 127.0.0.1:9092)
   --checkpoint-interval DURATION
                     how often jobs checkpoint unless they SET 'execution.checkpointing.interval'
-                    (WEIR_CHECKPOINT_INTERVAL, e.g. 5s, 500ms, 1min; default 5s)`,
+                    (WEIR_CHECKPOINT_INTERVAL, e.g. 5s, 500ms, 1min; default 5s)
+  --connector MODULE
+                    load a connector package (an installed npm package name, or a path) at start-up;
+                    repeatable. WEIR_CONNECTORS=pkg1,pkg2 adds more (docs/connectors.md)`,
   async run(argv, ctx) {
-    const parsed = parseArgs(argv, serverCommandOptions);
+    const { rest, values: connectorFlags } = takeRepeated(argv, 'connector');
+    const parsed = parseArgs(rest, serverCommandOptions);
     if (parsed.values.help) return printUsage(ctx, this.usage);
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
     const args = resolveServerArgs(parsed.values, ctx.env);
+    const connectors = connectorSpecs(connectorFlags, ctx.env['WEIR_CONNECTORS']);
     try {
-      await ctx.serve({ ...args, dataDir: resolve(args.dataDir) });
+      await ctx.serve({ ...args, dataDir: resolve(args.dataDir), ...(connectors.length > 0 ? { connectors } : {}) });
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 'EADDRINUSE') {
@@ -289,6 +316,7 @@ export function defaultContext(): CliContext {
     serve: async (args) => {
       const { startServer } = await import('../server/serve.ts');
       const server = await startServer(args);
+      for (const p of server.plugins) process.stderr.write(`Loaded connector module ${p.spec}: ${p.connectors.join(', ')}\n`);
       process.stderr.write(`Weir server listening on ${server.url} (data: ${args.dataDir}, brokers: ${args.brokers})\n`);
     },
   };

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DashboardStore } from './dashboard-store.ts';
 
 export interface StoredObject {
   readonly name: string;
@@ -33,6 +34,8 @@ export interface StoredJob {
  */
 export class CatalogStore {
   private readonly db: Db;
+  /** The console's dashboards (catalog/dashboard-store.ts), in the same file. */
+  readonly dashboards: DashboardStore;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -48,6 +51,7 @@ export class CatalogStore {
         error TEXT, settings TEXT NOT NULL, checkpoint TEXT
       );
     `);
+    this.dashboards = new DashboardStore(this.db);
   }
 
   objects(): StoredObject[] {

@@ -4,6 +4,7 @@ import { httpConnector } from './http/index.ts';
 import { kafkaConnector } from './kafka/index.ts';
 import { registerConnector } from './registry.ts';
 import { sqliteViewConnector } from './sqlite/index.ts';
+import { upsertKafkaConnector } from './upsert-kafka/index.ts';
 
 /** The connectors that ship with Weir; the one explicit list. */
 export function registerBuiltinConnectors(): void {
@@ -13,4 +14,5 @@ export function registerBuiltinConnectors(): void {
   registerConnector(datagenConnector);
   registerConnector(weiboConnector);
   registerConnector(httpConnector);
+  registerConnector(upsertKafkaConnector);
 }

@@ -1,6 +1,9 @@
 import type { Connector } from './types.ts';
 
-/** Connectors register by name; a third-party package can call registerConnector at start-up. */
+/**
+ * Connectors register by name: the built-ins (builtin.ts), then the packages named at start-up
+ * (`weir server --connector`, WEIR_CONNECTORS), which plugins.ts loads and registers here.
+ */
 const connectors = new Map<string, Connector>();
 
 export function registerConnector(c: Connector): void {

@@ -81,6 +81,8 @@ export interface SinkSpec {
   readonly timeZone: string;
   /** How often the job checkpoints (ms): a transactional sink's transactions must outlive it. */
   readonly checkpointIntervalMs: number;
+  /** The table's PRIMARY KEY columns (an upsert sink keys its records by them). */
+  readonly primaryKey?: readonly string[];
   /** The table's PARTITIONED BY columns (a filesystem sink writes them as directories). */
   readonly partitionedBy?: readonly string[];
 }
@@ -133,7 +135,14 @@ export interface SinkCommitter {
 export interface Connector {
   readonly name: string;
   /** Throws an OptionError naming the bad option. */
-  validate(options: Readonly<Record<string, string>>, role: 'table' | 'source' | 'sink', columns: readonly Column[], partitionedBy?: readonly string[]): void;
+  validate(
+    options: Readonly<Record<string, string>>,
+    role: 'table' | 'source' | 'sink',
+    columns: readonly Column[],
+    partitionedBy?: readonly string[],
+    /** The table's PRIMARY KEY ... NOT ENFORCED columns, when it declares one. */
+    primaryKey?: readonly string[],
+  ): void;
   createSource?(spec: SourceSpec): Promise<Source>;
   createSink?(spec: SinkSpec): Promise<Sink>;
   /** Whether the sink takes only inserts (kafka, filesystem) or also updates (upsert sinks). */

@@ -1,4 +1,6 @@
 import type { SqlError } from '../engine/sql/errors.ts';
+import type { DashboardService } from '../catalog/dashboards.ts';
+import type { MetricsHistoryAnswer } from './metrics-history.ts';
 
 /** The surface server/ and bin/ use; implemented by jobs/platform.ts. */
 
@@ -42,6 +44,10 @@ export interface JobMetrics {
   readonly batchLatencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
   /** The newest checkpoint this process completed for the job; absent until the first one (also after a restart). */
   readonly lastCheckpoint?: CheckpointMetrics;
+  /** Consumer lag summed over the partitions; set by the platform in every job it answers (jobs/metrics-history.ts). */
+  readonly lag?: number;
+  /** Wall clock minus the watermark (ms), null without one; set with `lag` (how the watermark is read: jobs/metrics-history.ts). */
+  readonly watermarkDelayMs?: number | null;
 }
 
 export interface CheckpointMetrics {
@@ -99,7 +105,18 @@ export interface Platform {
   close(): Promise<void>;
   /** Materialized views (issue 4); absent on a platform without a view store (the routes answer 404). */
   readonly views?: ViewService;
+  /** The job's metrics sampled every few seconds over the last 15 minutes, oldest first; undefined for an unknown job. */
+  metricsHistory?(id: string): MetricsHistoryAnswer | undefined;
+  /** A Kafka table's topic partitions and end offsets (best effort, short timeout); undefined unless a Kafka table. */
+  tablePartitions?(name: string): Promise<TablePartitions | undefined>;
+  /** Dashboards saved in the catalog (the web console's charts). */
+  readonly dashboards?: DashboardService;
 }
+
+/** `partitions` when the broker answered in time, else `partitionsError` saying why. */
+export type TablePartitions =
+  | { readonly partitions: readonly { readonly partition: number; readonly endOffset: number }[] }
+  | { readonly partitionsError: string };
 
 /** An answer of POST /v1/query: SQLite's dialect over the view store (DESIGN §7). */
 export interface QueryResult {

@@ -3,6 +3,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isKeyedChanges, keyedEntries } from '../engine/state/keyed.ts';
 import { decodeSnapshot, encodeSnapshot } from '../engine/state/snapshot-codec.ts';
 
 /** Everything a job needs to resume: what one checkpoint holds. */
@@ -13,7 +14,11 @@ export interface CheckpointData {
   readonly endOffsets: Record<number, number> | undefined;
   /** Watermark per source partition. */
   readonly watermarks: Record<number, number>;
-  /** One snapshot per operator of the pipeline, in pipeline order; null for stateless operators. */
+  /**
+   * One entry per operator of the pipeline, in pipeline order: null for stateless operators, a whole
+   * snapshot, or (keyed operators, engine/state/keyed.ts) KeyedChanges when writing and KeyedEntries
+   * when loaded.
+   */
   readonly operators: unknown[];
 }
 
@@ -40,15 +45,22 @@ const RETAINED = 2;
  * Operator state is stored as versioned entries, (operator, key) → value valid from checkpoint
  * `from_id` up to, not including, `to_id` (NULL: still valid). A checkpoint writes only the entries
  * whose serialized value changed since the previous one, so state that did not change is not
- * rewritten; reading checkpoint C takes the entries with from_id <= C < to_id. Today each operator's
- * snapshot is one entry (key ''); an operator that exposes per-key entries (e.g. one per window) fits
- * the same table.
+ * rewritten; reading checkpoint C takes the entries with from_id <= C < to_id. An operator with a
+ * whole snapshot is one entry (key '', skipped when its hash did not change); a keyed operator
+ * (engine/state/keyed.ts) has one entry per key (stored key 'k' + its key) and hands over only the
+ * keys that changed, so a checkpoint after few changes is small however large the state is. A
+ * PENDING checkpoint's entries are versions of their own (from_id = its id): the previous checkpoint
+ * still reads the versions it had, and abort() deletes them and reopens those.
  */
 export class CheckpointStore {
   private readonly db: Db;
   /** Hash of each live entry's value (the newest non-aborted checkpoint's), to skip unchanged ones. */
   private live = new Map<string, string>();
-  private readonly q: Record<'insertCp' | 'closeEntry' | 'insertEntry' | 'setStatus', Statement>;
+  /** Serialized size of the live entries (for the whole-size metric without reading them). */
+  private liveBytes = 0;
+  /** What the last write() wrote: state rows inserted and their bytes (tests, benchmarks). */
+  lastWrite: { readonly rows: number; readonly bytes: number } = { rows: 0, bytes: 0 };
+  private readonly q: Record<'insertCp' | 'closeEntry' | 'closeOp' | 'opBytes' | 'insertEntry' | 'setStatus', Statement>;
 
   private constructor(file: string) {
     this.db = new Database(file);
@@ -67,7 +79,9 @@ export class CheckpointStore {
     `);
     this.q = {
       insertCp: this.db.prepare('INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      closeEntry: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND key = ? AND to_id IS NULL'),
+      closeEntry: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND key = ? AND to_id IS NULL RETURNING length(CAST(value AS BLOB)) AS n'),
+      closeOp: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND to_id IS NULL'),
+      opBytes: this.db.prepare('SELECT COALESCE(SUM(length(CAST(value AS BLOB))), 0) AS n FROM state WHERE op = ? AND to_id IS NULL'),
       insertEntry: this.db.prepare('INSERT INTO state (op, key, from_id, to_id, value) VALUES (?, ?, ?, NULL, ?)'),
       setStatus: this.db.prepare('UPDATE checkpoints SET status = ? WHERE id = ?'),
     };
@@ -82,8 +96,9 @@ export class CheckpointStore {
 
   private loadLive(): void {
     this.live = new Map();
-    const rows = this.db.prepare('SELECT op, key, value FROM state WHERE to_id IS NULL').all() as { op: number; key: string; value: string }[];
+    const rows = this.db.prepare("SELECT op, key, value FROM state WHERE to_id IS NULL AND key = ''").all() as { op: number; key: string; value: string }[];
     for (const r of rows) this.live.set(entryId(r.op, r.key), hash(r.value));
+    this.liveBytes = (this.db.prepare('SELECT COALESCE(SUM(length(CAST(value AS BLOB))), 0) AS n FROM state WHERE to_id IS NULL').get() as { n: number }).n;
   }
 
   /** Checkpoint ids only grow, also past aborted ones, so an id never names two different checkpoints. */
@@ -109,34 +124,67 @@ export class CheckpointStore {
 
   /**
    * Writes checkpoint `id` atomically. `COMPLETED` for sinks without a second phase; `PENDING` before a
-   * two-phase sink commits (then complete() or abort()). Only entries whose value changed are written.
+   * two-phase sink commits (then complete() or abort()). Only entries whose value changed are written:
+   * whole snapshots whose hash changed, and the keys a keyed operator reports changed or deleted.
    * Returns the checkpoint's whole serialized size in bytes (metrics), unchanged entries included.
    */
   write(id: number, data: CheckpointData, status: 'PENDING' | 'COMPLETED'): number {
     const next = new Map<string, { op: number; key: string; value: string; hash: string }>();
+    const keyed: { op: number; full: boolean; upserts: [string, string][]; deletes: readonly string[] }[] = [];
     data.operators.forEach((snap, op) => {
       if (snap === null || snap === undefined) return;
+      if (isKeyedChanges(snap)) {
+        keyed.push({ op, full: snap.full, upserts: snap.upserts.map(([k, v]) => [KEYED_PREFIX + k, encodeSnapshot(v)]), deletes: snap.deletes });
+        return;
+      }
       const value = encodeSnapshot(snap);
       next.set(entryId(op, ''), { op, key: '', value, hash: hash(value) });
     });
     const offsets = JSON.stringify(data.offsets);
     const endOffsets = data.endOffsets ? JSON.stringify(data.endOffsets) : null;
     const watermarks = encodeSnapshot(data.watermarks);
-    let bytes = Buffer.byteLength(offsets) + (endOffsets ? Buffer.byteLength(endOffsets) : 0) + Buffer.byteLength(watermarks);
-    for (const e of next.values()) bytes += Buffer.byteLength(e.value);
     const changed = [...next.values()].filter((e) => this.live.get(entryId(e.op, e.key)) !== e.hash);
     const removed = [...this.live.keys()].filter((k) => !next.has(k)).map(splitEntryId);
+    let liveBytes = this.liveBytes;
+    let rows = 0;
+    let written = 0;
+    const close = (op: number, key: string): void => {
+      const r = this.q.closeEntry.get(id, op, key) as { n: number } | undefined;
+      if (r) liveBytes -= r.n;
+    };
+    const insert = (op: number, key: string, value: string): void => {
+      this.q.insertEntry.run(op, key, id, value);
+      const n = Buffer.byteLength(value);
+      liveBytes += n;
+      written += n;
+      rows++;
+    };
     this.db.transaction(() => {
       this.q.insertCp.run(id, status, new Date().toISOString(), offsets, endOffsets, watermarks, data.operators.length);
       for (const e of changed) {
-        this.q.closeEntry.run(id, e.op, e.key);
-        this.q.insertEntry.run(e.op, e.key, id, e.value);
+        close(e.op, e.key);
+        insert(e.op, e.key, e.value);
       }
-      for (const r of removed) this.q.closeEntry.run(id, r.op, r.key);
+      for (const r of removed) close(r.op, r.key);
+      for (const k of keyed) {
+        if (k.full) {
+          // Everything the store holds for this operator (keyed entries, or a whole snapshot of the older format) is replaced.
+          liveBytes -= (this.q.opBytes.get(k.op) as { n: number }).n;
+          this.q.closeOp.run(id, k.op);
+        } else {
+          for (const key of k.deletes) close(k.op, KEYED_PREFIX + key);
+        }
+        for (const [key, value] of k.upserts) {
+          if (!k.full) close(k.op, key);
+          insert(k.op, key, value);
+        }
+      }
       if (status === 'COMPLETED') this.prune(id);
     })();
     this.live = new Map([...next].map(([k, e]) => [k, e.hash]));
-    return bytes;
+    this.liveBytes = liveBytes;
+    this.lastWrite = { rows, bytes: written };
+    return Buffer.byteLength(offsets) + (endOffsets ? Buffer.byteLength(endOffsets) : 0) + Buffer.byteLength(watermarks) + liveBytes;
   }
 
   /** Marks a PENDING checkpoint COMPLETED (its sink commit happened) and drops what is no longer needed. */
@@ -175,11 +223,22 @@ export class CheckpointStore {
       | undefined;
     if (!cp) throw new Error(`checkpoint ${id} not found`);
     const operators: unknown[] = new Array<unknown>(cp.operators).fill(null);
-    const rows = this.db.prepare('SELECT op, key, value FROM state WHERE from_id <= ? AND (to_id IS NULL OR to_id > ?)').all(id, id) as { op: number; key: string; value: string }[];
+    const keyed = new Map<number, Map<string, unknown>>();
+    const rows = this.db.prepare('SELECT op, key, value FROM state WHERE from_id <= ? AND (to_id IS NULL OR to_id > ?)').iterate(id, id) as IterableIterator<{ op: number; key: string; value: string }>;
     for (const r of rows) {
-      if (r.key !== '') throw new Error(`checkpoint ${id}: keyed state entries are not readable by this version`);
-      if (r.op < operators.length) operators[r.op] = decodeSnapshot(r.value);
+      if (r.op >= operators.length) continue;
+      if (r.key === '') {
+        if (keyed.has(r.op)) throw new Error(`checkpoint ${id}: operator ${r.op} has both a whole snapshot and keyed entries`);
+        operators[r.op] = decodeSnapshot(r.value);
+        continue;
+      }
+      if (!r.key.startsWith(KEYED_PREFIX)) throw new Error(`checkpoint ${id}: state entry '${r.key}' of operator ${r.op} is not readable by this version`);
+      if (operators[r.op] !== null) throw new Error(`checkpoint ${id}: operator ${r.op} has both a whole snapshot and keyed entries`);
+      let m = keyed.get(r.op);
+      if (!m) keyed.set(r.op, (m = new Map()));
+      m.set(r.key.slice(KEYED_PREFIX.length), decodeSnapshot(r.value));
     }
+    for (const [op, m] of keyed) operators[op] = keyedEntries(m);
     return {
       offsets: JSON.parse(cp.offsets) as Record<number, number>,
       endOffsets: cp.end_offsets ? (JSON.parse(cp.end_offsets) as Record<number, number>) : undefined,
@@ -197,6 +256,9 @@ export class CheckpointStore {
     this.db.close();
   }
 }
+
+/** Prefix of a keyed operator's entries in the state table (a whole snapshot's key is ''). */
+const KEYED_PREFIX = 'k';
 
 const entryId = (op: number, key: string): string => `${op}\u0000${key}`;
 

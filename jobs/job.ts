@@ -2,8 +2,10 @@ import { formatTimestamp } from '../engine/expr/index.ts';
 import { buildPipeline } from '../engine/ops/build.ts';
 import { parseDuration } from '../engine/time/duration.ts';
 import { usedPhysicalColumns } from '../engine/plan/projection.ts';
+import type { Change, ChangeDownstream } from '../engine/ops/changelog.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../engine/ops/operator.ts';
 import { SourceStage } from '../engine/ops/source-stage.ts';
+import { checkpointState, restoreState } from '../engine/state/keyed.ts';
 import type { JobPlan } from '../engine/plan/plan.ts';
 import { getConnector } from '../connectors/registry.ts';
 import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
@@ -182,14 +184,23 @@ export class Job {
       timeZone: this.deps.timeZone,
       checkpointIntervalMs: this.deps.progressIntervalMs,
       ...(sinkTable.partitionedBy ? { partitionedBy: sinkTable.partitionedBy } : {}),
+      ...(sinkTable.primaryKey ? { primaryKey: sinkTable.primaryKey } : {}),
     });
     const sink = this.sink;
     const resume = await this.recover(sink);
-    const terminal: Downstream = {
+    const terminal: Downstream & ChangeDownstream = {
       push: (rows: Row[]) => {
         this.recordsOut += rows.length;
         this.dirty = true;
         sink.write(rows);
+      },
+      // An updating plan (appendOnly false) ends in a changelog; only sinks with writeChanges take one
+      // (the platform refuses other sinks at submit time).
+      pushChanges: (changes: Change[]) => {
+        if (!sink.writeChanges) throw new Error(`sink '${sinkTable.name}' (connector '${sinkTable.connector}') cannot take updates`);
+        this.recordsOut += changes.length;
+        this.dirty = true;
+        sink.writeChanges(changes);
       },
       // A view records the watermark it committed at (its freshness); other sinks ignore it.
       watermark: (wm: number) => sink.watermark?.(wm),
@@ -217,7 +228,8 @@ export class Job {
     if (resume) {
       this.stage.watermarks.restore(resume.watermarks);
       resume.operators.forEach((s, i) => {
-        if (s !== null && s !== undefined) this.operators[i]?.restore?.(s);
+        const op = this.operators[i];
+        if (op) restoreState(op, s);
       });
     }
   }
@@ -313,7 +325,8 @@ export class Job {
       offsets: source.positions(),
       endOffsets: source.endOffsets(),
       watermarks: this.stage!.watermarks.snapshot(),
-      operators: this.operators.map((op) => (op.snapshot ? op.snapshot() : null)),
+      // Keyed operators hand over only what changed since the last checkpoint (engine/state/keyed.ts).
+      operators: this.operators.map(checkpointState),
     };
     const t0 = performance.now();
     const store = this.checkpoints();

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { QueryPool, QueryRefused, ViewStore, sqliteType } from '../connectors/sqlite/index.ts';
 import type { QueryAnswer, ViewChange, ViewMeta } from '../connectors/sqlite/index.ts';
+import { isUpdating } from '../engine/plan/plan.ts';
 import type { JobPlan, PlanNode, SinkTable } from '../engine/plan/plan.ts';
+import { uniqueKeyOf } from '../engine/plan/unique-key.ts';
 import { typeToString } from '../engine/plan/types.ts';
 import { SqlError } from '../engine/sql/errors.ts';
 import { quoteIdent } from '../connectors/sqlite/values.ts';
@@ -21,13 +23,21 @@ export function viewSink(name: string, root: PlanNode, storePath: string): SinkT
 }
 
 /**
- * The key of a view (issue 4): for a window aggregate, its GROUP BY columns, window bounds included, as
+ * The key of a view (issue 4): for an aggregate, its GROUP BY columns, window bounds included, as
  * the output names them. A window's rows are final when emitted, so upserting by this key only matters
- * for a replay, which then overwrites instead of duplicating. When a GROUP BY column is not in the output,
- * or the query has no aggregate, the view is append-only with SQLite's rowid as the row id (replay-safe
- * all the same: rows commit together with their checkpoint).
+ * for a replay, which then overwrites instead of duplicating. An updating (non-windowed) aggregate's
+ * changes upsert and delete by it; with no GROUP BY at all the key is empty and the view is one row.
+ * When a GROUP BY column is not in the output, or the query has no aggregate, the view has no key: SQLite's
+ * rowid is the row id (replay-safe all the same: rows commit together with their checkpoint), and an
+ * updating query's -U/-D delete a row equal in every column.
  */
 export function viewKey(root: PlanNode): string[] | null {
+  if (isUpdating(root)) {
+    // Through any filters and projections above the aggregate, as long as every GROUP BY column is selected
+    // (a windowed aggregate below an updating one does not matter: the top aggregate's keys identify rows).
+    const key = uniqueKeyOf(root);
+    return key ? key.map((i) => root.schema[i]!.name) : null;
+  }
   if (root.kind !== 'project') return null;
   const agg = root.input.kind === 'filter' ? root.input.input : root.input;
   if (agg.kind !== 'windowAggregate') return null;

@@ -2,13 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Catalog } from '../catalog/catalog.ts';
 import type { TableEntry } from '../catalog/catalog.ts';
 import { CatalogStore } from '../catalog/store.ts';
+import { Dashboards } from '../catalog/dashboards.ts';
+import { KAFKA_CONNECTORS, topicPartitions } from '../catalog/topic-partitions.ts';
+import { MetricsHistory, watermarkReading } from './metrics-history.ts';
+import type { MetricsHistoryAnswer } from './metrics-history.ts';
 import { registerBuiltinConnectors } from '../connectors/builtin.ts';
 import { getConnector } from '../connectors/registry.ts';
 import { OptionError } from '../connectors/types.ts';
 import { probeBrokers } from '../connectors/kafka/probe.ts';
 import { explainJson, explainText } from '../engine/plan/explain.ts';
-import type { JobPlan, SinkTable } from '../engine/plan/plan.ts';
-import { Planner, buildTable } from '../engine/plan/planner.ts';
+import { isUpdating } from '../engine/plan/plan.ts';
+import type { JobPlan, PlanNode, SinkTable } from '../engine/plan/plan.ts';
+import { Planner, buildTable, updatingPos } from '../engine/plan/planner.ts';
 import { typeToString } from '../engine/plan/types.ts';
 import { SqlError, posAt } from '../engine/sql/errors.ts';
 import type { Pos } from '../engine/sql/errors.ts';
@@ -16,7 +21,7 @@ import { parseOne } from '../engine/sql/parse.ts';
 import type { Statement } from '../engine/sql/statement.ts';
 import { splitScript, splitStatements } from '../engine/sql/tokens.ts';
 import { JobConflictError } from './api.ts';
-import type { Health, JobInfo, Platform, StatementResult, TableInfo } from './api.ts';
+import type { Health, JobInfo, Platform, StatementResult, TableInfo, TablePartitions } from './api.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { Job } from './job.ts';
 import { parseDuration } from '../engine/time/duration.ts';
@@ -24,6 +29,8 @@ import type { JobProgress } from './job.ts';
 import { planChange } from './plan-compat.ts';
 import { MaterializedViews, VIEW_CONNECTOR, viewKey, viewSink } from './materialized-views.ts';
 import { isReservedViewName } from '../connectors/sqlite/index.ts';
+import { UPSERT_KAFKA_NOT_A_SOURCE } from '../connectors/upsert-kafka/index.ts';
+import { upsertKeyMismatch } from '../engine/plan/unique-key.ts';
 import type { FromItem, Select } from '../engine/sql/ast.ts';
 
 export interface PlatformOptions {
@@ -31,6 +38,8 @@ export interface PlatformOptions {
   readonly brokers: string;
   /** How often running jobs save their progress (ms). */
   readonly progressIntervalMs?: number;
+  /** How often each job's metrics are sampled into its history (ms, default 5000; 15 minutes kept). */
+  readonly metricsHistoryIntervalMs?: number;
 }
 
 const KNOWN_SETTINGS = new Set(['pipeline.name', 'table.local-time-zone', 'execution.checkpointing.interval', 'scan.watermark.idle-timeout', 'table.exec.source.idle-timeout']);
@@ -46,6 +55,12 @@ export class WeirPlatform implements Platform {
   constructor(private readonly opts: PlatformOptions) {
     registerBuiltinConnectors();
     this.store = new CatalogStore(opts.dataDir);
+    this.dashboards = new Dashboards(this.store.dashboards, (n) => {
+      const t = this.getTable(n);
+      return t && { kind: t.kind, columns: t.columns.map((c) => c.name) };
+    });
+    this.history = new MetricsHistory({ ...(opts.metricsHistoryIntervalMs ? { intervalMs: opts.metricsHistoryIntervalMs } : {}) });
+    this.history.start(() => [...this.jobs.values()].map((j) => ({ id: j.id, live: LIVE.has(j.state), metrics: () => j.metrics() })));
     this.views = new MaterializedViews(opts.dataDir, {
       jobState: (id) => this.jobs.get(id)?.state,
       viewSql: (n) => {
@@ -58,6 +73,12 @@ export class WeirPlatform implements Platform {
 
   /** Materialized views: their store, the query API and change streams (jobs/materialized-views.ts). */
   readonly views: MaterializedViews;
+
+  /** Dashboards saved in the catalog (catalog/dashboards.ts). */
+  readonly dashboards: Dashboards;
+
+  /** Every job's metrics over the last 15 minutes, and the live lag and watermark delay (jobs/metrics-history.ts). */
+  private readonly history: MetricsHistory;
 
   /** Loads the catalog and restarts the jobs that were running when the server stopped. */
   async load(): Promise<void> {
@@ -150,6 +171,9 @@ export class WeirPlatform implements Platform {
         if (stmt.key === 'execution.checkpointing.interval' && !(Number(parseDuration(stmt.value!)) > 0)) {
           throw new SqlError('option', `Invalid 'execution.checkpointing.interval' = '${stmt.value}' (a positive duration such as '5 s', '500 ms' or '1 min')`, stmt.pos);
         }
+        if (stmt.key === 'table.exec.state.ttl' && parseDuration(stmt.value!) === undefined) {
+          throw new SqlError('option', `Invalid 'table.exec.state.ttl' = '${stmt.value}' (a duration such as '1 h', '30 min' or '0' to keep state forever)`, stmt.pos);
+        }
         settings[stmt.key] = stmt.value!;
         return { kind: 'ok', message: `SET '${stmt.key}' = '${stmt.value}'` };
       }
@@ -233,7 +257,7 @@ export class WeirPlatform implements Platform {
         const conn = getConnector(table.connector);
         if (!conn) throw new SqlError('option', `Unknown connector '${table.connector}'`, stmt.optionPos['connector'] ?? stmt.pos);
         try {
-          conn.validate(table.options, 'table', table.physical, table.partitionedBy);
+          conn.validate(table.options, 'table', table.physical, table.partitionedBy, stmt.primaryKey);
         } catch (e) {
           if (e instanceof OptionError) throw new SqlError('option', e.message, (e.option && stmt.optionPos[e.option]) || stmt.pos);
           throw e;
@@ -286,7 +310,7 @@ export class WeirPlatform implements Platform {
   }
 
   private planner(settings: Record<string, string>): Planner {
-    return new Planner(this.catalog, { timeZone: settings['table.local-time-zone'] ?? 'UTC' });
+    return new Planner(this.catalog, { timeZone: settings['table.local-time-zone'] ?? 'UTC', stateTtlMs: parseDuration(settings['table.exec.state.ttl']) ?? 0 });
   }
 
   private planInsert(stmt: Extract<Statement, { kind: 'insert' }>, settings: Record<string, string>): JobPlan {
@@ -297,24 +321,38 @@ export class WeirPlatform implements Platform {
     const conn = getConnector(t.connector);
     if (!conn?.createSink) throw new SqlError('unsupported', `Connector '${t.connector}' cannot be written to`, stmt.sinkPos);
     // Flink writes only the physical columns of a sink; computed columns are for reading.
-    const sink: SinkTable = { name: t.name, connector: t.connector, options: t.options, columns: t.physical, ...(t.partitionedBy ? { partitionedBy: t.partitionedBy } : {}) };
+    const pk = entry.stmt.primaryKey;
+    const sink: SinkTable = {
+      name: t.name,
+      connector: t.connector,
+      options: t.options,
+      columns: t.physical,
+      ...(t.partitionedBy ? { partitionedBy: t.partitionedBy } : {}),
+      // Only when declared, so stored plans of tables without one keep their exact shape.
+      ...(pk && pk.length > 0 ? { primaryKey: pk } : {}),
+    };
     try {
-      conn.validate(t.options, 'sink', t.physical, t.partitionedBy);
+      conn.validate(t.options, 'sink', t.physical, t.partitionedBy, pk);
     } catch (e) {
       if (e instanceof OptionError) throw new SqlError('option', `Sink '${t.name}': ${e.message}`, stmt.sinkPos);
       throw e;
     }
     const planner = this.planner(settings);
     const root = planner.planInsert(stmt, sink);
-    const plan: JobPlan = { root, sink, appendOnly: true, uses: [...planner.uses] };
+    assertReadable(root, stmt.query.pos);
+    const plan: JobPlan = { root, sink, appendOnly: !isUpdating(root), uses: [...planner.uses] };
     // DESIGN §2: an append-only sink (kafka, filesystem) cannot take updates; refuse at submit time.
     if (conn.appendOnlySink && !plan.appendOnly) {
       throw new SqlError(
         'unsupported',
-        `Sink '${t.name}' (connector '${t.connector}') takes only inserts, but this query produces updates; window the aggregate (GROUP BY window_start, window_end of a TUMBLE or HOP) or write it to a materialized view`,
-        stmt.sinkPos,
+        `Sink '${t.name}' (connector '${t.connector}') takes only inserts, but this is an updating query (a GROUP BY without a window updates its rows as events arrive); ` +
+          `write it to a materialized view (CREATE MATERIALIZED VIEW name AS SELECT ...), to an 'upsert-kafka' table with a PRIMARY KEY (...) NOT ENFORCED, ` +
+          `or window the aggregate (GROUP BY window_start, window_end of a TUMBLE or HOP) so that each row is final`,
+        updatingPos(stmt.query) ?? stmt.sinkPos,
       );
     }
+    const keyMismatch = upsertKeyMismatch(root, sink);
+    if (keyMismatch) throw new SqlError('unsupported', `Sink '${t.name}': ${keyMismatch}`, stmt.sinkPos);
     return plan;
   }
 
@@ -322,7 +360,8 @@ export class WeirPlatform implements Platform {
   private planView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): { plan: JobPlan; key: readonly string[] | null } {
     const planner = this.planner(settings);
     const root = planner.planQuery(stmt.query);
-    return { plan: { root, sink: viewSink(stmt.name, root, this.views.path), appendOnly: true, uses: [...planner.uses] }, key: viewKey(root) };
+    assertReadable(root, stmt.query.pos);
+    return { plan: { root, sink: viewSink(stmt.name, root, this.views.path), appendOnly: !isUpdating(root), uses: [...planner.uses] }, key: viewKey(root) };
   }
 
   private createMaterializedView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): Omit<StatementResult, 'statement'> {
@@ -402,6 +441,7 @@ export class WeirPlatform implements Platform {
     const plan = stmt.kind === 'insert' ? this.planInsert(stmt, settings) : this.planView(stmt, settings).plan;
     const interval = parseDuration(settings['execution.checkpointing.interval']) ?? this.opts.progressIntervalMs ?? 5000;
     const idle = parseDuration(settings['table.exec.source.idle-timeout']) ?? 0;
+    this.history.describe(id, watermarkReading(plan, settings['table.local-time-zone'] ?? 'UTC'));
     return new Job(id, name, sql, createdAt, plan, { text: explainText(plan), json: explainJson(plan) }, progress, {
       brokers: this.opts.brokers,
       timeZone: settings['table.local-time-zone'] ?? 'UTC',
@@ -460,18 +500,23 @@ export class WeirPlatform implements Platform {
   }
 
   listJobs(): JobInfo[] {
-    return [...this.jobs.values()].map((j) => j.info());
+    return [...this.jobs.values()].map((j) => this.history.withLiveMetrics(j.info()));
   }
 
   getJob(id: string): JobInfo | undefined {
-    return this.jobs.get(id)?.info();
+    const j = this.jobs.get(id);
+    return j && this.history.withLiveMetrics(j.info());
+  }
+
+  metricsHistory(id: string): MetricsHistoryAnswer | undefined {
+    return this.jobs.has(id) ? this.history.history(id) : undefined;
   }
 
   async stopJob(id: string, opts: { readonly drain?: boolean } = {}): Promise<JobInfo | undefined> {
     const j = this.jobs.get(id);
     if (!j) return undefined;
     if (LIVE.has(j.state)) await j.stop(opts);
-    return j.info();
+    return this.history.withLiveMetrics(j.info());
   }
 
   async resumeJob(id: string): Promise<JobInfo | undefined> {
@@ -484,7 +529,7 @@ export class WeirPlatform implements Platform {
     const clash = [...this.jobs.values()].find((o) => o !== j && o.name === j.name && LIVE.has(o.state));
     if (clash) throw new JobConflictError(`Another job named '${j.name}' is running (${clash.id}); stop it first`);
     j.resume();
-    return j.info();
+    return this.history.withLiveMetrics(j.info());
   }
 
   /** The newest STOPPED job with this name (re-submitting under its name resumes it). */
@@ -498,6 +543,12 @@ export class WeirPlatform implements Platform {
 
   getTable(name: string): TableInfo | undefined {
     return this.tableInfo(name);
+  }
+
+  async tablePartitions(name: string): Promise<TablePartitions | undefined> {
+    const e = this.catalog.get(name);
+    if (e?.kind !== 'table' || !KAFKA_CONNECTORS.has(e.table.connector)) return undefined;
+    return topicPartitions(e.table.options, this.opts.brokers);
   }
 
   private tableInfo(name: string): TableInfo | undefined {
@@ -525,6 +576,7 @@ export class WeirPlatform implements Platform {
   }
 
   async close(): Promise<void> {
+    this.history.stop();
     await Promise.allSettled([...this.jobs.values()].map((j) => j.suspend()));
     this.views.close();
     this.store.close();
@@ -556,4 +608,16 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
   const p = new WeirPlatform(opts);
   await p.load();
   return p;
+}
+
+/** Refuses at submit time a query that reads a table whose connector cannot be read (upsert-kafka, filesystem). */
+function assertReadable(root: PlanNode, pos: Pos): void {
+  let n: PlanNode = root;
+  // Every operator has one input until joins arrive; the chain ends at the source.
+  while ('input' in n) n = n.input;
+  if (n.kind !== 'source') return;
+  const t = n.table;
+  if (getConnector(t.connector)?.createSource) return;
+  const why = t.connector === 'upsert-kafka' ? UPSERT_KAFKA_NOT_A_SOURCE : 'the connector only writes';
+  throw new SqlError('unsupported', `Table '${t.name}' (connector '${t.connector}') cannot be read: ${why}`, pos);
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { install, start, stop } from './kafka.mjs';
+import { ensureConsoleBuilt } from '../console/build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = Number(process.env.WEIR_PORT ?? 8080);
@@ -66,6 +67,7 @@ process.on('unhandledRejection', (e) => {
   shutdown(1);
 });
 
+await ensureConsoleBuilt();
 await install();
 brokerStarted = (await start()).started;
 weir(['server', '--port', String(port), '--data-dir', join(root, '.weir', 'demo')], 'server');
@@ -89,12 +91,25 @@ for (const block of script.split(/(?=SET 'pipeline\.name')/).filter((b) => /^\s*
 for (const r of await sql(readFileSync(join(root, 'examples', 'weibo', 'views.sql'), 'utf8'))) {
   console.log(`[demo] ${r.kind === 'job' ? `materialized view job ${r.jobId} started` : r.message}`);
 }
+// The dashboard the console opens on (its panels chart the views above); PUT replaces an older copy.
+// A failure here is reported, not fatal: the jobs and views run without it.
+try {
+  const dashboard = { ...JSON.parse(readFileSync(join(root, 'examples', 'weibo', 'dashboard.json'), 'utf8')), default: true };
+  const put = await fetch(`${url}/v1/dashboards/weibo`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dashboard) });
+  if (!put.ok) throw new Error((await put.json()).error?.message ?? `HTTP ${put.status}`);
+  console.log(`[demo] dashboard 'weibo' saved`);
+} catch (e) {
+  console.error(`[demo] saving the dashboard failed: ${e instanceof Error ? e.message : e}`);
+}
 console.log(`
 [demo] Weir is running the Weibo analytics.
-  server:   ${url}   (console: ${url}/)
+  console:  ${url}/dashboards/weibo   (the Weibo dashboard; jobs, catalog and SQL editor from there)
+  server:   ${url}
   jobs:     ${url}/v1/jobs      or  npx weir jobs
-  results:  Kafka topics hot_bloggers, hot_topics, posts_by_loc, posts_by_type, weibo_clean
-  views:    ${url}/v1/views   (leaderboard_bloggers, posts_per_minute, places_per_minute)
+  results:  Kafka topics hot_bloggers, hot_topics, posts_by_loc, posts_by_type
+  lake:     ${join(root, '.weir', 'demo', 'lake')}/dt=.../hr=.../*.parquet   (the cleaned feed; new files every checkpoint)
+            read it: see "A five-minute tour" in README.md (DuckDB read_parquet with hive_partitioning)
+  views:    ${url}/v1/views   (leaderboard_bloggers, posts_per_minute, places_per_minute, hot_topics_per_minute)
   query:    curl -s ${url}/v1/query -H 'content-type: application/json' -d '{"sql": "SELECT * FROM leaderboard_bloggers ORDER BY window_start DESC, engagement DESC LIMIT 10"}'
   bad data: weibo_dead_letters
 Windows are one minute long: the first results appear about a minute after the start. Ctrl-C stops everything.`);

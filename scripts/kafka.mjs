@@ -12,6 +12,15 @@
 // Everything lives in .cache/kafka/ at the repo root (gitignored): pom.xml, lib/, data/, server.properties,
 // log4j2.properties, broker.log (the broker's stdout+stderr, truncated at each launch; the previous one is
 // kept as broker.prev.log) and broker.pid.
+//
+// A second, private broker (e.g. one a test stops and starts, never the shared one) runs with every
+// command given the same options:
+//
+//   node scripts/kafka.mjs start --port 19092 --controller-port 19093 --dir .cache/kafka-outage
+//   node scripts/kafka.mjs stop  --port 19092 --controller-port 19093 --dir .cache/kafka-outage
+//
+// It reuses the jars of .cache/kafka/lib; its data/, properties, log and pid file live in --dir (relative
+// to the repo root). stop only ever stops the broker started with that dir's server.properties.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,8 +35,8 @@ export const LOG4J_VERSION = '2.25.3';
 const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
 
 export const HOST = '127.0.0.1';
-export const PORT = 9092;
-export const CONTROLLER_PORT = 9093;
+export let PORT = 9092;
+export let CONTROLLER_PORT = 9093;
 
 const SCRIPT = fileURLToPath(import.meta.url);
 export const ROOT = path.resolve(path.dirname(SCRIPT), '..');
@@ -35,13 +44,36 @@ export const CACHE_DIR = path.join(ROOT, '.cache', 'kafka');
 const LIB_DIR = path.join(CACHE_DIR, 'lib');
 const MARKER = path.join(LIB_DIR, '.complete');
 const POM = path.join(CACHE_DIR, 'pom.xml');
-const DATA_DIR = path.join(CACHE_DIR, 'data');
-const SERVER_PROPERTIES = path.join(CACHE_DIR, 'server.properties');
-const LOG4J_CONFIG = path.join(CACHE_DIR, 'log4j2.properties');
-export const LOG_FILE = path.join(CACHE_DIR, 'broker.log');
-const PREV_LOG_FILE = path.join(CACHE_DIR, 'broker.prev.log');
-export const PID_FILE = path.join(CACHE_DIR, 'broker.pid');
-const LOCK_FILE = path.join(CACHE_DIR, 'lock');
+const INSTALL_LOCK_FILE = path.join(CACHE_DIR, 'lock');
+// The broker instance: the shared one in .cache/kafka unless configure() names another dir and ports.
+let INSTANCE_DIR = CACHE_DIR;
+let DATA_DIR = path.join(CACHE_DIR, 'data');
+let SERVER_PROPERTIES = path.join(CACHE_DIR, 'server.properties');
+let LOG4J_CONFIG = path.join(CACHE_DIR, 'log4j2.properties');
+export let LOG_FILE = path.join(CACHE_DIR, 'broker.log');
+let PREV_LOG_FILE = path.join(CACHE_DIR, 'broker.prev.log');
+export let PID_FILE = path.join(CACHE_DIR, 'broker.pid');
+let LOCK_FILE = INSTALL_LOCK_FILE;
+
+/**
+ * Points the commands at another broker instance: its ports and its own directory (data, properties,
+ * log, pid file); the jars stay shared. Without a call, the shared broker on 9092 in .cache/kafka.
+ */
+export function configure({ port = 9092, controllerPort = 9093, dir = CACHE_DIR } = {}) {
+  if (!Number.isInteger(port) || !Number.isInteger(controllerPort) || port === controllerPort) {
+    throw new Error(`bad ports: --port ${port} --controller-port ${controllerPort}`);
+  }
+  PORT = port;
+  CONTROLLER_PORT = controllerPort;
+  INSTANCE_DIR = path.resolve(ROOT, dir);
+  DATA_DIR = path.join(INSTANCE_DIR, 'data');
+  SERVER_PROPERTIES = path.join(INSTANCE_DIR, 'server.properties');
+  LOG4J_CONFIG = path.join(INSTANCE_DIR, 'log4j2.properties');
+  LOG_FILE = path.join(INSTANCE_DIR, 'broker.log');
+  PREV_LOG_FILE = path.join(INSTANCE_DIR, 'broker.prev.log');
+  PID_FILE = path.join(INSTANCE_DIR, 'broker.pid');
+  LOCK_FILE = path.join(INSTANCE_DIR, 'lock');
+}
 
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
@@ -111,7 +143,7 @@ export async function install() {
     log(`jars already installed (${path.relative(ROOT, LIB_DIR)})`);
     return { installed: false, libDir: LIB_DIR };
   }
-  return withLock(async () => {
+  return withLock(INSTALL_LOCK_FILE, async () => {
     if (isInstalled()) return { installed: false, libDir: LIB_DIR };
     await requireCommand('mvn', ['-v'], 'Maven (mvn) is needed to fetch the Kafka jars: apt-get install -y maven');
     await requireCommand('java', ['-version'], 'Java 17+ is needed to run Kafka: apt-get install -y openjdk-17-jre-headless');
@@ -206,7 +238,7 @@ async function formatStorage() {
     `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
     'kafka.tools.StorageTool', 'format',
     '--standalone', '-t', clusterId, '-c', SERVER_PROPERTIES, '--ignore-formatted',
-  ], { cwd: CACHE_DIR });
+  ], { cwd: INSTANCE_DIR });
   if (code !== 0 || !isFormatted()) {
     throw new Error(`kafka.tools.StorageTool format failed (exit ${code}):\n${tail(output, 40)}`);
   }
@@ -223,7 +255,7 @@ function launchBroker() {
     `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
     '-cp', javaClasspath(),
     'kafka.Kafka', SERVER_PROPERTIES,
-  ], { cwd: CACHE_DIR, detached: true, stdio: ['ignore', fd, fd] });
+  ], { cwd: INSTANCE_DIR, detached: true, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   const state = { exited: false, code: null, signal: null, error: null };
   child.on('exit', (code, signal) => Object.assign(state, { exited: true, code, signal }));
@@ -245,7 +277,7 @@ export async function start() {
     return { started: false, pid, host: HOST, port: PORT };
   }
   if (!isInstalled()) await install();
-  return withLock(async () => {
+  return withLock(LOCK_FILE, async () => {
     // Another process may have started it while we waited for the lock.
     if (await brokerAnswers(HOST, PORT, 3000)) {
       log(`a broker already answers on ${HOST}:${PORT}; reusing it`);
@@ -268,7 +300,7 @@ export async function start() {
         throw new Error(`${HOST}:${port} is in use by a process that does not answer as a Kafka broker; free the port and retry`);
       }
     }
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
+    fs.mkdirSync(INSTANCE_DIR, { recursive: true });
     fs.writeFileSync(SERVER_PROPERTIES, serverProperties());
     fs.writeFileSync(LOG4J_CONFIG, log4jProperties());
 
@@ -555,22 +587,22 @@ function isOurBroker(pid) {
 }
 
 /** A lock file holding the owner's pid, so two processes don't install or start at once. */
-async function withLock(fn) {
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
+async function withLock(lockFile, fn) {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let told = false;
   for (;;) {
     try {
-      fs.writeFileSync(LOCK_FILE, `${process.pid}\n`, { flag: 'wx' });
+      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      const owner = Number.parseInt(fs.readFileSync(LOCK_FILE, 'utf8').trim(), 10);
+      const owner = Number.parseInt(fs.readFileSync(lockFile, 'utf8').trim(), 10);
       if (!Number.isInteger(owner) || owner === process.pid || !isAlive(owner)) {
-        fs.rmSync(LOCK_FILE, { force: true }); // stale
+        fs.rmSync(lockFile, { force: true }); // stale
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK_FILE} (held by pid ${owner})`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockFile} (held by pid ${owner})`);
       if (!told) { log(`waiting for another kafka.mjs (pid ${owner}) to finish ...`); told = true; }
       await sleep(500);
     }
@@ -578,7 +610,7 @@ async function withLock(fn) {
   try {
     return await fn();
   } finally {
-    fs.rmSync(LOCK_FILE, { force: true });
+    fs.rmSync(lockFile, { force: true });
   }
 }
 
@@ -619,8 +651,25 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------------- CLI
 
+/** `--port N --controller-port N --dir D` after the command: another broker instance (see the top). */
+function parseInstance(args) {
+  const opts = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    switch (flag) {
+      case '--port': opts.port = Number(value); break;
+      case '--controller-port': opts.controllerPort = Number(value); break;
+      case '--dir': opts.dir = value; break;
+      default: throw new Error(`unknown option ${flag} (options: --port, --controller-port, --dir)`);
+    }
+  }
+  return opts;
+}
+
 async function main(argv) {
   const command = argv[0];
+  if (argv.length > 1) configure(parseInstance(argv.slice(1)));
   switch (command) {
     case 'install':
       await install();
@@ -638,7 +687,7 @@ async function main(argv) {
     case 'status':
       return (await status()).answers ? 0 : 3;
     default:
-      console.error('usage: node scripts/kafka.mjs install|start|stop|status|ensure');
+      console.error('usage: node scripts/kafka.mjs install|start|stop|status|ensure [--port N --controller-port N --dir D]');
       return 2;
   }
 }

@@ -6,12 +6,21 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { install, start, stop } from './kafka.mjs';
+import { ensureConsoleBuilt } from '../console/build.mjs';
+import { ensureChromium } from '../test/browser/chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const report = join(root, '.cache', 'vitest-report.json');
 mkdirSync(dirname(report), { recursive: true });
 rmSync(report, { force: true });
 
+// The browser tests (test/browser) need the built console and Debian's Chromium; they fail with the reason if either is missing.
+await ensureConsoleBuilt();
+try {
+  ensureChromium();
+} catch (e) {
+  console.error(`[test] ${e.message}`);
+}
 await install();
 const started = await start();
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)];

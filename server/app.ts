@@ -4,6 +4,7 @@ import type { Platform } from '../jobs/api.ts';
 import { registerConsole } from './console.ts';
 import { registerErrorHandling } from './errors.ts';
 import { toJson } from './json.ts';
+import { registerDashboardRoutes } from './routes/dashboards.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { registerStatementRoutes } from './routes/statements.ts';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** How long GET /health waits for the broker check (default 5 s). */
   readonly healthTimeoutMs?: number;
+  /** The built console (default: console/dist of this checkout); tests point it elsewhere. */
+  readonly consoleDir?: string;
 }
 
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -46,8 +49,9 @@ export async function buildServer(platform: Platform, opts: ServerOptions = {}):
   registerTableRoutes(app, platform);
   registerViewRoutes(app, platform);
   registerHealthRoutes(app, platform, opts.healthTimeoutMs);
+  registerDashboardRoutes(app, platform);
   // The web console (static files, SSE) mounts here.
-  registerConsole(app);
+  registerConsole(app, opts.consoleDir);
 
   return app;
 }

@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { registerBuiltinConnectors } from '../connectors/builtin.ts';
+import { loadConnectorPlugins } from '../connectors/plugins.ts';
 import type { Platform } from '../jobs/api.ts';
 import { buildServer } from './app.ts';
 import { HttpError } from './errors.ts';
@@ -21,6 +23,8 @@ export interface StartServerOptions {
   readonly handleSignals?: boolean;
   /** Default: `createPlatform` from jobs/platform.ts, loaded when the server starts. */
   readonly createPlatform?: CreatePlatform;
+  /** Third-party connector modules (package names or paths) to register before anything runs (connectors/plugins.ts). */
+  readonly connectors?: readonly string[];
 }
 
 export interface RunningServer {
@@ -30,6 +34,8 @@ export interface RunningServer {
   readonly url: string;
   /** Stops accepting requests, waits for the ones in flight, then closes the platform. Idempotent. */
   close(): Promise<void>;
+  /** The connector modules loaded at start-up and the connectors each registered. */
+  readonly plugins: readonly { readonly spec: string; readonly connectors: readonly string[] }[];
 }
 
 /**
@@ -39,6 +45,9 @@ export interface RunningServer {
  */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const createPlatform = opts.createPlatform ?? (await loadCreatePlatform());
+  // Built-ins first, so that a package cannot take a built-in connector's name; a bad package stops the start.
+  registerBuiltinConnectors();
+  const plugins = await loadConnectorPlugins(opts.connectors ?? []);
   const holder: { platform?: Platform } = {};
   let started!: (ok: boolean) => void;
   const platformReady = new Promise<boolean>((resolve) => {
@@ -85,7 +94,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   };
 
   if (opts.handleSignals ?? true) installSignalHandlers(app, close);
-  return { app, platform, url, close };
+  return { app, platform, url, close, plugins };
 }
 
 /** A Platform that forwards to `holder.platform`, which the onRequest hook guarantees is set. */
@@ -106,6 +115,11 @@ function forwardingPlatform(holder: { platform?: Platform }): Platform {
     close: () => need().close(),
     get views() {
       return need().views;
+    },
+    metricsHistory: (id) => need().metricsHistory?.(id),
+    tablePartitions: async (name) => need().tablePartitions?.(name),
+    get dashboards() {
+      return need().dashboards;
     },
   };
 }

@@ -3,8 +3,10 @@ import type { Column } from '../../engine/plan/plan.ts';
 import { typeToString } from '../../engine/plan/types.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import { OptionError } from '../types.ts';
+import { unknownPatternNames } from './commit.ts';
+import type { CommitTrigger, PartitionCommitOptions } from './commit.ts';
 
-export type ParquetCodec = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED';
+export type ParquetCodec = 'SNAPPY' | 'GZIP' | 'ZSTD' | 'UNCOMPRESSED';
 
 /** The filesystem connector's options, checked once (Flink's names and defaults). */
 export interface FileSystemOptions {
@@ -17,6 +19,8 @@ export interface FileSystemOptions {
   /** sink.rolling-policy.check-interval: how often open files are checked against the interval (ms). */
   readonly checkIntervalMs: number;
   readonly codec: ParquetCodec;
+  /** Partition commit; undefined without 'sink.partition-commit.policy.kind' (Flink has no default policy). */
+  readonly partitionCommit: PartitionCommitOptions | undefined;
 }
 
 const KNOWN = new Set([
@@ -27,14 +31,20 @@ const KNOWN = new Set([
   'sink.rolling-policy.rollover-interval',
   'sink.rolling-policy.check-interval',
   'parquet.compression',
+  'sink.partition-commit.trigger',
+  'sink.partition-commit.delay',
+  'sink.partition-commit.policy.kind',
+  'sink.partition-commit.success-file.name',
+  'partition.time-extractor.timestamp-pattern',
 ]);
 
 /** Options of Flink's filesystem connector that Weir does not implement yet: refused by name, never ignored. */
 const NOT_YET = new Set([
-  'sink.partition-commit.trigger',
-  'sink.partition-commit.delay',
-  'sink.partition-commit.policy.kind',
-  'partition.time-extractor.timestamp-pattern',
+  'sink.partition-commit.policy.class',
+  'sink.partition-commit.watermark-time-zone',
+  'partition.time-extractor.kind',
+  'partition.time-extractor.class',
+  'partition.time-extractor.timestamp-formatter',
   'sink.rolling-policy.inactivity-interval',
   'auto-compaction',
 ]);
@@ -63,7 +73,41 @@ export function parseFileSystemOptions(options: Readonly<Record<string, string>>
     const why = unsupportedType(c.type);
     if (why) throw new OptionError(undefined, `Column '${c.name}': ${why}`);
   }
-  return { path, format, fileSize, rolloverIntervalMs, checkIntervalMs, codec };
+  const partitionCommit = parsePartitionCommit(options, partitionedBy);
+  return { path, format, fileSize, rolloverIntervalMs, checkIntervalMs, codec, partitionCommit };
+}
+
+function parsePartitionCommit(options: Readonly<Record<string, string>>, partitionedBy: readonly string[]): PartitionCommitOptions | undefined {
+  const kind = options['sink.partition-commit.policy.kind'];
+  if (kind === undefined) {
+    for (const k of ['sink.partition-commit.trigger', 'sink.partition-commit.delay', 'sink.partition-commit.success-file.name', 'partition.time-extractor.timestamp-pattern']) {
+      if (options[k] !== undefined) throw new OptionError(k, `'${k}' needs 'sink.partition-commit.policy.kind' = 'success-file' (without a policy no partition is ever committed)`);
+    }
+    return undefined;
+  }
+  for (const policy of kind.split(',').map((x) => x.trim().toLowerCase())) {
+    if (policy === 'success-file') continue;
+    if (policy === 'metastore') throw new OptionError('sink.partition-commit.policy.kind', "'sink.partition-commit.policy.kind' = 'metastore' needs a Hive metastore, which Weir does not have; use 'success-file'");
+    throw new OptionError('sink.partition-commit.policy.kind', `'sink.partition-commit.policy.kind' must be 'success-file', not '${policy}'`);
+  }
+  if (partitionedBy.length === 0) throw new OptionError('sink.partition-commit.policy.kind', 'Partition commit needs a partitioned table (PARTITIONED BY)');
+  const trigger = (options['sink.partition-commit.trigger'] ?? 'process-time').toLowerCase();
+  if (trigger !== 'process-time' && trigger !== 'partition-time') {
+    throw new OptionError('sink.partition-commit.trigger', `'sink.partition-commit.trigger' must be 'process-time' or 'partition-time', not '${trigger}'`);
+  }
+  const delayText = options['sink.partition-commit.delay'] ?? '0 s';
+  const delayMs = parseDurationText(delayText);
+  if (delayMs === undefined || delayMs < 0) throw new OptionError('sink.partition-commit.delay', `'sink.partition-commit.delay' must be a duration like '1 h', not '${delayText}'`);
+  const pattern = options['partition.time-extractor.timestamp-pattern'];
+  if (pattern !== undefined) {
+    const unknown = unknownPatternNames(pattern, partitionedBy);
+    if (unknown.length > 0) throw new OptionError('partition.time-extractor.timestamp-pattern', `'partition.time-extractor.timestamp-pattern' names $${unknown[0]}, which is no partition column (${partitionedBy.join(', ')})`);
+  }
+  const successFileName = options['sink.partition-commit.success-file.name'] ?? '_SUCCESS';
+  if (!successFileName || /[/\\]/.test(successFileName) || successFileName === '.' || successFileName === '..') {
+    throw new OptionError('sink.partition-commit.success-file.name', `'sink.partition-commit.success-file.name' must be a file name, not '${successFileName}'`);
+  }
+  return { trigger: trigger as CommitTrigger, delayMs, pattern, successFileName };
 }
 
 function partitionable(t: SqlType): boolean {
@@ -106,10 +150,9 @@ function parseCodec(v: string): ParquetCodec {
     case 'UNCOMPRESSED':
       return 'UNCOMPRESSED';
     case 'ZSTD':
-      // Node 20's zlib has no zstd (added in Node 22.15) and we add no native compressor for it.
-      throw new OptionError('parquet.compression', "'parquet.compression' = 'ZSTD' needs Node 22; use SNAPPY, GZIP or NONE");
+      return 'ZSTD';
     default:
-      throw new OptionError('parquet.compression', `'parquet.compression' must be SNAPPY, GZIP or NONE, not '${v}'`);
+      throw new OptionError('parquet.compression', `'parquet.compression' must be SNAPPY, GZIP, ZSTD or NONE, not '${v}'`);
   }
 }
 

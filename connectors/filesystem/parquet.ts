@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { fsyncSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource, SchemaElement, Writer } from 'hyparquet-writer';
 import type { Column } from '../../engine/plan/plan.ts';
@@ -15,10 +16,8 @@ export interface PartFileWriter {
   append(columns: readonly unknown[][], rows: number): void;
   /** Bytes written to the file so far. */
   readonly bytes: number;
-  /** Writes the footer, fsyncs and closes: after this the file is complete and durable. */
+  /** Writes the footer and fsyncs: after this the file is complete and durable (its owner closes the fd). */
   finish(): void;
-  /** Closes without finishing (the file is garbage and will be deleted). */
-  discard(): void;
 }
 
 export const DAY_MS = 86_400_000;
@@ -109,9 +108,35 @@ export function parquetConverter(t: SqlType): (v: unknown) => unknown {
   }
 }
 
-/** hyparquet-writer into a file descriptor, written through as each row group is encoded. */
-export function openParquetFile(file: string, columns: readonly Column[], codec: ParquetCodec): PartFileWriter {
-  const fd = openSync(file, 'wx');
+/** zstd level 3: zstd's own default, and parquet-mr's. */
+const ZSTD_LEVEL = 3;
+
+/** Loads the zstd WebAssembly module; must have resolved before a ZSTD file is written (encode-worker.ts awaits it). */
+export const zstdReady: () => Promise<void> = zstdInit;
+
+/** hyparquet-writer brings SNAPPY; GZIP comes from node:zlib, ZSTD from zstd's own C code built to WebAssembly. */
+function compressorsFor(codec: ParquetCodec): Record<string, (b: Uint8Array) => Uint8Array> | undefined {
+  switch (codec) {
+    case 'GZIP':
+      return { GZIP: (b) => gzipSync(b) };
+    case 'ZSTD':
+      return { ZSTD: (b) => zstdCompress(b, ZSTD_LEVEL) };
+    case 'SNAPPY':
+    case 'UNCOMPRESSED':
+      return undefined;
+    default: {
+      const never: never = codec;
+      return never;
+    }
+  }
+}
+
+/**
+ * hyparquet-writer into an open file descriptor, written through as each row group is encoded. The fd is
+ * opened and closed by the sink on the main thread (it outlives a crashed encoding worker there); this
+ * runs inside the worker (encode-worker.ts).
+ */
+export function parquetOnFd(fd: number, columns: readonly Column[], codec: ParquetCodec): PartFileWriter {
   const bw = new ByteWriter();
   const drain = (): void => {
     let off = 0;
@@ -126,16 +151,15 @@ export function openParquetFile(file: string, columns: readonly Column[], codec:
     writer: bw,
     schema: parquetSchema(columns),
     codec,
-    compressors: codec === 'GZIP' ? { GZIP: (b: Uint8Array) => gzipSync(b) } : undefined,
+    compressors: compressorsFor(codec),
     createdBy: 'weir (hyparquet-writer 0.17)',
   });
   const names = columns.map((c) => c.name);
-  let closed = false;
   return {
     append(cols, rows) {
       if (rows === 0) return;
       const columnData: ColumnSource[] = names.map((name, i) => ({ name, data: cols[i] as ColumnSource['data'] }));
-      // One row group per append: the sink batches rows so row groups are large.
+      // One row group per append: the caller batches rows so row groups are large.
       void pq.write({ columnData, rowGroupSize: rows });
       drain();
     },
@@ -146,12 +170,6 @@ export function openParquetFile(file: string, columns: readonly Column[], codec:
       void pq.finish();
       drain();
       fsyncSync(fd);
-      closeSync(fd);
-      closed = true;
-    },
-    discard() {
-      if (!closed) closeSync(fd);
-      closed = true;
     },
   };
 }

@@ -1,18 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Column } from '../../engine/plan/plan.ts';
 import type { Row, Sink, SinkCommitter, SinkSpec } from '../types.ts';
+import { PartitionCommitter } from './commit.ts';
+import type { PartitionSnapshot } from './commit.ts';
+import { fsyncDir, writeAtomic } from './durable.ts';
+import { EncodeWorker } from './encoder.ts';
 import { parseFileSystemOptions } from './options.ts';
 import type { FileSystemOptions } from './options.ts';
-import { openParquetFile, parquetConverter } from './parquet.ts';
-import type { PartFileWriter } from './parquet.ts';
+import type { ColumnPayload } from './encode-protocol.ts';
+import type { SqlType } from '../../engine/plan/types.ts';
 import { partitionDir, partitionText } from './partition.ts';
 
-/** Rows buffered per partition before they are encoded as one row group (large groups read fast). */
-const ROW_GROUP_ROWS = 100_000;
-/** Upper bound on a partition's buffered (not yet encoded) bytes, estimated. */
+/** Rows buffered per part file (in the encoding worker) before they are encoded as one row group (large groups read fast). */
+const ROW_GROUP_ROWS = 50_000;
+/** Upper bound on a part file's buffered (not yet encoded) bytes, estimated. */
 const ROW_GROUP_BYTES = 64 * 1024 * 1024;
+/**
+ * Requests to the encoding worker that may still run when flush() returns: it waits for the rest
+ * (back-pressure), so what is queued for the worker stays about one batch, beside the row group each
+ * open file buffers in the worker.
+ */
+const MAX_IN_FLIGHT = 2;
+/** Partition directories remembered by raw values (cleared when full: a lake has few live partitions). */
+const DIR_CACHE_SIZE = 4096;
 /** The sink's own directory under the table's path: hidden from lake readers by its '.' prefix. */
 export const META_DIR = '.weir';
 
@@ -22,17 +35,31 @@ interface ManifestEntry {
   readonly to: string;
 }
 
-/** A part file being written: hidden until the checkpoint that covers it commits. */
-interface OpenPart {
-  readonly rel: string;
-  readonly writer: PartFileWriter;
-  readonly openedAt: number;
+/** What prepare(n) writes to `.weir/<job>/pending-<n>.json`. */
+interface Manifest {
+  readonly jobId: string;
+  readonly checkpointId: number;
+  readonly files: ManifestEntry[];
+  /** Present with partition commit: the pending partitions and the watermark when n was prepared. */
+  readonly partitions?: PartitionSnapshot;
 }
 
-/** The rows of one partition since they were last encoded, column by column. */
+/** A part file being written by the encoding worker: hidden until the checkpoint that covers it commits. */
+interface OpenPart {
+  readonly rel: string;
+  /** Id of the file in the worker. */
+  readonly file: number;
+  /** Opened and closed here (not in the worker), so a crashed worker leaks no descriptor. */
+  readonly fd: number;
+  readonly openedAt: number;
+  /** Bytes on disk, as the worker last reported. */
+  bytes: number;
+}
+
+/** The rows of one partition since the last flush, column by column, already converted. */
 interface Bucket {
   readonly dir: string;
-  readonly columns: unknown[][];
+  columns: unknown[][];
   rows: number;
   estBytes: number;
   part?: OpenPart;
@@ -42,12 +69,13 @@ interface Bucket {
  * The filesystem sink (format parquet): rows go to Hive-style partition directories of the table's path
  * as part files that are written hidden (`.part-...inprogress`) and renamed into place when the
  * checkpoint covering them commits (docs/lake.md). Like Flink's bulk formats, every part file is closed
- * at each checkpoint; between checkpoints one rolls by size and by age.
+ * at each checkpoint; between checkpoints one rolls by size and by age. Encoding and writing run in a
+ * worker thread (encode-worker.ts) so the job's event loop never waits on them.
  */
 export class FileSystemSink implements Sink {
   readonly committer: SinkCommitter;
   private readonly buckets = new Map<string, Bucket>();
-  /** Part files closed since the last prepare (rolled, or closed by prepare itself). */
+  /** Part files finished (or being finished) since the last prepare. */
   private finished: string[] = [];
   private seq = 0;
   private lastRollCheck = Date.now();
@@ -57,7 +85,17 @@ export class FileSystemSink implements Sink {
   private readonly fileIndex: readonly number[];
   private readonly partIndex: readonly number[];
   private readonly partNames: readonly string[];
-  private readonly converters: readonly ((v: unknown) => unknown)[];
+  /** Per file column: whether it travels as numbers (see ColumnPayload). */
+  private readonly numeric: readonly boolean[];
+  private readonly partitions: PartitionCommitter | undefined;
+  private encoder: EncodeWorker | undefined;
+  /** Worker requests not yet awaited; each settles without throwing (a failure lands in `failure`). */
+  private inFlight: Promise<void>[] = [];
+  private failure: Error | undefined;
+  private readonly fds = new Set<number>();
+  private wm: number | undefined;
+  private closed = false;
+  private readonly dirCache = new Map<string, string>();
 
   private constructor(
     private readonly opts: FileSystemOptions,
@@ -69,8 +107,10 @@ export class FileSystemSink implements Sink {
     // Partition columns live in the path only (as Hive and Flink do): the file schema is the rest.
     this.fileIndex = spec.columns.map((_, i) => i).filter((i) => !this.partIndex.includes(i));
     this.fileColumns = this.fileIndex.map((i) => spec.columns[i]!);
-    this.converters = this.fileColumns.map((c) => parquetConverter(c.type));
-    this.committer = new FileSystemCommitter(this.opts.path, spec.jobId, (id) => this.prepare(id));
+    this.numeric = this.fileColumns.map((c) => isNumeric(c.type));
+    const meta = join(opts.path, META_DIR, spec.jobId);
+    this.partitions = opts.partitionCommit ? new PartitionCommitter(opts.partitionCommit, partitionedBy, opts.path, join(meta, 'partitions.json')) : undefined;
+    this.committer = new FileSystemCommitter(opts.path, spec.jobId, (id) => this.prepare(id), this.partitions, (dir) => this.buckets.has(dir));
   }
 
   static async open(spec: SinkSpec): Promise<FileSystemSink> {
@@ -81,88 +121,194 @@ export class FileSystemSink implements Sink {
   }
 
   write(rows: Row[]): void {
-    const cols = this.spec.columns;
     for (const r of rows) {
-      const dir = partitionDir(this.partNames, this.partIndex.map((i) => partitionText(r[i], cols[i]!.type)));
+      const dir = this.dirOf(r);
       let b = this.buckets.get(dir);
       if (!b) {
         b = { dir, columns: this.fileColumns.map(() => []), rows: 0, estBytes: 0 };
         this.buckets.set(dir, b);
+        this.partitions?.touched(dir, Date.now());
       }
       for (let j = 0; j < this.fileIndex.length; j++) {
         const v = r[this.fileIndex[j]!];
-        b.columns[j]!.push(this.converters[j]!(v));
+        // Engine values as they are: converting (bigint, unscaled decimals, ...) is the worker's job.
+        b.columns[j]!.push(v === undefined ? null : v);
         b.estBytes += typeof v === 'string' ? v.length * 3 : Array.isArray(v) ? JSON.stringify(v).length : 8;
       }
       b.rows++;
     }
   }
 
+  /** A row's partition directory; cached by its raw values, since escaping every row's values is costly. */
+  private dirOf(r: Row): string {
+    let key = '';
+    for (const i of this.partIndex) {
+      const v = r[i];
+      key += v === null || v === undefined ? '\u0001\u0000' : `${String(v)}\u0000`;
+    }
+    let dir = this.dirCache.get(key);
+    if (dir === undefined) {
+      const cols = this.spec.columns;
+      dir = partitionDir(this.partNames, this.partIndex.map((i) => partitionText(r[i], cols[i]!.type)));
+      if (this.dirCache.size >= DIR_CACHE_SIZE) this.dirCache.clear();
+      this.dirCache.set(key, dir);
+    }
+    return dir;
+  }
+
+  watermark(wm: number): void {
+    if (this.wm === undefined || wm > this.wm) this.wm = wm;
+  }
+
   /**
-   * Encodes partitions whose buffer is a full row group and rolls files by size and age. Rows still
-   * buffered are not lost on a crash: the job replays them from its last checkpoint.
+   * Hands each partition's new rows to the encoding worker and rolls files by size and age. Waits only
+   * when more than MAX_IN_FLIGHT requests are outstanding. Rows not yet in a finished file are not lost
+   * on a crash: the job replays them from its last checkpoint. Throws once the worker failed.
    */
   async flush(): Promise<void> {
-    const rowGroupBytes = Math.min(ROW_GROUP_BYTES, this.opts.fileSize);
+    this.check();
     for (const b of this.buckets.values()) {
-      if (b.rows >= ROW_GROUP_ROWS || b.estBytes >= rowGroupBytes) {
-        this.encode(b);
-        // Encoding is synchronous: give the event loop a turn between partitions.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      this.ship(b);
+      if (b.part && b.part.bytes >= this.opts.fileSize) this.roll(b);
     }
     const now = Date.now();
     if (now - this.lastRollCheck >= this.opts.checkIntervalMs) {
       this.lastRollCheck = now;
       for (const b of this.buckets.values()) {
-        if (b.part && now - b.part.openedAt >= this.opts.rolloverIntervalMs) {
-          this.encode(b);
-          this.roll(b);
-        }
+        if (b.part && now - b.part.openedAt >= this.opts.rolloverIntervalMs) this.roll(b);
       }
     }
+    while (this.inFlight.length > MAX_IN_FLIGHT) await this.inFlight.shift();
+    this.check();
   }
 
-  private encode(b: Bucket): void {
+  /** The encoding worker's thread, once started (tests make it crash). */
+  get encodeThread(): EncodeWorker['thread'] | undefined {
+    return this.encoder?.thread;
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('the filesystem sink is closed');
+  }
+
+  private send(req: Parameters<EncodeWorker['request']>[0], then: (bytes: number) => void, transfer: ArrayBuffer[] = []): void {
+    this.encoder ??= new EncodeWorker();
+    this.inFlight.push(
+      this.encoder.request(req, transfer).then(then, (e: unknown) => {
+        this.failure ??= e instanceof Error ? e : new Error(String(e));
+      }),
+    );
+  }
+
+  /** Sends the bucket's rows to its part file (opening one if needed). */
+  private ship(b: Bucket): void {
     if (b.rows === 0) return;
     if (!b.part) {
-      const rel = join(b.dir, `.part-${this.spec.jobId}-${this.run}-${this.seq++}.parquet.inprogress`);
+      const rel = join(b.dir, `.part-${this.spec.jobId}-${this.run}-${this.seq}.parquet.inprogress`);
       mkdirSync(join(this.opts.path, b.dir), { recursive: true });
-      b.part = { rel, writer: openParquetFile(join(this.opts.path, rel), this.fileColumns, this.opts.codec), openedAt: Date.now() };
+      const fd = openSync(join(this.opts.path, rel), 'wx');
+      this.fds.add(fd);
+      const part: OpenPart = { rel, file: this.seq++, fd, openedAt: Date.now(), bytes: 0 };
+      b.part = part;
+      const rowGroupBytes = Math.min(ROW_GROUP_BYTES, this.opts.fileSize);
+      this.send({ op: 'open', file: part.file, fd, columns: this.fileColumns, codec: this.opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes }, () => undefined);
     }
-    b.part.writer.append(b.columns, b.rows);
-    for (const c of b.columns) c.length = 0;
+    const part = b.part;
+    const transfer: ArrayBuffer[] = [];
+    const columns = b.columns.map((values, j): ColumnPayload => {
+      if (!this.numeric[j]) return { kind: 'values', values };
+      const nums = new Float64Array(values.length);
+      const nulls = new Uint8Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v === null) nulls[i] = 1;
+        else nums[i] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
+      }
+      transfer.push(nums.buffer, nulls.buffer);
+      return { kind: 'numbers', values: nums, nulls };
+    });
+    // postMessage copies the other arrays now (structured clone), so fresh ones take the next rows.
+    this.send({ op: 'add', file: part.file, columns, rows: b.rows, estBytes: b.estBytes }, (bytes) => {
+      part.bytes = bytes;
+    }, transfer);
+    b.columns = this.fileColumns.map(() => []);
     b.rows = 0;
     b.estBytes = 0;
-    if (b.part.writer.bytes >= this.opts.fileSize) this.roll(b);
   }
 
-  /** Closes the bucket's part file; it stays hidden until the next checkpoint commits. */
+  /** Finishes the bucket's part file; it stays hidden until the next checkpoint commits. */
   private roll(b: Bucket): void {
-    if (!b.part) return;
-    b.part.writer.finish();
-    this.finished.push(b.part.rel);
+    this.ship(b);
+    const part = b.part;
+    if (!part) return;
     b.part = undefined;
+    const release = (): void => {
+      this.fds.delete(part.fd);
+      closeSync(part.fd);
+    };
+    this.finished.push(part.rel);
+    this.inFlight.push(
+      this.encoder!.request({ op: 'finish', file: part.file }).then(
+        () => release(),
+        (e: unknown) => {
+          release();
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        },
+      ),
+    );
   }
 
-  /** Closes every part file, and returns what checkpoint `id` makes visible (with unique names carrying `id`). */
-  private async prepare(id: number): Promise<ManifestEntry[]> {
-    for (const b of this.buckets.values()) {
-      this.encode(b);
-      this.roll(b);
-      // Each partition's encoding is synchronous: give the event loop a turn between them.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  /** Finishes every part file, and returns what checkpoint `id` makes visible (with unique names carrying `id`). */
+  private async prepare(id: number): Promise<Pick<Manifest, 'files' | 'partitions'>> {
+    this.check();
+    for (const b of this.buckets.values()) this.roll(b);
+    const waiting = this.inFlight;
+    this.inFlight = [];
+    await Promise.all(waiting);
+    this.check();
     this.buckets.clear();
-    const entries = this.finished.map((from, k) => ({ from, to: join(dirname(from), `part-${this.spec.jobId}-${id}-${k}.parquet`) }));
+    const files = this.finished.map((from, k) => ({ from, to: join(dirname(from), `part-${this.spec.jobId}-${id}-${k}.parquet`) }));
     this.finished = [];
-    return entries;
+    return this.partitions ? { files, partitions: this.partitions.snapshot(this.wm) } : { files };
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     // Whatever is open here is output after the last checkpoint, which a restarted job writes again.
-    for (const b of this.buckets.values()) b.part?.writer.discard();
     this.buckets.clear();
+    const encoder = this.encoder;
+    this.encoder = undefined;
+    await encoder?.terminate();
+    await Promise.all(this.inFlight);
+    this.inFlight = [];
+    for (const fd of this.fds) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+/** Types whose engine values are numbers (or booleans): they travel to the worker as a Float64Array. */
+function isNumeric(t: SqlType): boolean {
+  switch (t.kind) {
+    case 'BOOLEAN':
+    case 'INT':
+    case 'BIGINT':
+    case 'DOUBLE':
+    case 'DECIMAL':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+    case 'DATE':
+      return true;
+    case 'STRING':
+    case 'ARRAY':
+    case 'ROW':
+    case 'INTERVAL':
+    case 'NULL':
+      return false;
+    default: {
+      const never: never = t;
+      return never;
+    }
   }
 }
 
@@ -178,23 +324,25 @@ class FileSystemCommitter implements SinkCommitter {
   constructor(
     private readonly root: string,
     private readonly jobId: string,
-    private readonly finish: (id: number) => Promise<ManifestEntry[]>,
+    private readonly finish: (id: number) => Promise<Pick<Manifest, 'files' | 'partitions'>>,
+    private readonly partitions: PartitionCommitter | undefined,
+    private readonly rewritten: (dir: string) => boolean,
   ) {
     this.meta = join(root, META_DIR, jobId);
   }
 
   async recover(pending: number | undefined): Promise<boolean> {
     let committed = pending !== undefined && this.lastCommitted() >= pending;
+    this.partitions?.load();
     for (const id of this.manifests()) {
-      const entries = this.readManifest(id);
+      const m = this.readManifest(id);
       if (id === pending) {
-        // Prepared and recorded PENDING: the commit was decided; finish it (renames are idempotent).
-        this.renameAll(entries);
-        this.markCommitted(id);
+        // Prepared and recorded PENDING: the commit was decided; finish it (renames and _SUCCESS are idempotent).
+        await this.complete(m);
         committed = true;
       } else {
         // Prepared but never recorded PENDING (or superseded): the job replays this output; drop it.
-        for (const e of entries) rmSync(join(this.root, e.from), { force: true });
+        for (const e of m.files) rmSync(join(this.root, e.from), { force: true });
       }
       rmSync(this.manifestPath(id), { force: true });
     }
@@ -204,32 +352,41 @@ class FileSystemCommitter implements SinkCommitter {
   }
 
   async prepare(checkpointId: number): Promise<void> {
-    const entries = await this.finish(checkpointId);
-    writeAtomic(this.manifestPath(checkpointId), JSON.stringify({ jobId: this.jobId, checkpointId, files: entries }));
+    const body = await this.finish(checkpointId);
+    await writeAtomic(this.manifestPath(checkpointId), JSON.stringify({ jobId: this.jobId, checkpointId, ...body } satisfies Manifest));
   }
 
   async commit(checkpointId: number): Promise<void> {
     const file = this.manifestPath(checkpointId);
     if (!existsSync(file)) return;
-    this.renameAll(this.readManifest(checkpointId));
-    this.markCommitted(checkpointId);
+    await this.complete(this.readManifest(checkpointId));
     rmSync(file, { force: true });
+  }
+
+  /**
+   * Makes a prepared checkpoint's files visible, then commits the partitions that are complete: a
+   * `_SUCCESS` is written only after the files it vouches for were renamed into place.
+   */
+  private async complete(m: Manifest): Promise<void> {
+    await this.renameAll(m.files);
+    if (this.partitions && m.partitions) await this.partitions.settle(m.partitions, Date.now(), this.rewritten);
+    await writeAtomic(join(this.meta, 'committed'), String(m.checkpointId));
   }
 
   async abort(): Promise<void> {
     // Nothing to do eagerly: recover() on the next start drops unrecorded manifests and hidden files.
   }
 
-  private renameAll(entries: readonly ManifestEntry[]): void {
+  private async renameAll(entries: readonly ManifestEntry[]): Promise<void> {
     const dirs = new Set<string>();
     for (const e of entries) {
       const from = join(this.root, e.from);
       const to = join(this.root, e.to);
-      if (existsSync(from)) renameSync(from, to);
+      if (existsSync(from)) await rename(from, to);
       else if (!existsSync(to)) throw new Error(`part file ${e.from} of a prepared checkpoint is missing`);
       dirs.add(dirname(to));
     }
-    for (const d of dirs) fsyncDir(d);
+    await Promise.all([...dirs].map(fsyncDir));
   }
 
   private lastCommitted(): number {
@@ -238,10 +395,6 @@ class FileSystemCommitter implements SinkCommitter {
     } catch {
       return 0;
     }
-  }
-
-  private markCommitted(id: number): void {
-    writeAtomic(join(this.meta, 'committed'), String(id));
   }
 
   private manifestPath(id: number): string {
@@ -257,28 +410,8 @@ class FileSystemCommitter implements SinkCommitter {
     return ids.sort((a, b) => a - b);
   }
 
-  private readManifest(id: number): ManifestEntry[] {
-    return (JSON.parse(readFileSync(this.manifestPath(id), 'utf8')) as { files: ManifestEntry[] }).files;
-  }
-}
-
-/** Write-then-rename, with fsyncs: the file is either absent or complete, also after power loss. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r+');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
-  fsyncDir(dirname(file));
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  private readManifest(id: number): Manifest {
+    return JSON.parse(readFileSync(this.manifestPath(id), 'utf8')) as Manifest;
   }
 }
 

@@ -548,6 +548,35 @@ function numberText(v: unknown): string {
   return String(Number(v));
 }
 
+/** Characters JSON.stringify escapes: '"', '\\', controls, and surrogates (lone ones become \\uXXXX). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A string as JSON text. Most values (names, cities, ids) need no escaping: a native regex test and a
+ * concatenation instead of JSON.stringify's general path; anything else (including valid surrogate pairs,
+ * which the test cannot tell from lone ones) goes through JSON.stringify, so the output is identical.
+ */
+function stringText(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v);
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/**
+ * Remembers the last value and its text: rows of one window share window_start/window_end, and event
+ * times repeat, so the calendar arithmetic runs once per distinct value in a run of equal ones.
+ */
+function lastValueMemo(write: Writer): Writer {
+  let last: unknown = undefined;
+  let text = '';
+  return (v) => {
+    if (v !== last) {
+      text = write(v);
+      last = v;
+    }
+    return text;
+  };
+}
+
 function compileWriter(type: SqlType, o: { iso: boolean; offsetOf: ZoneOffsetFn; ignoreNull: boolean }): Writer {
   switch (type.kind) {
     case 'BOOLEAN':
@@ -559,19 +588,19 @@ function compileWriter(type: SqlType, o: { iso: boolean; offsetOf: ZoneOffsetFn;
     case 'INTERVAL':
       return numberText;
     case 'STRING':
-      return (v) => JSON.stringify(typeof v === 'string' ? v : String(v));
+      return stringText;
     case 'TIMESTAMP': {
       const digits = Math.min(type.precision, 3);
       const iso = o.iso;
-      return (v) => `"${formatTimestamp(v as number, iso, digits)}"`;
+      return lastValueMemo((v) => `"${formatTimestamp(v as number, iso, digits)}"`);
     }
     case 'TIMESTAMP_LTZ': {
       const digits = Math.min(type.precision, 3);
       const { iso, offsetOf } = o;
-      return (v) => `"${formatInstant(v as number, offsetOf, iso, digits)}"`;
+      return lastValueMemo((v) => `"${formatInstant(v as number, offsetOf, iso, digits)}"`);
     }
     case 'DATE':
-      return (v) => `"${formatDate(v as number)}"`;
+      return lastValueMemo((v) => `"${formatDate(v as number)}"`);
     case 'NULL':
       return () => 'null';
     case 'ARRAY': {
@@ -629,6 +658,19 @@ function compileObjectWriter(
   const writers = indexes.map((i) => compileWriter(columns[i]!.type, o));
   const n = indexes.length;
   const ignoreNull = o.ignoreNull;
+  if (!ignoreNull) {
+    // Every field is written: '{' and the separating commas fold into constant per-field prefixes.
+    if (n === 0) return () => '{}';
+    const prefixes = keys.map((k, i) => (i === 0 ? '{' : ',') + k);
+    return (row) => {
+      let s = '';
+      for (let k = 0; k < n; k++) {
+        const x = row[indexes[k]!];
+        s += prefixes[k]! + (x === null || x === undefined ? 'null' : writers[k]!(x));
+      }
+      return `${s}}`;
+    };
+  }
   return (row) => {
     let s = '{';
     let first = true;

@@ -2,22 +2,28 @@
  * The KafkaClient (client.ts) on @platformatic/kafka 1.35 — see docs/kafka-client.md for why.
  *
  * What the library does for us: connections and their pools, TLS, SASL (PLAIN, SCRAM), metadata, API
- * version negotiation, admin requests, producing (record batch encoding, idempotence, transactions).
- * What we do ourselves: reading by assignment. Each reader has its own connections (a long-polling fetch
+ * version negotiation, admin requests, InitProducerId and the transaction requests (AddPartitionsToTxn,
+ * EndTxn). What we do ourselves: encoding record batches and sending Produce requests with them
+ * (record-batch-encoder.ts, produce-request.ts; idempotent sequence numbers are ours), and reading by
+ * assignment. Each reader has its own connections (a long-polling fetch
  * would otherwise hold up admin requests on a shared connection) and sends Fetch v17 requests through the
  * library's Connection.send with our own response parser (record-batch.ts): the records come out as
  * plain objects with number offsets, ~3x faster than the library's decoder, and read_committed filtering
  * is done the way Kafka's Java consumer does it.
  */
+import zlib from 'node:zlib';
 import {
   Admin,
   Base,
   Producer,
+  Writer,
   compressionsAlgorithms,
   fetchV17,
   murmur2,
+  protocolErrors,
+  protocolErrorsCodesById,
 } from '@platformatic/kafka';
-import type { Broker, ClusterMetadata, Connection, MessageToProduce, Reader } from '@platformatic/kafka';
+import type { Broker, ClusterMetadata, Connection, Reader } from '@platformatic/kafka';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 import type {
@@ -39,6 +45,10 @@ import type { KafkaErrorKind } from './errors.ts';
 import { parseClientProperties } from './properties.ts';
 import type { ClientSettings } from './properties.ts';
 import { decodeRecordBatches, makeDecompressor } from './record-batch.ts';
+import { NO_PRODUCER, encodeRecordBatch, nextSequence } from './record-batch-encoder.ts';
+import type { BatchCompressor, BatchProducer } from './record-batch-encoder.ts';
+import { PRODUCE_API_KEY, PRODUCE_API_VERSION, parseProduceResponse, produceRequestParts } from './produce-request.ts';
+import type { PartitionBatch, ProducePartitionResult } from './produce-request.ts';
 import type { AbortedTransaction, Decompressor } from './record-batch.ts';
 
 /**
@@ -388,6 +398,9 @@ class PlatformaticKafkaClient implements KafkaClient {
     const writer = new PlatformaticWriter(producer, {
       acks,
       transactional: transactionalId !== undefined,
+      transactionalId: transactionalId ?? null,
+      idempotent,
+      compressor: batchCompressor(compression),
       maxBatchBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
       onClose: (w) => this.#open.delete(w),
     });
@@ -769,16 +782,70 @@ class AssignmentReader implements KafkaReader {
 interface WriterContext {
   acks: 0 | 1 | -1;
   transactional: boolean;
+  transactionalId: string | null;
+  idempotent: boolean;
   maxBatchBytes: number;
+  compressor: BatchCompressor | null;
   onClose: (w: PlatformaticWriter) => void;
 }
 
+const PRODUCE_TIMEOUT_MS = 30_000;
+const PRODUCE_ATTEMPTS = 6;
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+
+/** The records of one partition in one send, cut into batches of at most maxBatchBytes. */
+interface PartitionChunks {
+  readonly topic: string;
+  readonly partition: number;
+  readonly chunks: ProducerRecord[][];
+  bytes: number;
+}
+
+/** What one round of produce requests left undone. */
+interface RoundFailure {
+  readonly batches: PartitionBatch[];
+  readonly error: KafkaClientError;
+}
+
+/** Compression of produced batches as Kafka's codecs number them (snappy as a bare block, as before). */
+function batchCompressor(compression: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'): BatchCompressor | null {
+  switch (compression) {
+    case 'none':
+      return null;
+    case 'gzip':
+      return { codec: 1, compress: (b) => zlib.gzipSync(b) };
+    case 'snappy':
+      return { codec: 2, compress: (b) => compressionsAlgorithms.snappy.compressSync(b) as Buffer };
+    case 'lz4':
+      return { codec: 3, compress: (b) => compressionsAlgorithms.lz4.compressSync(b) as Buffer };
+    case 'zstd':
+      return { codec: 4, compress: (b) => compressionsAlgorithms.zstd.compressSync(b) as Buffer };
+  }
+}
+
+/**
+ * Producing: the library runs InitProducerId, AddPartitionsToTxn and EndTxn (and owns the producer id and
+ * epoch); record batches are encoded by record-batch-encoder.ts and sent as our own Produce v11 requests
+ * over the library's connections, with this writer keeping the idempotent sequence numbers. Sends are
+ * serialized and each partition has at most one batch in flight, so sequences never collide and order per
+ * partition is the call order; a retried batch is resent byte for byte (same sequence), which the broker
+ * deduplicates for idempotent and transactional writers.
+ */
 class PlatformaticWriter implements KafkaWriter {
   readonly transactional: boolean;
   readonly #producer: Producer;
   readonly #ctx: WriterContext;
   readonly #partitionCounts = new Map<string, number>();
   readonly #roundRobin = new Map<string, number>();
+  /** Next sequence number per 'topic\0partition', for the producer id/epoch in #sequenceOwner. */
+  readonly #sequences = new Map<string, number>();
+  #sequenceOwner = '';
+  /**
+   * An idempotent send failed after its retries: a batch may have landed without its acknowledgement
+   * reaching us, and reusing its sequence for other records would make the broker drop them as
+   * duplicates. The next send first asks for a new producer id (fresh sequences), as Java's client does.
+   */
+  #needNewProducerId = false;
   #queue: Promise<unknown> = Promise.resolve();
   #tx: Transaction | null = null;
   #txHasRecords = false;
@@ -793,11 +860,15 @@ class PlatformaticWriter implements KafkaWriter {
   /**
    * Transactional: InitProducerId now (not at the first send), which fences an older writer with the same
    * transactional id and aborts the transaction it left open — so read_committed readers go on at once.
+   * Idempotent: InitProducerId for a fresh producer id.
    */
   async init(): Promise<void> {
-    if (!this.transactional) return;
-    const tx = await this.#producer.beginTransaction();
-    await tx.cancel();
+    if (this.transactional) {
+      const tx = await this.#producer.beginTransaction();
+      await tx.cancel();
+    } else if (this.#ctx.idempotent) {
+      await this.#producer.initIdempotentProducer({});
+    }
   }
 
   #enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -832,14 +903,30 @@ class PlatformaticWriter implements KafkaWriter {
     if (this.#closed) throw new KafkaClientError('fatal', 'the writer is closed');
     if (this.transactional && this.#tx === null) throw new KafkaClientError('fatal', 'send() on a transactional writer outside a transaction: call begin() first');
     if (records.length === 0) return;
+    if (this.#needNewProducerId) {
+      try {
+        await this.#producer.initIdempotentProducer({});
+      } catch (err) {
+        throw toKafkaError(err, 'renewing the producer id after a failed send');
+      }
+      this.#needNewProducerId = false;
+    }
     const max = this.#ctx.maxBatchBytes;
-    let chunk: MessageToProduce[] = [];
-    let chunkBytes = 0;
-    const partBytes = new Map<string, number>();
+    // Per topic, the chunks of each partition by index: no per-record string keys or Map lookups.
+    const byTopic = new Map<string, (PartitionChunks | undefined)[]>();
+    const parts: PartitionChunks[] = [];
+    let lastTopic: string | null = null;
+    let slots: (PartitionChunks | undefined)[] = [];
     for (const r of records) {
+      if (r.topic !== lastTopic) {
+        lastTopic = r.topic;
+        let s = byTopic.get(r.topic);
+        if (!s) byTopic.set(r.topic, (s = []));
+        slots = s;
+      }
       let partition = r.partition;
       if (partition === undefined) {
-        const n = await this.#partitionCount(r.topic);
+        const n = this.#partitionCounts.get(r.topic) ?? (await this.#partitionCount(r.topic));
         if (r.key !== null) {
           partition = (murmur2(r.key) & 0x7fffffff) % n; // Kafka's Java default partitioner for keyed records
         } else {
@@ -848,45 +935,182 @@ class PlatformaticWriter implements KafkaWriter {
           partition = i % n;
         }
       }
-      let size = 24 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-      let headers: Map<Buffer, Buffer> | undefined;
-      if (r.headers && r.headers.length > 0) {
-        headers = new Map();
-        for (const h of r.headers) {
-          const k = Buffer.from(h.key, 'utf8');
-          headers.set(k, h.value as Buffer);
-          size += 8 + k.length + (h.value?.length ?? 0);
-        }
+      let size = 24 + (r.key === null ? 0 : r.key.length) + (r.value === null ? 0 : r.value.length);
+      if (r.headers !== undefined) for (const h of r.headers) size += 8 + h.key.length * 3 + (h.value?.length ?? 0);
+      let pc = slots[partition];
+      if (pc === undefined) {
+        pc = { topic: r.topic, partition, chunks: [[]], bytes: 0 };
+        slots[partition] = pc;
+        parts.push(pc);
       }
-      const pk = `${r.topic}\u0000${partition}`;
-      const pb = (partBytes.get(pk) ?? 0) + size;
-      if (chunk.length > 0 && (pb > max || chunkBytes + size > MAX_REQUEST_BYTES)) {
-        await this.#flush(chunk);
-        chunk = [];
-        chunkBytes = 0;
-        partBytes.clear();
+      let chunk = pc.chunks[pc.chunks.length - 1]!;
+      if (pc.bytes + size > max && chunk.length > 0) {
+        pc.chunks.push((chunk = []));
+        pc.bytes = 0;
       }
-      partBytes.set(pk, (partBytes.get(pk) ?? 0) + size);
-      chunkBytes += size;
-      const m: MessageToProduce = { topic: r.topic, partition, key: r.key ?? undefined, value: r.value ?? undefined };
-      if (headers) m.headers = headers;
-      if (r.timestamp !== undefined) m.timestamp = BigInt(Math.trunc(r.timestamp));
-      chunk.push(m);
+      chunk.push(r);
+      pc.bytes += size;
     }
-    if (chunk.length > 0) await this.#flush(chunk);
-  }
-
-  async #flush(messages: MessageToProduce[]): Promise<void> {
     try {
       if (this.#tx) {
-        await this.#tx.send({ messages });
+        await this.#addPartitionsToTransaction(this.#tx, parts);
         this.#txHasRecords = true;
-      } else {
-        await this.#producer.send({ messages, acks: this.#ctx.acks });
+      }
+      const rounds = Math.max(...parts.map((p) => p.chunks.length));
+      for (let round = 0; round < rounds; round++) {
+        const identity = this.#identity();
+        const now = Date.now();
+        const batches: PartitionBatch[] = [];
+        for (const pc of parts) {
+          const chunk = pc.chunks[round];
+          if (!chunk) continue;
+          const seqKey = `${pc.topic}\u0000${pc.partition}`;
+          const producer: BatchProducer =
+            identity === null
+              ? NO_PRODUCER
+              : { producerId: identity.producerId, producerEpoch: identity.producerEpoch, baseSequence: this.#sequences.get(seqKey) ?? 0, transactional: this.transactional };
+          batches.push({ topic: pc.topic, partition: pc.partition, batch: encodeRecordBatch(chunk, producer, this.#ctx.compressor, now), count: chunk.length });
+        }
+        await this.#produceRound(batches);
       }
     } catch (err) {
-      for (const m of messages) this.#partitionCounts.delete(m.topic);
-      throw toKafkaError(err, `writing ${messages.length} records`);
+      for (const pc of parts) this.#partitionCounts.delete(pc.topic);
+      // Transactional writers are not renewed here: the failed send fails the transaction, and the job
+      // restarts with a new writer whose InitProducerId bumps the epoch.
+      if (this.#ctx.idempotent && !this.transactional) this.#needNewProducerId = true;
+      throw toKafkaError(err, `writing ${records.length} records`);
+    }
+  }
+
+  /** The producer id and epoch batches carry (null for a plain producer); resets sequences on a new one. */
+  #identity(): { producerId: number; producerEpoch: number } | null {
+    if (!this.transactional && !this.#ctx.idempotent) return null;
+    const id = this.#producer.producerId;
+    const epoch = this.#producer.producerEpoch;
+    if (id === undefined || epoch === undefined) {
+      throw new KafkaClientError('fatal', 'the writer has no producer id (it was fenced or its InitProducerId failed)', { code: 'PRODUCER_FENCED' });
+    }
+    const owner = `${id}:${epoch}`;
+    if (owner !== this.#sequenceOwner) {
+      this.#sequences.clear();
+      this.#sequenceOwner = owner;
+    }
+    return { producerId: Number(id), producerEpoch: epoch };
+  }
+
+  async #addPartitionsToTransaction(tx: Transaction, parts: readonly PartitionChunks[]): Promise<void> {
+    const topics = [...new Set(parts.map((p) => p.topic))];
+    const md = await this.#producer.metadata({ topics });
+    await new Promise<void>((resolve, reject) =>
+      tx.addPartitions(md, parts.map((p) => ({ topic: p.topic, partition: p.partition })) as never, (err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /** Sends one batch per partition, retrying what failed retriably; resolves when all were acknowledged. */
+  async #produceRound(batches: PartitionBatch[]): Promise<void> {
+    let pending = batches;
+    let delay = 250;
+    for (let attempt = 1; ; attempt++) {
+      const failure = await this.#produceOnce(pending, attempt > 1);
+      if (failure === null) return;
+      if (failure.error.kind !== 'retriable' || attempt >= PRODUCE_ATTEMPTS) throw failure.error;
+      pending = failure.batches;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 4000);
+    }
+  }
+
+  async #produceOnce(batches: readonly PartitionBatch[], refreshMetadata: boolean): Promise<RoundFailure | null> {
+    let md: ClusterMetadata;
+    try {
+      md = await this.#producer.metadata({ topics: [...new Set(batches.map((b) => b.topic))], forceUpdate: refreshMetadata });
+    } catch (err) {
+      return { batches: [...batches], error: toKafkaError(err, 'metadata for producing') };
+    }
+    const byLeader = new Map<number, PartitionBatch[]>();
+    const failed: PartitionBatch[] = [];
+    let error: KafkaClientError | null = null;
+    for (const b of batches) {
+      const topic = md.topics.get(b.topic);
+      if (topic && (b.partition < 0 || b.partition >= topic.partitionsCount)) {
+        return { batches: [...batches], error: new KafkaClientError('fatal', `topic '${b.topic}' has no partition ${b.partition}`, { code: 'UNKNOWN_TOPIC_OR_PARTITION' }) };
+      }
+      const leader = topic?.partitions[b.partition]?.leader ?? -1;
+      if (leader < 0 || !md.brokers.has(leader)) {
+        failed.push(b);
+        error ??= new KafkaClientError('retriable', `partition ${b.partition} of '${b.topic}' has no leader`, { code: 'LEADER_NOT_AVAILABLE' });
+        continue;
+      }
+      let list = byLeader.get(leader);
+      if (!list) byLeader.set(leader, (list = []));
+      list.push(b);
+    }
+    const requests: { leader: number; batches: PartitionBatch[] }[] = [];
+    for (const [leader, list] of byLeader) {
+      let current: PartitionBatch[] = [];
+      let bytes = 0;
+      for (const b of list) {
+        if (current.length > 0 && bytes + b.batch.length > MAX_REQUEST_BYTES) {
+          requests.push({ leader, batches: current });
+          current = [];
+          bytes = 0;
+        }
+        current.push(b);
+        bytes += b.batch.length;
+      }
+      if (current.length > 0) requests.push({ leader, batches: current });
+    }
+    const results = await Promise.all(requests.map((r) => this.#request(md.brokers.get(r.leader)!, r.batches)));
+    results.forEach((res, i) => {
+      const sent = requests[i]!.batches;
+      if (res instanceof KafkaClientError) {
+        failed.push(...sent);
+        if (error === null || (error.kind === 'retriable' && res.kind !== 'retriable')) error = res;
+        return;
+      }
+      const byKey = new Map(res.map((p) => [`${p.topic}\u0000${p.partition}`, p]));
+      for (const b of sent) {
+        const key = `${b.topic}\u0000${b.partition}`;
+        const p = byKey.get(key);
+        const code = p?.errorCode ?? (this.#ctx.acks === 0 ? 0 : -1);
+        if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
+          const seq = this.#sequences.get(key);
+          this.#sequences.set(key, nextSequence(seq ?? 0, b.count));
+          continue;
+        }
+        failed.push(b);
+        const e = produceError(code, p?.errorMessage ?? null, b);
+        if (error === null || (error.kind === 'retriable' && e.kind !== 'retriable')) error = e;
+      }
+    });
+    return error === null ? null : { batches: failed, error };
+  }
+
+  /** One Produce request; a KafkaClientError when the request as a whole failed (network, timeout). */
+  async #request(broker: Broker, batches: readonly PartitionBatch[]): Promise<ProducePartitionResult[] | KafkaClientError> {
+    try {
+      const conn = await new Promise<Connection>((resolve, reject) => this.#producer.connections.get(broker, (err, c) => (err ? reject(err) : resolve(c!))));
+      const acks = this.#ctx.acks;
+      const parts = produceRequestParts(this.#ctx.transactionalId, acks, PRODUCE_TIMEOUT_MS, batches);
+      return await new Promise<ProducePartitionResult[]>((resolve, reject) => {
+        conn.send(
+          PRODUCE_API_KEY,
+          PRODUCE_API_VERSION,
+          () => {
+            const w = Writer.create();
+            for (const p of parts) w.append(p);
+            if (acks === 0) w.context.noResponse = true;
+            return w;
+          },
+          parseProduceResponse as never,
+          true,
+          true,
+          // acks=0: no response; the callback gets whether the socket took the bytes.
+          (err: Error | null, res?: unknown) => (err ? reject(err) : resolve(Array.isArray(res) ? (res as ProducePartitionResult[]) : [])),
+        );
+      });
+    } catch (err) {
+      return toKafkaError(err, `producing to broker ${broker.host}:${broker.port}`);
     }
   }
 
@@ -946,4 +1170,16 @@ class PlatformaticWriter implements KafkaWriter {
     }
     await this.#producer.close().catch(() => undefined);
   }
+}
+
+/** A partition's error code in a produce response as a KafkaClientError (fenced writers: PRODUCER_FENCED). */
+function produceError(code: number, message: string | null, b: PartitionBatch): KafkaClientError {
+  const where = `producing to partition ${b.partition} of '${b.topic}'`;
+  if (code === -1) return new KafkaClientError('retriable', `${where}: the broker's response did not mention the partition`);
+  const name = protocolErrorsCodesById[code] ?? `Kafka error ${code}`;
+  const text = `${where}: ${name}${message ? ` (${message})` : ''}`;
+  if (code === KafkaErrorCodes.PRODUCER_FENCED || code === KafkaErrorCodes.INVALID_PRODUCER_EPOCH) {
+    return new KafkaClientError('fatal', `${text} (fenced: another writer with the same transactional id started)`, { code: 'PRODUCER_FENCED' });
+  }
+  return new KafkaClientError(protocolErrors[name]?.canRetry === true ? 'retriable' : 'fatal', text, { code: name });
 }

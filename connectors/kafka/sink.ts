@@ -13,7 +13,7 @@ import { stableEndOffsets } from './stable.ts';
 export const CHECKPOINT_MARKER_TOPIC = '__weir_checkpoint_markers';
 
 /** Kafka refuses transaction timeouts above the broker's transaction.max.timeout.ms (default 15 min). */
-const MAX_TX_TIMEOUT_MS = 15 * 60_000;
+export const MAX_TX_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * JSON values, keys from 'key.fields'. At-least-once / none: flush() resolves once the broker
@@ -101,7 +101,7 @@ export class KafkaSink implements Sink {
 }
 
 /** The Kafka transaction behind an exactly-once sink, committed by the job's checkpoints. */
-class KafkaCommitter implements SinkCommitter {
+export class KafkaCommitter implements SinkCommitter {
   private open = false;
 
   constructor(

@@ -4,7 +4,7 @@ import { ViewSink } from './sink.ts';
 import { ViewStore } from './view-store.ts';
 
 export { ViewStore, META_TABLE, isReservedViewName } from './view-store.ts';
-export type { ViewChange, ViewColumn, ViewDef, ViewMeta, ChangeListener, ChangeOp } from './view-store.ts';
+export type { ViewChange, ViewColumn, ViewDef, ViewMeta, ChangeListener, ChangeOp, StoredChange } from './view-store.ts';
 export { sqliteType } from './values.ts';
 export { QueryPool, QueryRefused } from './query-pool.ts';
 export type { QueryAnswer } from './query-pool.ts';

@@ -27,38 +27,34 @@ export interface QueryPoolOptions {
 }
 
 /**
- * The child's program. It opens the view store read-only and runs one query per message. better-sqlite3
- * refuses several statements in one prepare(); `reader && readonly` refuses writes and PRAGMAs that set
- * things; the parent already allowed only SELECT / WITH / VALUES, which keeps ATTACH out (ATTACH counts as
- * read-only for SQLite). Integers come as BigInt so none beyond 2^53 is rounded: those travel as strings.
+ * The child's program. It opens the view store read-only and answers a batch of queries per message, in
+ * one message. better-sqlite3 refuses several statements in one prepare(); `reader && readonly` refuses
+ * writes and PRAGMAs that set things; the parent already allowed only SELECT / WITH / VALUES, which keeps
+ * ATTACH out (ATTACH counts as read-only for SQLite). Integers come as BigInt so none beyond 2^53 is
+ * rounded: those travel as strings.
  */
 const CHILD = `
 const Database = require(process.argv[2]);
 let db;
-process.on('message', (m) => {
+function one(m) {
   try {
     db ??= new Database(process.argv[1], { readonly: true, fileMustExist: true });
     const stmt = db.prepare(m.sql);
-    if (!stmt.reader || !stmt.readonly) {
-      process.send({ id: m.id, ok: false, user: true, message: 'Only read-only queries that return rows can run here' });
-      return;
-    }
+    if (!stmt.reader || !stmt.readonly) return { id: m.id, ok: false, user: true, message: 'Only read-only queries that return rows can run here' };
     stmt.raw(true).safeIntegers(true);
     const columns = stmt.columns().map((c) => ({ name: c.name, table: c.table, column: c.column, declType: c.type }));
     const rows = [];
     for (const r of stmt.iterate()) {
-      if (rows.length >= m.maxRows) {
-        process.send({ id: m.id, ok: false, user: true, message: 'The query returns more than ' + m.maxRows + ' rows; add a LIMIT' });
-        return;
-      }
+      if (rows.length >= m.maxRows) return { id: m.id, ok: false, user: true, message: 'The query returns more than ' + m.maxRows + ' rows; add a LIMIT' };
       rows.push(r.map((v) => typeof v === 'bigint' ? (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v.toString()) : Buffer.isBuffer(v) ? v.toString('base64') : v));
     }
-    process.send({ id: m.id, ok: true, columns, rows });
+    return { id: m.id, ok: true, columns, rows };
   } catch (e) {
     const user = typeof e.code === 'string' && e.code.startsWith('SQLITE_') || e instanceof RangeError || e instanceof TypeError;
-    process.send({ id: m.id, ok: false, user, message: String(e.message) });
+    return { id: m.id, ok: false, user, message: String(e.message) };
   }
-});
+}
+process.on('message', (batch) => process.send(batch.map(one)));
 `;
 
 interface Pending {
@@ -66,15 +62,21 @@ interface Pending {
   readonly sql: string;
   readonly resolve: (a: QueryAnswer) => void;
   readonly reject: (e: Error) => void;
+  /** Set after its batch hit the time limit: it runs alone, so a refusal names the query that ran away. */
+  solo?: boolean;
 }
 
 interface Worker {
   child: ChildProcess;
-  busy: Pending | undefined;
+  /** The batch the child is running (empty: idle). */
+  busy: Pending[];
   timer: NodeJS.Timeout | undefined;
 }
 
-type ChildMessage = { id: number; ok: true; columns: QueryAnswer['columns']; rows: unknown[][] } | { id: number; ok: false; user: boolean; message: string };
+type ChildAnswer = { id: number; ok: true; columns: QueryAnswer['columns']; rows: unknown[][] } | { id: number; ok: false; user: boolean; message: string };
+
+/** Most queries sent to one child in one message. */
+const MAX_BATCH = 64;
 
 /**
  * Runs read-only queries over the view store in child processes, so that a runaway query (a recursive CTE
@@ -82,6 +84,11 @@ type ChildMessage = { id: number; ok: true; columns: QueryAnswer['columns']; row
  * worker thread does not stop better-sqlite3 inside a long sqlite3_step (the thread keeps spinning and
  * terminate() never resolves), and better-sqlite3 exposes neither sqlite3_interrupt nor a progress
  * handler; killing a process always works. Children are started lazily and kept for the next queries.
+ *
+ * Queries waiting for a child go to it together, as one message answered by one message: under load
+ * (bench/views.ts, 50 clients) the IPC write per query was the largest cost of a lookup on the server's
+ * event loop. A batch has the time limit of one query; when it runs out, the child is killed and the
+ * batch's queries run again one by one, each with the full limit, so only the runaway one is refused.
  */
 export class QueryPool {
   private readonly workers: Worker[] = [];
@@ -111,40 +118,62 @@ export class QueryPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let w = this.workers.find((x) => !x.busy);
+      let w = this.workers.find((x) => x.busy.length === 0);
       if (!w && this.workers.length < this.size) w = this.spawn();
       if (!w) return;
-      const p = this.queue.shift()!;
-      w.busy = p;
-      w.timer = setTimeout(() => {
-        this.retire(w!);
-        p.reject(new QueryRefused(`The query was stopped after the time limit of ${this.timeLimitMs} ms`));
-        this.dispatch();
-      }, this.timeLimitMs);
-      w.child.send({ id: p.id, sql: p.sql, maxRows: this.maxRows });
+      // Share what waits among the children that are free now, rather than give it all to the first.
+      const idle = Math.max(1, this.workers.filter((x) => x.busy.length === 0).length + this.size - this.workers.length);
+      const batch: Pending[] = [];
+      const n = Math.min(MAX_BATCH, Math.ceil(this.queue.length / idle));
+      while (batch.length < n && this.queue.length > 0) {
+        const p = this.queue[0]!;
+        if (p.solo && batch.length > 0) break;
+        this.queue.shift();
+        batch.push(p);
+        if (p.solo) break;
+      }
+      this.send(w, batch);
     }
+  }
+
+  private send(w: Worker, batch: Pending[]): void {
+    w.busy = batch;
+    w.timer = setTimeout(() => {
+      this.retire(w);
+      if (batch.length === 1) {
+        batch[0]!.reject(new QueryRefused(`The query was stopped after the time limit of ${this.timeLimitMs} ms`));
+      } else {
+        for (const p of batch) p.solo = true;
+        this.queue.unshift(...batch);
+      }
+      this.dispatch();
+    }, this.timeLimitMs);
+    w.child.send(batch.map((p) => ({ id: p.id, sql: p.sql, maxRows: this.maxRows })));
   }
 
   private spawn(): Worker {
     // Plain node with an explicit program: the parent's loaders (tsx, vitest) are not needed in the child.
     const child = spawn(process.execPath, ['-e', CHILD, this.opts.path, this.driver], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const w: Worker = { child, busy: undefined, timer: undefined };
-    child.on('message', (m: ChildMessage) => {
-      const p = w.busy;
-      if (!p || p.id !== m.id) return;
+    const w: Worker = { child, busy: [], timer: undefined };
+    child.on('message', (answers: ChildAnswer[]) => {
+      const batch = w.busy;
+      if (batch.length === 0 || answers.length !== batch.length || answers[0]!.id !== batch[0]!.id) return;
       clearTimeout(w.timer);
-      w.busy = undefined;
-      if (m.ok) p.resolve({ columns: m.columns, rows: m.rows });
-      else p.reject(m.user ? new QueryRefused(m.message) : new Error(m.message));
+      w.busy = [];
+      answers.forEach((m, i) => {
+        const p = batch[i]!;
+        if (m.ok) p.resolve({ columns: m.columns, rows: m.rows });
+        else p.reject(m.user ? new QueryRefused(m.message) : new Error(m.message));
+      });
       this.dispatch();
     });
     child.on('exit', () => {
       const i = this.workers.indexOf(w);
       if (i >= 0) this.workers.splice(i, 1);
-      if (w.busy) {
+      if (w.busy.length > 0) {
         clearTimeout(w.timer);
-        w.busy.reject(new Error('the query process ended unexpectedly'));
-        w.busy = undefined;
+        for (const p of w.busy) p.reject(new Error('the query process ended unexpectedly'));
+        w.busy = [];
         this.dispatch();
       }
     });
@@ -158,7 +187,7 @@ export class QueryPool {
   private retire(w: Worker): void {
     const i = this.workers.indexOf(w);
     if (i >= 0) this.workers.splice(i, 1);
-    w.busy = undefined;
+    w.busy = [];
     w.child.kill('SIGKILL');
   }
 
@@ -166,7 +195,7 @@ export class QueryPool {
     this.closed = true;
     for (const w of [...this.workers]) {
       clearTimeout(w.timer);
-      w.busy?.reject(new Error('the query pool is closed'));
+      for (const p of w.busy) p.reject(new Error('the query pool is closed'));
       this.retire(w);
     }
     for (const p of this.queue.splice(0)) p.reject(new Error('the query pool is closed'));

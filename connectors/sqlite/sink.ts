@@ -1,9 +1,10 @@
 import { formatTimestamp } from '../../engine/expr/index.ts';
+import type { Change } from '../../engine/ops/changelog.ts';
 import type { Column } from '../../engine/plan/plan.ts';
 import type { Row, Sink, SinkCommitter } from '../types.ts';
 import { encodeValue } from './values.ts';
 import type { StoredValue } from './values.ts';
-import type { ViewStore } from './view-store.ts';
+import type { StoredChange, ViewStore } from './view-store.ts';
 
 /**
  * The sink of a materialized view. Rows wait in memory until a checkpoint commits them: the view store
@@ -14,7 +15,18 @@ import type { ViewStore } from './view-store.ts';
  */
 export class ViewSink implements Sink {
   private buffer: Row[] = [];
+  /** The changelog of an updating query (writeChanges); a job writes either rows or changes, never both. */
+  private changes: Change[] = [];
+  /**
+   * For a keyed view, the last change of each key since the last checkpoint instead of `changes`: the store
+   * applies only the net change per key anyway, so memory stays bounded by the keys touched, not by the
+   * updates (a hot key updated in every batch between two checkpoints).
+   */
+  private netChanges = new Map<string, Change>();
+  /** Positions of the view's key columns (null: no key, every change is kept in order). */
+  private readonly keyIdx: readonly number[] | null;
   private prepared: StoredValue[][] | undefined;
+  private preparedChanges: StoredChange[] | undefined;
   private wm: number | undefined;
   readonly committer: SinkCommitter;
 
@@ -24,10 +36,11 @@ export class ViewSink implements Sink {
     private readonly jobId: string,
     private readonly columns: readonly Column[],
   ) {
+    const key = store.meta(view)?.key ?? null;
+    this.keyIdx = key ? key.map((k) => columns.findIndex((c) => c.name === k)) : null;
     this.committer = {
       recover: async (pending) => {
-        this.buffer = [];
-        this.prepared = undefined;
+        this.reset();
         const held = this.store.lastCheckpoint(this.view, this.jobId);
         return pending !== undefined && held !== undefined && held >= pending;
       },
@@ -37,21 +50,46 @@ export class ViewSink implements Sink {
         const cols = this.columns;
         this.prepared = this.buffer.map((r) => cols.map((c, i) => encodeValue(r[i], c.type)));
         this.buffer = [];
+        const changes = this.netChanges.size > 0 ? [...this.netChanges.values()] : this.changes;
+        if (changes.length > 0) {
+          this.preparedChanges = changes.map((ch) => ({ op: ch.op, row: cols.map((c, i) => encodeValue(ch.row[i], c.type)) }));
+          this.changes = [];
+          this.netChanges = new Map();
+        }
       },
       commit: async (checkpointId) => {
         const wm = this.wm === undefined ? undefined : this.wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(this.wm);
-        this.store.commit(this.view, this.jobId, checkpointId, this.prepared ?? [], wm);
+        if (this.preparedChanges) this.store.commitChanges(this.view, this.jobId, checkpointId, this.preparedChanges, wm);
+        else this.store.commit(this.view, this.jobId, checkpointId, this.prepared ?? [], wm);
         this.prepared = undefined;
+        this.preparedChanges = undefined;
       },
-      abort: async () => {
-        this.buffer = [];
-        this.prepared = undefined;
-      },
+      abort: async () => this.reset(),
     };
+  }
+
+  private reset(): void {
+    this.buffer = [];
+    this.changes = [];
+    this.netChanges = new Map();
+    this.prepared = undefined;
+    this.preparedChanges = undefined;
   }
 
   write(rows: Row[]): void {
     for (const r of rows) this.buffer.push(r);
+  }
+
+  /** An updating query's changes: kept in order until the checkpoint commits them with its id. */
+  writeChanges(changes: readonly Change[]): void {
+    const keyIdx = this.keyIdx;
+    if (!keyIdx) {
+      for (const c of changes) this.changes.push(c);
+      return;
+    }
+    // The last change of a key decides (a trailing -U with no +U deletes, as the store reads it); a Map keeps
+    // the key's first position, so keys commit in the order they first changed.
+    for (const c of changes) this.netChanges.set(keyString(c.row, keyIdx), c);
   }
 
   /** Nothing to send: the rows reach SQLite only with their checkpoint (see the class comment). */
@@ -62,8 +100,17 @@ export class ViewSink implements Sink {
   }
 
   async close(): Promise<void> {
-    this.buffer = [];
-    this.prepared = undefined;
+    this.reset();
     this.store.close();
   }
+}
+
+/** A key's identity as text: NULL, numbers (NaN and Infinity included) and strings never collide. */
+function keyString(row: Row, keyIdx: readonly number[]): string {
+  let k = '';
+  for (const i of keyIdx) {
+    const v = row[i];
+    k += v === null || v === undefined ? '\u0000N' : typeof v === 'number' ? `\u0000n${v}` : typeof v === 'string' ? `\u0000s${JSON.stringify(v)}` : `\u0000j${JSON.stringify(v)}`;
+  }
+  return k;
 }

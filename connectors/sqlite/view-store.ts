@@ -37,6 +37,12 @@ export interface ViewChange {
   readonly row: Readonly<Record<string, unknown>>;
 }
 
+/** One change of an updating query, its row encoded for SQLite in the view's column order. */
+export interface StoredChange {
+  readonly op: ChangeOp;
+  readonly row: readonly StoredValue[];
+}
+
 export type ChangeListener = (changes: readonly ViewChange[]) => void;
 
 /** Reserved table names: the store's own metadata and SQLite's. */
@@ -158,47 +164,98 @@ export class ViewStore {
    * (+I). Keys compare with IS, so a NULL group is one row.
    */
   commit(name: string, jobId: string, checkpointId: number, rows: readonly StoredValue[][], watermark: string | undefined): void {
+    this.commitChanges(name, jobId, checkpointId, rows.map((row) => ({ op: '+I', row })), watermark);
+  }
+
+  /**
+   * Commits one checkpoint's changelog (an updating query's +I/-U/+U/-D, rows encoded in the view's column
+   * order) and the checkpoint id in ONE transaction: readers see all of the checkpoint or none of it.
+   * A keyed view applies the net change per key (the last change of a key within the checkpoint wins:
+   * +I/+U upsert it, -D — or a -U with no +U after it — delete it); keys compare with IS, for deletes as
+   * for upserts, so a NULL group key is one row. A view without a key inserts +I/+U rows and deletes one
+   * row equal in every column for -U/-D. Listeners hear what the table actually went through.
+   */
+  commitChanges(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined): void {
     const m = this.meta(name);
     if (!m) throw new Error(`materialized view '${name}' has no table in the view store (dropped?)`);
     if (m.jobId !== jobId) throw new Error(`materialized view '${name}' belongs to job ${m.jobId}, not ${jobId}`);
-    const changes: ViewChange[] = [];
+    const events: ViewChange[] = [];
     const listening = (this.listeners.get(name.toLowerCase())?.size ?? 0) > 0;
     const t = quoteIdent(m.name);
     const colList = m.columns.map((c) => quoteIdent(c.name)).join(', ');
     const insert = this.db.prepare(`INSERT INTO ${t} (${colList}) VALUES (${m.columns.map(() => '?').join(', ')})`);
-    const keyIdx = m.key?.map((k) => m.columns.findIndex((c) => c.name === k)) ?? [];
-    let find: DbStatement | undefined;
-    let update: DbStatement | undefined;
-    if (m.key) {
-      find = this.db.prepare(`SELECT rowid AS _rid, ${colList} FROM ${t} WHERE ${m.key.map((k) => `${quoteIdent(k)} IS ?`).join(' AND ')}`).raw(true);
-      update = this.db.prepare(`UPDATE ${t} SET ${m.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE rowid = ?`);
-    }
     const toRow = (vals: readonly unknown[]): Record<string, unknown> => {
       const o: Record<string, unknown> = {};
       m.columns.forEach((c, i) => (o[c.name] = decodeValue(vals[i], c.type)));
       return o;
     };
+    const apply = m.key ? () => this.applyKeyed(m, m.key!, changes, insert, listening ? events : undefined, toRow) : () => this.applyUnkeyed(m, changes, insert, listening ? events : undefined, toRow);
     this.db.transaction(() => {
-      for (const r of rows) {
-        if (find && update) {
-          const old = find.get(...keyIdx.map((i) => r[i])) as unknown[] | undefined;
-          if (old) {
-            const before = old.slice(1);
-            if (before.every((v, i) => v === r[i])) continue;
-            update.run(...r, old[0]);
-            if (listening) changes.push({ op: '-U', row: toRow(before) }, { op: '+U', row: toRow(r) });
-            continue;
-          }
-        }
-        insert.run(...r);
-        if (listening) changes.push({ op: '+I', row: toRow(r) });
-      }
+      apply();
       this.db
         .prepare(`UPDATE ${META_TABLE} SET checkpoint_id = ?, committed_at = ?, watermark = ? WHERE name = ?`)
         .run(checkpointId, new Date().toISOString(), watermark ?? m.watermark ?? null, m.name);
     })();
     this.metaCache.delete(name.toLowerCase());
-    if (changes.length > 0) for (const l of this.listeners.get(name.toLowerCase()) ?? []) l(changes);
+    if (events.length > 0) for (const l of this.listeners.get(name.toLowerCase()) ?? []) l(events);
+  }
+
+  private applyKeyed(
+    m: ViewMeta,
+    key: readonly string[],
+    changes: readonly StoredChange[],
+    insert: DbStatement,
+    events: ViewChange[] | undefined,
+    toRow: (vals: readonly unknown[]) => Record<string, unknown>,
+  ): void {
+    const t = quoteIdent(m.name);
+    const colList = m.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const keyIdx = key.map((k) => m.columns.findIndex((c) => c.name === k));
+    // No key columns (an aggregate without GROUP BY): the view is one row.
+    const where = key.length > 0 ? key.map((k) => `${quoteIdent(k)} IS ?`).join(' AND ') : '1';
+    const find = this.db.prepare(`SELECT rowid AS _rid, ${colList} FROM ${t} WHERE ${where} LIMIT 1`).raw(true);
+    const update = this.db.prepare(`UPDATE ${t} SET ${m.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE rowid = ?`);
+    const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
+    // Net change per key, in order of first appearance: the row the key ends with, or null (deleted).
+    const net = new Map<string, { keyVals: StoredValue[]; row: readonly StoredValue[] | null }>();
+    for (const c of changes) {
+      const keyVals = keyIdx.map((i) => c.row[i]!);
+      const k = JSON.stringify(keyVals);
+      const row = c.op === '+I' || c.op === '+U' ? c.row : null;
+      const e = net.get(k);
+      if (e) e.row = row;
+      else net.set(k, { keyVals, row });
+    }
+    for (const { keyVals, row } of net.values()) {
+      const old = find.get(...keyVals) as unknown[] | undefined;
+      const before = old?.slice(1);
+      if (row === null) {
+        if (!old) continue;
+        del.run(old[0]);
+        events?.push({ op: '-D', row: toRow(before!) });
+      } else if (old) {
+        if (before!.every((v, i) => v === row[i])) continue;
+        update.run(...row, old[0]);
+        events?.push({ op: '-U', row: toRow(before!) }, { op: '+U', row: toRow(row) });
+      } else {
+        insert.run(...row);
+        events?.push({ op: '+I', row: toRow(row) });
+      }
+    }
+  }
+
+  private applyUnkeyed(m: ViewMeta, changes: readonly StoredChange[], insert: DbStatement, events: ViewChange[] | undefined, toRow: (vals: readonly unknown[]) => Record<string, unknown>): void {
+    let del: DbStatement | undefined;
+    for (const c of changes) {
+      if (c.op === '+I' || c.op === '+U') {
+        insert.run(...c.row);
+        events?.push({ op: '+I', row: toRow(c.row) });
+        continue;
+      }
+      const t = quoteIdent(m.name);
+      del ??= this.db.prepare(`DELETE FROM ${t} WHERE rowid = (SELECT rowid FROM ${t} WHERE ${m.columns.map((col) => `${quoteIdent(col.name)} IS ?`).join(' AND ')} LIMIT 1)`);
+      if (del.run(...c.row).changes > 0) events?.push({ op: '-D', row: toRow(c.row) });
+    }
   }
 
   /**

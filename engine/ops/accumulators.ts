@@ -108,3 +108,169 @@ export function accumulatorFor(call: AggCall): Accumulator {
     load: (d) => new Set(d as unknown[]),
   };
 }
+
+/**
+ * An accumulator that can also take a value back out (updating aggregates consume -U/-D). Its state is
+ * its own (not the window accumulators'): SUM keeps a count of non-NULL values so that retracting the
+ * last one gives NULL again, MIN/MAX keep a value→count multiset so the extremum survives retracting it.
+ */
+export interface RetractableAccumulator extends Accumulator {
+  retract(acc: unknown, v: unknown): unknown;
+}
+
+/** A multiset of values (value → how many times); MIN/MAX also cache the current extremum. */
+interface Multiset {
+  readonly counts: Map<unknown, number>;
+  best: unknown;
+}
+
+function msAdd(m: Multiset, v: unknown, sign: number): void {
+  m.counts.set(v, (m.counts.get(v) ?? 0) + 1);
+  if (sign !== 0 && (m.best === null || compare(v, m.best) * sign > 0)) m.best = v;
+}
+
+/** False when the value was not in the multiset (a retraction of state TTL already dropped). */
+function msRemove(m: Multiset, v: unknown, sign: number): boolean {
+  const c = m.counts.get(v);
+  if (c === undefined) return false;
+  if (c > 1) {
+    m.counts.set(v, c - 1);
+    return true;
+  }
+  m.counts.delete(v);
+  // Lazy recompute: only retracting the last copy of the current extremum costs a scan.
+  if (sign !== 0 && m.best === v) m.best = extremum(m.counts, sign);
+  return true;
+}
+
+function extremum(counts: Map<unknown, number>, sign: number): unknown {
+  let best: unknown = null;
+  for (const v of counts.keys()) if (best === null || compare(v, best) * sign > 0) best = v;
+  return best;
+}
+
+function msSave(m: Multiset): unknown {
+  return [...m.counts];
+}
+
+function msLoad(d: unknown, sign: number): Multiset {
+  const counts = new Map(d as [unknown, number][]);
+  return { counts, best: sign === 0 ? null : extremum(counts, sign) };
+}
+
+const isNull = (v: unknown): boolean => v === null || v === undefined;
+
+function retractableBase(call: AggCall): RetractableAccumulator {
+  switch (call.fn) {
+    case 'COUNT_STAR':
+      return { init: () => 0, add: (a) => (a as number) + 1, retract: (a) => (a as number) - 1, result: identity, save: identity, load: identity };
+    case 'COUNT':
+      return {
+        init: () => 0,
+        add: (a, v) => (isNull(v) ? a : (a as number) + 1),
+        retract: (a, v) => (isNull(v) ? a : (a as number) - 1),
+        result: identity,
+        save: identity,
+        load: identity,
+      };
+    case 'SUM':
+    case 'AVG': {
+      const t = call.type;
+      const r = round(t);
+      const avg = call.fn === 'AVG';
+      const int32 = t.kind === 'INT';
+      // [sum, number of non-NULL values]: the sum is NULL (AVG too) when no value is left.
+      return {
+        init: () => [0, 0],
+        add: (a, v) => {
+          if (isNull(v)) return a;
+          const s = a as [number, number];
+          s[0] += v as number;
+          s[1] += 1;
+          return s;
+        },
+        retract: (a, v) => {
+          if (isNull(v)) return a;
+          const s = a as [number, number];
+          s[0] -= v as number;
+          s[1] -= 1;
+          if (s[1] === 0) s[0] = 0; // no drift carried into the next value
+          return s;
+        },
+        result: (a) => {
+          const [sum, n] = a as [number, number];
+          if (n <= 0) return null;
+          if (avg) return integral(t) ? Math.trunc(sum / n) : r(sum / n);
+          return int32 ? sum | 0 : r(sum);
+        },
+        save: (a) => [...(a as number[])],
+        load: (d) => [...(d as number[])],
+      };
+    }
+    case 'MIN':
+    case 'MAX': {
+      const sign = call.fn === 'MIN' ? -1 : 1;
+      return {
+        init: (): Multiset => ({ counts: new Map(), best: null }),
+        add: (a, v) => {
+          if (!isNull(v)) msAdd(a as Multiset, v, sign);
+          return a;
+        },
+        retract: (a, v) => {
+          if (!isNull(v)) msRemove(a as Multiset, v, sign);
+          return a;
+        },
+        result: (a) => (a as Multiset).best,
+        save: (a) => msSave(a as Multiset),
+        load: (d) => msLoad(d, sign),
+      };
+    }
+    default: {
+      const never: never = call.fn;
+      return never;
+    }
+  }
+}
+
+/** The accumulator of an updating (non-windowed) aggregate: add and retract. */
+export function retractableAccumulatorFor(call: AggCall): RetractableAccumulator {
+  const inner = retractableBase(call);
+  if (!call.distinct) return inner;
+  // DISTINCT: a multiset of the values seen; the aggregate runs over its distinct values.
+  const plain = base(call);
+  return {
+    init: (): Multiset => ({ counts: new Map(), best: null }),
+    add: (a, v) => {
+      if (!isNull(v)) msAdd(a as Multiset, v, 0);
+      return a;
+    },
+    retract: (a, v) => {
+      if (!isNull(v)) msRemove(a as Multiset, v, 0);
+      return a;
+    },
+    result: (a) => {
+      const counts = (a as Multiset).counts;
+      if (call.fn === 'COUNT') return counts.size;
+      let acc = plain.init();
+      for (const v of counts.keys()) acc = plain.add(acc, v);
+      return plain.result(acc);
+    },
+    save: (a) => msSave(a as Multiset),
+    load: (d) => msLoad(d, 0),
+  };
+}
+
+/**
+ * The accumulator of an updating aggregate whose input is insert-only (plain rows: nothing is ever taken
+ * back): the window aggregates' cheaper state (a number for SUM, a single value for MIN/MAX), with a
+ * retract that cannot happen.
+ */
+export function insertOnlyAccumulatorFor(call: AggCall): RetractableAccumulator {
+  const inner = accumulatorFor(call);
+  return {
+    ...inner,
+    retract: () => {
+      throw new Error(`${call.text}: a retraction reached an aggregate planned for insert-only input`);
+    },
+  };
+}

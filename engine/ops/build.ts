@@ -1,8 +1,12 @@
 import { compileExpr } from '../expr/index.ts';
+import { isUpdating } from '../plan/plan.ts';
 import type { PlanNode } from '../plan/plan.ts';
-import { accumulatorFor } from './accumulators.ts';
+import { accumulatorFor, insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
+import { takesChanges } from './changelog.ts';
+import type { ChangeDownstream } from './changelog.ts';
+import { GroupAggregateOp } from './group-aggregate.ts';
 import type { Downstream, OpCounters, Operator } from './operator.ts';
-import { FilterOp, ProjectOp } from './stateless.ts';
+import { ChangelogFilterOp, ChangelogProjectOp, FilterOp, ProjectOp } from './stateless.ts';
 import { UnnestOp } from './unnest.ts';
 import { WindowAggregateOp } from './window-aggregate.ts';
 import { WindowAssignOp } from './window-assign.ts';
@@ -15,14 +19,27 @@ export interface Pipeline {
   readonly source: Extract<PlanNode, { kind: 'source' }>;
 }
 
+export interface PipelineOptions {
+  /** Processing-time clock (state TTL); tests inject a fake one. */
+  readonly now?: () => number;
+}
+
+/** The downstream of an operator whose output is a changelog: it must take changes. */
+function changeOut(out: Downstream | (Downstream & ChangeDownstream), what: string): ChangeDownstream {
+  if (!takesChanges(out)) throw new Error(`${what} produces a changelog but its downstream takes only rows`);
+  return out;
+}
+
 /**
  * Turns a plan into a chain of operators ending in `sink`. Each call builds fresh operators with
- * their own state, so one plan can run as several independent pipeline instances.
+ * their own state, so one plan can run as several independent pipeline instances. Nodes of an updating
+ * plan (at and above a non-windowed aggregate) become changelog operators; the sink of such a plan must
+ * take changes (`pushChanges`). Below the aggregate, operators stay on the plain-rows path.
  */
-export function buildPipeline(root: PlanNode, sink: Downstream, counters: OpCounters, timeZone: string): Pipeline {
+export function buildPipeline(root: PlanNode, sink: Downstream | (Downstream & ChangeDownstream), counters: OpCounters, timeZone: string, opts: PipelineOptions = {}): Pipeline {
   const ops: Operator[] = [];
   const ctx = { timeZone };
-  let out: Downstream = sink;
+  let out: Downstream | (Downstream & ChangeDownstream) = sink;
   let node = root;
   for (;;) {
     switch (node.kind) {
@@ -30,6 +47,13 @@ export function buildPipeline(root: PlanNode, sink: Downstream, counters: OpCoun
         ops.reverse();
         return { entry: out, operators: ops, source: node };
       case 'filter': {
+        if (isUpdating(node.input)) {
+          const op = new ChangelogFilterOp(compileExpr(node.predicate, ctx), changeOut(out, 'a filter'), counters);
+          ops.push(op);
+          out = op;
+          node = node.input;
+          break;
+        }
         const op = new FilterOp(compileExpr(node.predicate, ctx), out, counters);
         ops.push(op);
         out = op;
@@ -37,6 +61,13 @@ export function buildPipeline(root: PlanNode, sink: Downstream, counters: OpCoun
         break;
       }
       case 'project': {
+        if (isUpdating(node.input)) {
+          const op = new ChangelogProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), changeOut(out, 'a projection'), counters);
+          ops.push(op);
+          out = op;
+          node = node.input;
+          break;
+        }
         const op = new ProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), out, counters);
         ops.push(op);
         out = op;
@@ -70,6 +101,24 @@ export function buildPipeline(root: PlanNode, sink: Downstream, counters: OpCoun
           },
           out,
           counters,
+        );
+        ops.push(op);
+        out = op;
+        node = node.input;
+        break;
+      }
+      case 'groupAggregate': {
+        const op = new GroupAggregateOp(
+          {
+            keyExprs: node.keys.map((k) => compileExpr(k, ctx)),
+            // Retractable state (multisets for MIN/MAX, counts for SUM) only when the input can retract.
+            accumulators: node.aggs.map(isUpdating(node.input) ? retractableAccumulatorFor : insertOnlyAccumulatorFor),
+            aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
+            stateTtlMs: node.stateTtlMs,
+          },
+          changeOut(out, 'an updating aggregate'),
+          counters,
+          opts.now,
         );
         ops.push(op);
         out = op;

@@ -28,3 +28,25 @@ export function isAccumulate(c: Change): boolean {
     }
   }
 }
+
+/**
+ * Where an operator of an updating plan sends its output: changes and watermarks, in order. Operators
+ * above a non-windowed aggregate (and the job's terminal for an updating plan) implement it; the
+ * append-only path keeps `Downstream.push(rows)`.
+ */
+export interface ChangeDownstream {
+  pushChanges(changes: Change[]): void;
+  watermark(wm: number): void;
+}
+
+/** Whether `out` takes changes; an updating plan's operators must only be wired to such downstreams. */
+export function takesChanges(out: object): out is ChangeDownstream {
+  return typeof (out as Partial<ChangeDownstream>).pushChanges === 'function';
+}
+
+/** Same values in the same places (Object.is, so NaN equals NaN and -0 differs from 0 as a result would). */
+export function sameRow(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}

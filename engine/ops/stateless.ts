@@ -1,4 +1,5 @@
 import type { CompiledExpr } from '../expr/bound.ts';
+import type { Change, ChangeDownstream } from './changelog.ts';
 import { isDataError } from './errors.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
 
@@ -53,6 +54,92 @@ export class ProjectOp implements Operator {
       }
     }
     if (result.length > 0) this.out.push(result);
+  }
+
+  watermark(wm: number): void {
+    this.out.watermark(wm);
+  }
+}
+
+/**
+ * WHERE/HAVING over a changelog. Each change is tested on its own row, except an update: its -U/+U pair
+ * becomes what the downstream must see when the predicate flips — both pass: the pair; only the old row
+ * passed: -D of it; only the new one passes: +I of it; neither: nothing.
+ */
+export class ChangelogFilterOp implements Operator {
+  readonly name = 'filter';
+  constructor(
+    private readonly predicate: CompiledExpr,
+    private readonly out: ChangeDownstream,
+    private readonly counters: OpCounters,
+  ) {}
+
+  /** Plain rows are inserts (not reached in a planned job: an updating filter sits above an aggregate). */
+  push(rows: Row[]): void {
+    this.pushChanges(rows.map((row) => ({ op: '+I', row })));
+  }
+
+  private passes(r: Row): boolean {
+    try {
+      return this.predicate(r) === true;
+    } catch (e) {
+      badRow(this.counters, e);
+      return false;
+    }
+  }
+
+  pushChanges(changes: Change[]): void {
+    const kept: Change[] = [];
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const next = changes[i + 1];
+      if (c.op === '-U' && next?.op === '+U') {
+        i++;
+        const was = this.passes(c.row);
+        const is = this.passes(next.row);
+        if (was && is) kept.push(c, next);
+        else if (was) kept.push({ op: '-D', row: c.row });
+        else if (is) kept.push({ op: '+I', row: next.row });
+        continue;
+      }
+      if (this.passes(c.row)) kept.push(c);
+    }
+    if (kept.length > 0) this.out.pushChanges(kept);
+  }
+
+  watermark(wm: number): void {
+    this.out.watermark(wm);
+  }
+}
+
+/** A projection over a changelog: every change keeps its op; a row the expressions fail on is skipped and counted. */
+export class ChangelogProjectOp implements Operator {
+  readonly name = 'project';
+  constructor(
+    private readonly exprs: readonly CompiledExpr[],
+    private readonly out: ChangeDownstream,
+    private readonly counters: OpCounters,
+  ) {}
+
+  push(rows: Row[]): void {
+    this.pushChanges(rows.map((row) => ({ op: '+I', row })));
+  }
+
+  pushChanges(changes: Change[]): void {
+    const exprs = this.exprs;
+    const n = exprs.length;
+    const result: Change[] = [];
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      try {
+        const o = new Array(n);
+        for (let k = 0; k < n; k++) o[k] = exprs[k]!(c.row);
+        result.push({ op: c.op, row: o } as Change);
+      } catch (e) {
+        badRow(this.counters, e);
+      }
+    }
+    if (result.length > 0) this.out.pushChanges(result);
   }
 
   watermark(wm: number): void {

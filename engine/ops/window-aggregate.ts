@@ -2,13 +2,28 @@ import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
+import { keyedChanges } from '../state/keyed.ts';
+import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { badRow } from './stateless.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
 
 interface Group {
   readonly key: readonly unknown[];
   readonly accs: unknown[];
+  /** Keyed state (see keyedChanges): the window it belongs to, its entry key once computed, whether it changed since the last checkpoint and whether the store holds it. */
+  readonly start: number;
+  /** Creation order: a window emits its groups in it, also after a keyed restore (entries load in key order). */
+  readonly seq: number;
+  entry: string | undefined;
+  dirty: boolean;
+  stored: boolean;
 }
+
+/** A keyed state entry of one group: [window start, group key, saved accumulators, creation order]. */
+type GroupEntry = [start: number, key: unknown[], accs: unknown[], seq: number];
+
+/** The keyed entry holding the operator's watermark (group entries' keys start with a digit or '-'). */
+const WM_ENTRY = 'wm';
 
 /** The aggregate's state, as snapshots store it. */
 interface WindowAggSnapshot {
@@ -32,12 +47,21 @@ export interface WindowAggConfig {
  * A window fires once, when the watermark reaches its end - 1 ms (as Flink), and its state is freed.
  * A row whose every window has fired is late: dropped and counted.
  */
-export class WindowAggregateOp implements Operator {
+export class WindowAggregateOp implements Operator, KeyedState {
   readonly name = 'windowAggregate';
   private readonly windows = new Map<number, Map<unknown, Group>>();
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
   private readonly starts: number[] = [];
+  /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
+  private tracking = false;
+  /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
+  private full = true;
+  private dirtyGroups: Group[] = [];
+  /** Entry keys of stored groups whose window fired since the last checkpoint. */
+  private firedEntries: string[] = [];
+  private storedWm = Number.NaN;
+  private seq = 0;
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -80,8 +104,12 @@ export class WindowAggregateOp implements Operator {
         }
         let g = groups.get(mapKey);
         if (!g) {
-          g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) };
+          g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };
           groups.set(mapKey, g);
+        }
+        if (this.tracking && !g.dirty) {
+          g.dirty = true;
+          this.dirtyGroups.push(g);
         }
         const accs = g.accs;
         for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
@@ -98,7 +126,12 @@ export class WindowAggregateOp implements Operator {
     if (due.length > 0) {
       const out: Row[] = [];
       for (const start of due) {
-        for (const g of this.windows.get(start)!.values()) out.push(this.resultRow(start, g));
+        for (const g of this.windows.get(start)!.values()) {
+          out.push(this.resultRow(start, g));
+          if (g.stored) this.firedEntries.push(g.entry!);
+          g.stored = false;
+          g.dirty = false;
+        }
         this.windows.delete(start);
       }
       if (out.length > 0) this.out.push(out);
@@ -153,17 +186,75 @@ export class WindowAggregateOp implements Operator {
 
   restore(state: unknown): void {
     const s = state as WindowAggSnapshot;
-    const accs = this.cfg.accumulators;
-    const nk = this.exprKeyCount;
     this.wm = s.watermark;
     this.windows.clear();
     for (const [start, groups] of s.windows) {
-      const m = new Map<unknown, Group>();
-      for (const [key, saved] of groups) {
-        const mapKey = nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key);
-        m.set(mapKey, { key, accs: saved.map((d, i) => accs[i]!.load(d)) });
-      }
-      this.windows.set(start, m);
+      for (const [key, saved] of groups) this.restoreGroup(start, key, saved, this.seq++, false);
     }
+    // The store does not hold this state as entries (an in-memory restore, or a checkpoint of the whole-snapshot format).
+    this.full = true;
+    this.dirtyGroups = [];
+    this.firedEntries = [];
+  }
+
+  private restoreGroup(start: number, key: unknown[], saved: unknown[], seq: number, stored: boolean): Group {
+    const accs = this.cfg.accumulators;
+    const nk = this.exprKeyCount;
+    let m = this.windows.get(start);
+    if (!m) this.windows.set(start, (m = new Map()));
+    const mapKey = nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key);
+    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), start, seq, entry: undefined, dirty: false, stored };
+    m.set(mapKey, g);
+    return g;
+  }
+
+  /**
+   * Keyed state: one entry per (window, group) plus one for the watermark, so a checkpoint writes the
+   * groups that received rows since the previous one and deletes those of the windows that fired.
+   */
+  keyedChanges(): KeyedChanges {
+    const accs = this.cfg.accumulators;
+    const entry = (g: Group): [string, GroupEntry] => {
+      g.entry ??= `${g.start}/${JSON.stringify(g.key)}`;
+      g.dirty = false;
+      g.stored = true;
+      return [g.entry, [g.start, [...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.seq]];
+    };
+    const upserts: [string, unknown][] = [];
+    let deletes: string[] = [];
+    const full = !this.tracking || this.full;
+    if (full) {
+      for (const groups of this.windows.values()) for (const g of groups.values()) upserts.push(entry(g));
+    } else {
+      // A dirty group whose window fired meanwhile is no longer stored nor dirty.
+      for (const g of this.dirtyGroups) if (g.dirty) upserts.push(entry(g));
+      deletes = this.firedEntries;
+    }
+    if (full || !Object.is(this.storedWm, this.wm)) upserts.push([WM_ENTRY, this.wm]);
+    this.storedWm = this.wm;
+    this.tracking = true;
+    this.full = false;
+    this.dirtyGroups = [];
+    this.firedEntries = [];
+    return keyedChanges(full, upserts, deletes);
+  }
+
+  restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
+    this.windows.clear();
+    this.wm = Number.MIN_SAFE_INTEGER;
+    const groups: [string, GroupEntry][] = [];
+    for (const [k, v] of entries) {
+      if (k === WM_ENTRY) this.wm = v as number;
+      else groups.push([k, v as GroupEntry]);
+    }
+    // Windows fire in start order; within one, groups come out in creation order, as in a run that never stopped.
+    groups.sort((a, b) => a[1][3] - b[1][3]);
+    for (const [k, [start, key, saved, seq]] of groups) this.restoreGroup(start, key, saved, seq, stored).entry = k;
+    this.seq = groups.length > 0 ? groups[groups.length - 1]![1][3] + 1 : 0;
+    this.storedWm = this.wm;
+    this.tracking = true;
+    this.full = !stored;
+    this.dirtyGroups = [];
+    this.firedEntries = [];
   }
 }

@@ -44,6 +44,10 @@ function describeNode(n: PlanNode): { op: string; detail: string } {
       const keys = n.keys.map((k) => (k.kind === 'expr' ? exprToString(k.expr) : k.kind === 'windowStart' ? 'window_start' : k.kind === 'windowEnd' ? 'window_end' : 'window_time'));
       return { op: 'WindowAggregate', detail: `${windowText(n.window)}, groupBy=[${keys.join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]` };
     }
+    case 'groupAggregate': {
+      const ttl = n.stateTtlMs > 0 ? `, stateTtl=${n.stateTtlMs}ms` : '';
+      return { op: 'GroupAggregate', detail: `groupBy=[${n.keys.map(exprToString).join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]${ttl}` };
+    }
     default: {
       const never: never = n;
       return never;

@@ -70,6 +70,18 @@ export type PlanNode =
       readonly keys: readonly GroupKey[];
       readonly aggs: readonly AggCall[];
       readonly schema: readonly Column[];
+    }
+  /**
+   * Non-windowed GROUP BY: an updating aggregate (DESIGN §2). Output: the keys, then the aggregates. Every
+   * node above it exchanges a changelog. `stateTtlMs` is table.exec.state.ttl (0: keep keys forever).
+   */
+  | {
+      readonly kind: 'groupAggregate';
+      readonly input: PlanNode;
+      readonly keys: readonly BoundExpr[];
+      readonly aggs: readonly AggCall[];
+      readonly stateTtlMs: number;
+      readonly schema: readonly Column[];
     };
 
 export type PlanKind = PlanNode['kind'];
@@ -81,13 +93,35 @@ export interface SinkTable {
   readonly columns: readonly Column[];
   /** PARTITIONED BY columns, when the table has any (a filesystem sink writes them as directories). */
   readonly partitionedBy?: readonly string[];
+  /** PRIMARY KEY ... NOT ENFORCED columns, when the table declares them (an upsert sink's record key). */
+  readonly primaryKey?: readonly string[];
 }
 
 export interface JobPlan {
   readonly root: PlanNode;
   readonly sink: SinkTable;
-  /** Whether the root emits only inserts (every plan is, until updating results arrive). */
+  /** Whether the root emits only inserts; false when a non-windowed aggregate makes it a changelog (isUpdating). */
   readonly appendOnly: boolean;
   /** Lower-case names of the tables and views the query reads. */
   readonly uses: readonly string[];
+}
+
+/** Whether the node emits a changelog (+I/-U/+U/-D) rather than inserts only: a non-windowed aggregate is below it. */
+export function isUpdating(n: PlanNode): boolean {
+  switch (n.kind) {
+    case 'source':
+      return false;
+    case 'groupAggregate':
+      return true;
+    case 'filter':
+    case 'project':
+    case 'unnest':
+    case 'windowAssign':
+    case 'windowAggregate':
+      return isUpdating(n.input);
+    default: {
+      const never: never = n;
+      return never;
+    }
+  }
 }

@@ -4,6 +4,7 @@ import type { Expr, FromItem, Select, SelectItem } from '../sql/ast.ts';
 import { SqlError } from '../sql/errors.ts';
 import type { Pos } from '../sql/errors.ts';
 import type { Statement } from '../sql/statement.ts';
+import { isUpdating } from './plan.ts';
 import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SourceTable, WindowSpec } from './plan.ts';
 import { T, isNumeric, sameType, typeToString } from './types.ts';
 import type { SqlType } from './types.ts';
@@ -18,6 +19,8 @@ export interface PlannerCatalog {
 
 export interface PlannerSettings {
   readonly timeZone: string;
+  /** table.exec.state.ttl in ms for updating aggregates (default 0: keep state forever). */
+  readonly stateTtlMs?: number;
 }
 
 const AGGS = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
@@ -64,6 +67,14 @@ export function buildTable(stmt: CreateTable, settings: PlannerSettings): Source
   return { name: stmt.name, connector, options: stmt.options, physical, columns, computed, watermark, ...partitioned };
 }
 
+interface BoundAggregate {
+  readonly items: readonly SelectItem[];
+  readonly exprs: readonly BoundExpr[];
+  readonly having: BoundExpr | undefined;
+  readonly aggs: readonly AggCall[];
+  readonly aggSchema: readonly Column[];
+}
+
 interface Planned {
   readonly node: PlanNode;
   /** Qualifiers of each column of node.schema. */
@@ -98,7 +109,7 @@ export class Planner {
     if (q.from.length > 1) throw new SqlError('unsupported', 'Joins are not supported yet', q.from[1]!.pos);
     if (q.orderBy.length > 0) throw new SqlError('unsupported', 'ORDER BY is not supported on a stream (query a materialized view instead)', q.orderBy[0]!.expr.pos);
     if (q.limit !== undefined) throw new SqlError('unsupported', 'LIMIT is not supported on a stream (query a materialized view instead)', q.pos);
-    if (q.distinct) throw new SqlError('unsupported', 'SELECT DISTINCT is an updating query; use GROUP BY with a window instead', q.pos);
+    if (q.distinct) throw new SqlError('unsupported', 'SELECT DISTINCT is not supported yet; GROUP BY the selected columns instead (an updating query: write it to a materialized view or an upsert-kafka table)', q.pos);
     let input = this.from(q.from[0]!);
     if (q.where) {
       const predicate = bindExpr(q.where, this.scope(input, rejectAggregates));
@@ -180,6 +191,10 @@ export class Planner {
 
   private windowTvf(f: Extract<FromItem, { kind: 'window' }>): Planned {
     const input = this.from(f.table);
+    if (isUpdating(input.node)) {
+      // As Flink: a group window needs an insert-only input; its rows would otherwise be final before they are.
+      throw new SqlError('unsupported', `${f.window} cannot read an updating result (a GROUP BY without a window); window the inner aggregate, or aggregate the updating result without a window`, f.pos);
+    }
     if (f.timeCol.kind !== 'column') throw new SqlError('binding', `DESCRIPTOR of ${f.window} must name a time attribute column`, f.timeCol.pos);
     const tc = f.timeCol;
     const timeIndex = input.node.schema.findIndex((c) => c.name.toLowerCase() === tc.name.toLowerCase());
@@ -230,6 +245,7 @@ export class Planner {
    */
   private unnest(f: Extract<FromItem, { kind: 'unnest' }>): Planned {
     const left = this.from(f.input);
+    if (isUpdating(left.node)) throw new SqlError('unsupported', 'UNNEST cannot read an updating result (a GROUP BY without a window)', f.pos);
     const qual = f.alias ? [f.alias] : [];
     const elementOf = (array: BoundExpr): SqlType => {
       if (array.type.kind === 'ARRAY') return array.type.element;
@@ -265,13 +281,8 @@ export class Planner {
 
   private aggregate(q: Select, input: Planned): Planned {
     const win = input.window;
-    if (!win || input.node.kind !== 'windowAssign' && !(input.node.kind === 'filter' && input.node.input.kind === 'windowAssign')) {
-      throw new SqlError(
-        'unsupported',
-        'A GROUP BY without a window is an updating query: updating aggregates in views are not supported yet, and Kafka sinks take only inserts; group by window_start, window_end of a TUMBLE or HOP window instead',
-        q.groupBy[0]?.pos ?? q.pos,
-      );
-    }
+    const windowed = win !== undefined && (input.node.kind === 'windowAssign' || (input.node.kind === 'filter' && input.node.input.kind === 'windowAssign'));
+    if (!windowed) return this.groupAggregate(q, input);
     const inScope = this.scope(input, rejectAggregates);
     const keys: GroupKey[] = [];
     const keyExprs: Expr[] = [];
@@ -294,6 +305,32 @@ export class Planner {
     if (!hasStart && !hasEnd) {
       throw new SqlError('unsupported', 'A window aggregate must GROUP BY window_start, window_end (otherwise it is an updating query)', q.groupBy[0]?.pos ?? q.pos);
     }
+    const bound = this.bindAggregateOutput(q, inScope, keyExprs, keyCols);
+    const windowInput = input.node.kind === 'windowAssign' ? input.node.input : input.node.kind === 'filter' && input.node.input.kind === 'windowAssign' ? rewireFilter(input.node, input.node.input) : input.node;
+    const agg: PlanNode = { kind: 'windowAggregate', input: windowInput, window: win.spec, timeIndex: win.timeIndex, keys, aggs: bound.aggs, schema: bound.aggSchema };
+    return this.aboveAggregate(q, agg, bound);
+  }
+
+  /**
+   * GROUP BY without a window (or an aggregate without GROUP BY): an updating aggregate, whose output is a
+   * changelog (DESIGN §2). Its input may itself be updating (an aggregate over an aggregate).
+   */
+  private groupAggregate(q: Select, input: Planned): Planned {
+    const inScope = this.scope(input, rejectAggregates);
+    const keys: BoundExpr[] = [];
+    const keyCols: Column[] = [];
+    for (const g of q.groupBy) {
+      const b = bindExpr(g, inScope);
+      keys.push(b);
+      keyCols.push({ name: g.kind === 'column' ? g.name : `$key${keys.length - 1}`, type: b.type });
+    }
+    const bound = this.bindAggregateOutput(q, inScope, q.groupBy, keyCols);
+    const agg: PlanNode = { kind: 'groupAggregate', input: input.node, keys, aggs: bound.aggs, stateTtlMs: this.settings.stateTtlMs ?? 0, schema: bound.aggSchema };
+    return this.aboveAggregate(q, agg, bound);
+  }
+
+  /** Binds the select list and HAVING against an aggregate's output (keys, then aggregates); aggregates are collected on the way. */
+  private bindAggregateOutput(q: Select, inScope: Scope, keyExprs: readonly Expr[], keyCols: readonly Column[]): BoundAggregate {
     const aggs: AggCall[] = [];
     const aggKeys: string[] = [];
     const outColumns = (): ScopeColumn[] => [
@@ -319,7 +356,6 @@ export class Planner {
       }
       return undefined;
     };
-    // Bind the select list and HAVING against the aggregate's output; aggregates are collected on the way.
     const items = q.items.map((it) => {
       if (it.expr.kind === 'star') throw new SqlError('binding', 'SELECT * cannot be used with GROUP BY', it.pos);
       return it;
@@ -329,11 +365,15 @@ export class Planner {
     const having = q.having ? bindExpr(q.having, live) : undefined;
     if (having && q.having) requireBoolean(having, q.having.pos, 'HAVING');
     const aggSchema: Column[] = [...keyCols, ...aggs.map((a, i) => ({ name: `$agg${i}`, type: a.type }))];
-    const windowInput = input.node.kind === 'windowAssign' ? input.node.input : input.node.kind === 'filter' && input.node.input.kind === 'windowAssign' ? rewireFilter(input.node, input.node.input) : input.node;
-    let node: PlanNode = { kind: 'windowAggregate', input: windowInput, window: win.spec, timeIndex: win.timeIndex, keys, aggs, schema: aggSchema };
-    if (having) node = { kind: 'filter', input: node, predicate: having, schema: aggSchema };
-    const schema = uniqueNames(items.map((it, i) => ({ name: outputName(it, i), type: exprs[i]!.type })), q.pos);
-    node = { kind: 'project', input: node, exprs, schema };
+    return { items, exprs, having, aggs, aggSchema };
+  }
+
+  /** HAVING (a filter) and the select list (a projection) over an aggregate. */
+  private aboveAggregate(q: Select, agg: PlanNode, bound: BoundAggregate): Planned {
+    let node = agg;
+    if (bound.having) node = { kind: 'filter', input: node, predicate: bound.having, schema: bound.aggSchema };
+    const schema = uniqueNames(bound.items.map((it, i) => ({ name: outputName(it, i), type: bound.exprs[i]!.type })), q.pos);
+    node = { kind: 'project', input: node, exprs: bound.exprs, schema };
     return { node, tables: schema.map(() => []) };
   }
 
@@ -381,6 +421,22 @@ export class Planner {
   }
 }
 
+/**
+ * Where to point an error about a query being updating: the first GROUP BY (or aggregate) met from the
+ * outside in. For an updating plan that is its non-windowed aggregate or an aggregate over one.
+ */
+export function updatingPos(q: Select): Pos | undefined {
+  if (q.groupBy.length > 0) return q.groupBy[0]!.pos;
+  if (q.items.some((it) => containsAggregate(it.expr))) return q.pos;
+  for (const f of q.from) {
+    if (f.kind === 'subquery') {
+      const p = updatingPos(f.query);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
 function rewireFilter(filter: Extract<PlanNode, { kind: 'filter' }>, assign: Extract<PlanNode, { kind: 'windowAssign' }>): PlanNode {
   // The filter's predicate may read window columns; the window aggregate computes those itself, so
   // keep the filter below the aggregate only when it reads input columns alone.
@@ -419,6 +475,7 @@ function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> | undefine
     case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
+    case 'groupAggregate':
       return sourceOf(n.input);
     default: {
       const never: never = n;

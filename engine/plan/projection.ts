@@ -63,6 +63,10 @@ export function usedPhysicalColumns(root: PlanNode): boolean[] {
         for (const k of n.keys) if (k.kind === 'expr') collect(k.expr, used);
         for (const a of n.aggs) if (a.arg) collect(a.arg, used);
         break walk;
+      case 'groupAggregate':
+        for (const k of n.keys) collect(k, used);
+        for (const a of n.aggs) if (a.arg) collect(a.arg, used);
+        break walk;
       case 'source':
         break walk;
       default: {

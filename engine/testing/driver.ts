@@ -1,4 +1,5 @@
 import { buildPipeline } from '../ops/build.ts';
+import type { Change, ChangeDownstream } from '../ops/changelog.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../ops/operator.ts';
 import { SourceStage } from '../ops/source-stage.ts';
 import { decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
@@ -11,6 +12,8 @@ import type { PlanNode } from '../plan/plan.ts';
  */
 export class PipelineDriver {
   readonly output: Row[] = [];
+  /** What an updating plan emitted (+I/-U/+U/-D), in order; `output` stays empty for such plans. */
+  readonly changes: Change[] = [];
   readonly counters: OpCounters = { late: 0, bad: 0, lastError: null };
   private stage!: SourceStage;
   private operators: readonly Operator[] = [];
@@ -25,8 +28,13 @@ export class PipelineDriver {
   }
 
   private build(): void {
-    const sink: Downstream = { push: (rows) => this.output.push(...rows), watermark: () => undefined };
-    const p = buildPipeline(this.root, sink, this.counters, this.timeZone);
+    const sink: Downstream & ChangeDownstream = {
+      push: (rows) => this.output.push(...rows),
+      pushChanges: (cs) => this.changes.push(...cs),
+      watermark: () => undefined,
+    };
+    // The fake clock is the processing time of operators too (state TTL).
+    const p = buildPipeline(this.root, sink, this.counters, this.timeZone, { now: () => this.now });
     this.operators = p.operators;
     this.stage = new SourceStage(p.source.table, this.partitions, p.entry, this.counters, { timeZone: this.timeZone, idleTimeoutMs: 0, now: this.now });
   }

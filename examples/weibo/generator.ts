@@ -102,8 +102,11 @@ export class WeiboGenerator {
     text += PHRASES[Math.floor(r() * PHRASES.length)]!;
     const mre = r() < 0.3 ? 1 + Math.floor(r() * 3) : 0;
     for (let k = 0; k < mre; k++) text += ` @用户${10_000 + zipf(r, this.o.users)}`;
-    const forward = this.recent.length > 0 && r() < 0.33;
-    const orig = forward ? this.recent[Math.floor(r() * this.recent.length)]! : undefined;
+    let orig = this.recent.length > 0 && r() < 0.33 ? this.recent[Math.floor(r() * this.recent.length)]! : undefined;
+    // Timestamps jitter, so a post picked among the last ones may carry a later time than this repost: a
+    // repost never precedes its original, so take the oldest remembered post then (or none at the start).
+    if (orig && orig.time > time) orig = this.recent[0]!.time <= time ? this.recent[0] : undefined;
+    const forward = orig !== undefined;
     const ev: WeiboEvent = {
       uid,
       tid,

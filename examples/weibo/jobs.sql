@@ -27,9 +27,11 @@ SELECT window_start, window_end,
 FROM TABLE(HOP(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '10' SECOND, INTERVAL '1' MINUTE))
 GROUP BY window_start, window_end;
 
+-- The cleaned feed into the Parquet lake (tables.sql: weibo_lake, partitioned by dt and hr): valid rows
+-- only, text trimmed, dt/hr from the post's time.
 SET 'pipeline.name' = 'clean-feed';
-INSERT INTO weibo_clean
-SELECT uid, tid, `time`, TRIM(text), loc, type, ret, att,
+INSERT INTO weibo_lake
+SELECT uid, tid, `time`, TRIM(text) AS text, loc, type, rtid, ret, mre, att,
        DATE_FORMAT(`time`, 'yyyy-MM-dd') AS dt, DATE_FORMAT(`time`, 'HH') AS hr
 FROM weibo
-WHERE uid IS NOT NULL AND text IS NOT NULL AND CHAR_LENGTH(TRIM(text)) > 0;
+WHERE uid IS NOT NULL AND tid IS NOT NULL AND `time` IS NOT NULL AND text IS NOT NULL AND CHAR_LENGTH(TRIM(text)) > 0;

@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS posts_by_type (
   window_start TIMESTAMP(3), window_end TIMESTAMP(3), originals BIGINT, forwards BIGINT
 ) WITH ('connector' = 'kafka', 'topic' = 'posts_by_type', 'format' = 'json');
 
-CREATE TABLE IF NOT EXISTS weibo_clean (
-  uid BIGINT, tid BIGINT, `time` TIMESTAMP(3), text STRING, loc STRING, type STRING, ret INT, att INT, dt STRING, hr STRING
-) WITH ('connector' = 'kafka', 'topic' = 'weibo_clean', 'format' = 'json');
+-- The cleaned feed in a Parquet lake, one directory per day and hour (dt=2026-11-25/hr=08/part-*.parquet).
+-- Files become visible at each checkpoint. The path is relative to the server's working directory: the
+-- demo's data dir. Read it with DuckDB: read_parquet('.weir/demo/lake/**/*.parquet', hive_partitioning=true).
+CREATE TABLE IF NOT EXISTS weibo_lake (
+  uid BIGINT, tid BIGINT, `time` TIMESTAMP(3), text STRING, loc STRING, type STRING,
+  rtid BIGINT, ret INT, mre INT, att INT, dt STRING, hr STRING
+) PARTITIONED BY (dt, hr) WITH (
+  'connector' = 'filesystem', 'path' = '.weir/demo/lake', 'format' = 'parquet',
+  'sink.rolling-policy.file-size' = '64MB'
+);

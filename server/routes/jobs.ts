@@ -10,7 +10,7 @@ interface StopQuery {
   drain?: string;
 }
 
-/** `GET /v1/jobs` → {"jobs": [...]}, `GET /v1/jobs/:id` → the job, `POST /v1/jobs/:id/stop[?drain=true]` and `/resume` → the job. */
+/** `GET /v1/jobs` → {"jobs": [...]}, `GET /v1/jobs/:id` → the job, `GET /v1/jobs/:id/metrics/history` → {intervalMs, points}, `POST /v1/jobs/:id/stop[?drain=true]` and `/resume` → the job. */
 export function registerJobRoutes(app: FastifyInstance, platform: Platform): void {
   app.get('/v1/jobs', async () => {
     const jobs: JobInfo[] = platform.listJobs();
@@ -21,6 +21,13 @@ export function registerJobRoutes(app: FastifyInstance, platform: Platform): voi
     const job = platform.getJob(request.params.id);
     if (!job) throw notFound('job', request.params.id);
     return job;
+  });
+
+  // The console's charts: one point per sample interval over the last 15 minutes, oldest first.
+  app.get<{ Params: JobParams }>('/v1/jobs/:id/metrics/history', async (request) => {
+    const history = platform.metricsHistory?.(request.params.id);
+    if (!history) throw notFound('job', request.params.id);
+    return history;
   });
 
   // `?drain=true` fires every open window before the final checkpoint (the job then ends FINISHED).

@@ -1,9 +1,11 @@
 // SIGKILL the real `weir server` (child process) several times while a bounded Kafka → parquet lake job
 // writes: after each kill every visible part file is complete (DuckDB reads them all), and at the end the
 // lake holds every input row exactly once — hidden in-progress files of a dead run were dropped, a
-// checkpoint left PENDING was rolled forward or aborted, never both, never twice.
+// checkpoint left PENDING was rolled forward or aborted, never both, never twice. The lake commits its
+// partitions (partition-time, `_SUCCESS`): after each kill no `_SUCCESS` stands in a partition without
+// visible data, and at the end every partition holds one.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,7 @@ function listFiles(root: string): string[] {
   return out.sort();
 }
 
+const successDirs = (root: string): string[] => listFiles(root).filter((f) => f.endsWith('/_SUCCESS')).map((f) => dirname(f)).sort();
 const visible = (root: string): string[] => listFiles(root).filter((f) => f.endsWith('.parquet') && !f.split('/').some((s) => s.startsWith('.')));
 
 let server: ServerProcess | undefined;
@@ -74,11 +77,13 @@ describe('chaos: SIGKILL the server while it writes a parquet lake', () => {
     server = new ServerProcess(dataDir);
     await server.start();
     const sql = `
-CREATE TABLE ev (id BIGINT, txt STRING, ts TIMESTAMP(3))
+CREATE TABLE ev (id BIGINT, txt STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
   WITH ('connector' = 'kafka', 'topic' = '${src}', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset',
         'scan.bounded.mode' = 'latest-offset', 'properties.max.partition.fetch.bytes' = '4096', 'properties.fetch.max.bytes' = '4096');
 CREATE TABLE lake (id BIGINT, txt STRING, ts TIMESTAMP(3), hr STRING) PARTITIONED BY (hr)
-  WITH ('connector' = 'filesystem', 'path' = '${path}', 'format' = 'parquet', 'sink.rolling-policy.file-size' = '8kb');
+  WITH ('connector' = 'filesystem', 'path' = '${path}', 'format' = 'parquet', 'sink.rolling-policy.file-size' = '8kb',
+        'sink.partition-commit.policy.kind' = 'success-file', 'sink.partition-commit.trigger' = 'partition-time',
+        'partition.time-extractor.timestamp-pattern' = '2026-11-25 $hr:00:00');
 SET 'execution.checkpointing.interval' = '200 ms';
 SET 'pipeline.name' = 'lake-chaos';
 INSERT INTO lake SELECT *, DATE_FORMAT(ts, 'HH') AS hr FROM ev;`;
@@ -113,6 +118,9 @@ INSERT INTO lake SELECT *, DATE_FORMAT(ts, 'HH') AS hr FROM ev;`;
         const c = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet([${files.map((f) => `'${join(path, f)}'`).join(', ')}])`);
         expect(Number(c.getRowsJson()[0]![0])).toBeGreaterThan(0);
       }
+      // A _SUCCESS never stands before the data it vouches for.
+      const withData = new Set(files.map((f) => dirname(f)));
+      for (const d of successDirs(path)) expect({ d, data: withData.has(d) }).toEqual({ d, data: true });
       await server.start();
     }
 
@@ -127,6 +135,9 @@ INSERT INTO lake SELECT *, DATE_FORMAT(ts, 'HH') AS hr FROM ev;`;
       200,
     );
     expect(listFiles(path).filter((f) => f.split('/').pop()!.startsWith('.part-'))).toEqual([]);
+    // The watermark reached END: every partition is committed, and no half-written success file is left.
+    expect(successDirs(path)).toEqual([...new Set(visible(path).map((f) => dirname(f)))].sort());
+    expect(listFiles(path).filter((f) => f.endsWith('.tmp') && !f.startsWith('.weir/'))).toEqual([]);
     const q = await conn.runAndReadAll(
       `SELECT count(*), count(DISTINCT id), min(id), max(id), count(*) FILTER (WHERE hr <> strftime(ts, '%H'))
        FROM read_parquet('${path}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false)`,

@@ -169,10 +169,13 @@ describe('Kafka to a parquet lake', () => {
     expect(ddl.status, ddl.text).toBe(200);
     const updating = await server.sql(`INSERT INTO out_${s} SELECT uid, COUNT(*) AS c FROM src_${s} GROUP BY uid`);
     expect(updating.status).toBe(400);
-    expect(updating.body.error.message).toMatch(/updating/);
+    expect(updating.body.error.message).toMatch(/takes only inserts.*updates/);
     const badOpt = await server.sql(`CREATE TABLE bad_${s} (a INT) WITH ('connector' = 'filesystem', 'path' = '${path}', 'format' = 'parquet', 'parquet.compression' = 'LZO')`);
     expect(badOpt.status).toBe(400);
     expect(badOpt.body.error.message).toMatch(/parquet.compression/);
+    const metastore = await server.sql(`CREATE TABLE badm_${s} (a INT, dt STRING) PARTITIONED BY (dt) WITH ('connector' = 'filesystem', 'path' = '${path}', 'format' = 'parquet', 'sink.partition-commit.policy.kind' = 'metastore')`);
+    expect(metastore.status).toBe(400);
+    expect(metastore.body.error.message).toMatch(/metastore/);
     const badPart = await server.sql(`CREATE TABLE badp_${s} (a INT, tags ARRAY<STRING>) PARTITIONED BY (tags) WITH ('connector' = 'filesystem', 'path' = '${path}', 'format' = 'parquet')`);
     expect(badPart.status).toBe(400);
     expect(badPart.body.error.message).toMatch(/scalar/);

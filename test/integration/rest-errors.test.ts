@@ -330,7 +330,7 @@ describe('nothing is ever a 500', () => {
     "CREATE TABLE x (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'sink.delivery-guarantee' = 'exactly-twice')",
     'CREATE VIEW v AS SELECT * FROM v',
     'CREATE VIEW v AS SELECT nope FROM posts',
-    'CREATE MATERIALIZED VIEW mv AS SELECT uid, COUNT(*) FROM posts GROUP BY uid',
+    'CREATE MATERIALIZED VIEW mv AS SELECT uid, COUNT(*) FROM posts GROUP BY uid HAVING uid',
     "SET 'no.such.key' = 'x'",
     "SET 'table.local-time-zone' = 'Mars/Olympus_Mons'",
     "SET 'pipeline.name'",

@@ -119,7 +119,9 @@ export function runGolden(c: GoldenCase, restoreAt?: number): { rows: string[]; 
     driver.push(rows, input.partition);
   });
   driver.end();
-  return { rows: driver.output.map((r) => formatRow(r, root.schema)), late: driver.counters.late, bad: bad + driver.counters.bad };
+  // An updating query's expected output is its changelog, one `+I | a | b` line per change.
+  const changes = driver.changes.map((ch) => `${ch.op} | ${formatRow(ch.row, root.schema)}`);
+  return { rows: [...driver.output.map((r) => formatRow(r, root.schema)), ...changes], late: driver.counters.late, bad: bad + driver.counters.bad };
 }
 
 export function expectError(c: GoldenCase): SqlError | undefined {

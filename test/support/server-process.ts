@@ -16,13 +16,17 @@ export class ServerProcess {
   url = '';
   starts = 0;
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    /** Another broker than the shared one (broker-outage.test.ts runs its own). */
+    private readonly brokers: string = BROKERS,
+  ) {}
 
   async start(): Promise<void> {
     const logFile = join(this.dataDir, `server-${++this.starts}.log`);
     const log = createWriteStream(logFile);
     // Port 0: the server takes a free port itself and prints its URL (no race with other tests for a port).
-    const child = spawn(process.execPath, ['bin/weir.mjs', 'server', '--port', '0', '--data-dir', this.dataDir, '--brokers', BROKERS], {
+    const child = spawn(process.execPath, ['bin/weir.mjs', 'server', '--port', '0', '--data-dir', this.dataDir, '--brokers', this.brokers], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,6 +51,11 @@ export class ServerProcess {
       60_000,
       50,
     );
+  }
+
+  /** The server's process id (e.g. to read its memory from /proc); undefined when it is not running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Throws (fatal for waitFor) if the server process is gone, with the end of its output. */

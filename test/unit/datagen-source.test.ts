@@ -19,9 +19,9 @@ function spec(options: Record<string, string>, resume?: { startOffsets: Record<n
 }
 
 describeSourceConformance("datagen 'weibo', 3 partitions, bounded", {
-  open: async (resume) => new DatagenSource(spec({ connector: 'weibo', 'number-of-rows': '2500', partitions: '3', seed: '5', 'bad-rate': '0.01' }, resume)),
+  open: async (resume) => new DatagenSource(spec({ connector: 'weibo', 'number-of-rows': '6000', partitions: '3', seed: '5', 'bad-rate': '0.01' }, resume)),
   key: (r) => JSON.stringify(r),
-  rows: 2478,
+  rows: 5959,
   bounded: true,
 });
 

@@ -1,5 +1,6 @@
 // The filesystem (parquet) sink without a broker: hostile partition values, every column type read back by
-// DuckDB, invisibility until commit, rolling by size, and the committer's recovery from each crash point.
+// DuckDB (SNAPPY, GZIP, ZSTD, NONE), invisibility until commit, rolling by size, the committer's recovery
+// from each crash point, and a crash of the encoding worker thread failing the flush.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -7,7 +8,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesystemConnector } from '../../connectors/filesystem/index.ts';
+import { EncodeWorker, EncodeWorkerError } from '../../connectors/filesystem/encoder.ts';
 import { parseFileSystemOptions } from '../../connectors/filesystem/options.ts';
+import type { FileSystemSink } from '../../connectors/filesystem/sink.ts';
 import { DEFAULT_PARTITION, escapePathName, partitionDir, partitionText } from '../../connectors/filesystem/partition.ts';
 import type { Row, Sink, SinkSpec } from '../../connectors/types.ts';
 import type { Column } from '../../engine/plan/plan.ts';
@@ -155,10 +158,18 @@ describe('parquet sink', () => {
       }
     };
     expect(bad({ format: 'csv' })).toMatch(/format/);
-    expect(bad({ 'parquet.compression': 'LZO' })).toMatch(/SNAPPY, GZIP or NONE/);
-    expect(bad({ 'parquet.compression': 'ZSTD' })).toMatch(/Node 22/);
+    expect(bad({ 'parquet.compression': 'LZO' })).toMatch(/SNAPPY, GZIP, ZSTD or NONE/);
+    expect(bad({ 'parquet.compression': 'zstd' })).toBe('ok');
     expect(bad({ 'sink.rolling-policy.file-size': 'huge' })).toMatch(/size/);
-    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file' })).toMatch(/not supported yet/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file' })).toMatch(/partitioned table/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file' }, ['dt'])).toBe('ok');
+    expect(bad({ 'sink.partition-commit.policy.kind': 'metastore,success-file' }, ['dt'])).toMatch(/metastore/);
+    expect(bad({ 'sink.partition-commit.trigger': 'partition-time' }, ['dt'])).toMatch(/needs 'sink.partition-commit.policy.kind'/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file', 'sink.partition-commit.trigger': 'event-time' }, ['dt'])).toMatch(/process-time' or 'partition-time/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file', 'sink.partition-commit.delay': 'soon' }, ['dt'])).toMatch(/duration/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file', 'partition.time-extractor.timestamp-pattern': '$day $hr:00:00' }, ['dt', 'hr'])).toMatch(/\$day/);
+    expect(bad({ 'sink.partition-commit.policy.kind': 'success-file', 'sink.partition-commit.success-file.name': '../x' }, ['dt'])).toMatch(/file name/);
+    expect(bad({ 'sink.partition-commit.watermark-time-zone': 'Asia/Shanghai' }, ['dt'])).toMatch(/not supported yet/);
     expect(bad({ 'no.such': 'x' })).toMatch(/Unknown option/);
     expect(bad({}, ['tags'])).toMatch(/scalar/);
     expect(bad({ 'parquet.compression': 'gzip', 'sink.rolling-policy.rollover-interval': '10 s' })).toBe('ok');
@@ -188,6 +199,56 @@ describe('parquet sink', () => {
       'ts TIMESTAMP', 'ltz TIMESTAMP WITH TIME ZONE', 'day DATE', 'tags VARCHAR[]',
     ]);
     await sink.close();
+  });
+
+  it('compresses with ZSTD and NONE too, which DuckDB reads back', async () => {
+    const input = rows(3000, 9);
+    for (const [option, codec] of [['ZSTD', 'ZSTD'], ['NONE', 'UNCOMPRESSED']] as const) {
+      const path = join(dir, `codec-${option}`);
+      const sink = await filesystemConnector.createSink!(spec(path, `job-${option}`, { 'parquet.compression': option }));
+      await sink.committer!.recover(undefined);
+      sink.write(input);
+      await sink.flush();
+      await sink.committer!.prepare(1);
+      await sink.committer!.commit(1);
+      expect(await readBack(path)).toEqual(input.map(canonical).sort());
+      const m = await conn.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${path}/**/*.parquet')`);
+      expect((m.getRowsJson() as string[][]).map((x) => x[0])).toEqual([codec]);
+      await sink.close();
+    }
+  });
+
+  it('fails the flush when the encoding worker dies, and leaves no visible file', async () => {
+    const path = join(dir, 'worker-crash');
+    const sink = (await filesystemConnector.createSink!(spec(path, 'job-w'))) as FileSystemSink;
+    await sink.committer!.recover(undefined);
+    sink.write(rows(2000, 10));
+    await sink.flush();
+    // The thread dies as it would on a fatal error inside it (out of memory, a native crash).
+    await sink.encodeThread!.terminate();
+    sink.write(rows(2000, 11));
+    await expect(sink.flush()).rejects.toThrow(EncodeWorkerError);
+    await expect(sink.committer!.prepare(1)).rejects.toThrow(/encoding worker exited/);
+    expect(visibleParts(path)).toEqual([]);
+    await sink.close();
+    // The job restarts from its checkpoint: the next incarnation drops the hidden leftovers.
+    const again = await filesystemConnector.createSink!(spec(path, 'job-w'));
+    expect(await again.committer!.recover(undefined)).toBe(false);
+    expect(listFiles(path).filter((f) => !f.startsWith('.weir/'))).toEqual([]);
+    again.write(rows(2000, 10));
+    await again.committer!.prepare(1);
+    await again.committer!.commit(1);
+    expect(await readBack(path)).toEqual(rows(2000, 10).map(canonical).sort());
+    await again.close();
+  });
+
+  it('rejects a request the encoding worker cannot carry out', async () => {
+    const w = new EncodeWorker();
+    try {
+      await expect(w.request({ op: 'finish', file: 99 })).rejects.toThrow(/no open part file 99/);
+    } finally {
+      await w.terminate();
+    }
   });
 
   it('rolls by size into several files per partition', async () => {

@@ -108,7 +108,7 @@ let app: FastifyInstance;
 
 beforeEach(async () => {
   platform = new FakePlatform();
-  app = await buildServer(platform, { healthTimeoutMs: 200 });
+  app = await buildServer(platform, { healthTimeoutMs: 200, consoleDir: '/nonexistent' });
 });
 
 afterEach(async () => {

@@ -1,0 +1,290 @@
+/**
+ * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
+ * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s']`:
+ *
+ * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
+ *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
+ * (b) POST /v1/query point lookups (one key per query) with `--clients` concurrent HTTP clients while the
+ *     same view over a live topic follows a producer (another process) writing `--rate` events/s for
+ *     `--seconds`: latency p50/p95/p99 (target p99 < 20 ms), and the server's event-loop delay meanwhile;
+ * (c) the same lookups on the view once it no longer changes; (d) the same straight into a QueryPool (no HTTP).
+ *
+ * The platform and its REST server run in this process, as `weir server` does; the clients run in a
+ * worker thread (their own event loop), so their own work does not count into the server's latency.
+ * 'updating' is `SELECT uid, COUNT(*), SUM(att) ... GROUP BY uid`; 'windowed' a TUMBLE of one day with
+ * GROUP BY window_start, window_end, uid (one window holds every key).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { createKafkaClient } from '../connectors/kafka/client.ts';
+import type { ProducerRecord } from '../connectors/kafka/client.ts';
+import { formatTimestamp } from '../connectors/formats/timestamp.ts';
+import { QueryPool } from '../connectors/sqlite/query-pool.ts';
+import type { JobInfo, Platform } from '../jobs/api.ts';
+import { createPlatform } from '../jobs/platform.ts';
+import { buildServer } from '../server/app.ts';
+import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureRawConsume, parseArgs, produceEvents } from './util.ts';
+import type { RateResult } from './util.ts';
+
+type Mode = 'updating' | 'windowed';
+
+/** The i-th event: a microblog post whose uid cycles through `keys` distinct values (7919 is prime to 10^5). */
+function keyedEvent(keys: number): (i: number) => string {
+  return (i) =>
+    `{"uid":${(i * 7919) % keys},"tid":${4_000_000_000 + i},"time":"${formatTimestamp(EVENT_EPOCH_MS + i * 10)}","loc":"city${i % 8}","att":${i % 11}}`;
+}
+
+const TABLE = (topic: string) => `CREATE TABLE posts (uid BIGINT, tid BIGINT, \`time\` TIMESTAMP(3), loc STRING, att INT,
+  WATERMARK FOR \`time\` AS \`time\` - INTERVAL '5' SECOND
+) WITH ('connector' = 'kafka', 'topic' = '${topic}', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset')`;
+
+function viewSql(mode: Mode, name: string, table = 'posts'): string {
+  switch (mode) {
+    case 'updating':
+      return `CREATE MATERIALIZED VIEW ${name} AS SELECT uid, COUNT(*) AS posts, SUM(att) AS att FROM ${table} GROUP BY uid`;
+    case 'windowed':
+      return `CREATE MATERIALIZED VIEW ${name} AS SELECT window_start, window_end, uid, COUNT(*) AS posts, SUM(att) AS att
+FROM TABLE(TUMBLE(TABLE ${table}, DESCRIPTOR(\`time\`), INTERVAL '1' DAY)) GROUP BY window_start, window_end, uid`;
+    default: {
+      const never: never = mode;
+      return never;
+    }
+  }
+}
+
+/** A point lookup by the view's key (the windowed view's key starts with the window bounds). */
+function lookupTemplate(mode: Mode, name: string): string {
+  const day = formatTimestamp(EVENT_EPOCH_MS);
+  const next = formatTimestamp(EVENT_EPOCH_MS + 86_400_000);
+  return mode === 'updating'
+    ? `SELECT uid, posts, att FROM ${name} WHERE uid = $KEY`
+    : `SELECT uid, posts, att FROM ${name} WHERE window_start = '${day}' AND window_end = '${next}' AND uid = $KEY`;
+}
+
+/** The clients, in a worker thread: `clients` loops, each POSTing one lookup after the other until told to stop. */
+const CLIENTS = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, template, keys, clients } = workerData;
+let stop = false;
+const lat = [];
+let errors = 0;
+let lastError = '';
+let rows = 0;
+parentPort.on('message', () => { stop = true; });
+async function loop(c) {
+  let k = c * 7;
+  while (!stop) {
+    k = (k * 48271 + 11) % keys;
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: template.replace('$KEY', String(k)) }) });
+      const body = await res.json();
+      if (res.status !== 200) { errors++; lastError = JSON.stringify(body).slice(0, 200); }
+      else rows += body.rows.length;
+    } catch (e) { errors++; lastError = String(e); }
+    lat.push(performance.now() - t0);
+  }
+}
+Promise.all(Array.from({ length: clients }, (_, c) => loop(c))).then(() => parentPort.postMessage({ lat, errors, lastError, rows }));
+`;
+
+interface LoadResult {
+  readonly lat: number[];
+  readonly errors: number;
+  readonly lastError: string;
+  readonly rows: number;
+}
+
+function startClients(url: string, template: string, keys: number, clients: number): { stop: () => Promise<LoadResult> } {
+  const w = new Worker(CLIENTS, { eval: true, workerData: { url, template, keys, clients } });
+  const done = new Promise<LoadResult>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  return {
+    stop: async () => {
+      w.postMessage('stop');
+      const r = await done;
+      await w.terminate();
+      return r;
+    },
+  };
+}
+
+/**
+ * Produces `rate` events/s for `seconds` from a child process (this file, see the bottom), so that the
+ * feed costs the server's process nothing; resolves with the count produced.
+ */
+function startProducer(topic: string, keys: number, rate: number, seconds: number): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, WEIR_BENCH_VIEWS_PRODUCER: JSON.stringify({ topic, keys, rate, seconds }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`producer exited with ${code}`))));
+  });
+}
+
+async function runProducer(cfg: { topic: string; keys: number; rate: number; seconds: number }): Promise<number> {
+  const client = createKafkaClient({ brokers: DEFAULT_BROKERS, clientId: 'weir-bench-live-producer' });
+  await client.createTopic(cfg.topic, 4);
+  const writer = await client.openWriter({ acks: 1 });
+  const event = keyedEvent(cfg.keys);
+  const tickMs = 50;
+  const perTick = Math.max(1, Math.round((cfg.rate * tickMs) / 1000));
+  const t0 = performance.now();
+  let i = 0;
+  while (performance.now() - t0 < cfg.seconds * 1000) {
+    const records: ProducerRecord[] = [];
+    for (let j = 0; j < perTick; j++, i++) records.push({ topic: cfg.topic, key: null, value: Buffer.from(event(i)) });
+    await writer.send(records);
+    const ahead = t0 + (i / cfg.rate) * 1000 - performance.now();
+    if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+  }
+  await writer.close();
+  await client.close();
+  return i;
+}
+
+function pct(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+}
+
+/** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
+async function maintain(platform: Platform, sql: string, count: number): Promise<{ rate: RateResult; job: JobInfo; startupMs: number }> {
+  const submitted = performance.now();
+  const res = await platform.execute(`${sql};`);
+  const id = res.find((r) => r.kind === 'job')?.jobId;
+  if (!id) throw new Error(`no job from: ${sql}`);
+  let t0 = 0;
+  for (;;) {
+    const info = platform.getJob(id)!;
+    if (t0 === 0 && info.metrics.recordsIn > 0) t0 = performance.now();
+    if (info.state === 'FINISHED') {
+      const seconds = (performance.now() - (t0 || submitted)) / 1000;
+      return {
+        rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 },
+        job: info,
+        startupMs: Math.round((t0 || performance.now()) - submitted),
+      };
+    }
+    if (info.state === 'FAILED') throw new Error(`view job failed: ${info.error}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+export async function runViewsBench(argv: readonly string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const count = Number(args.get('count') ?? 1_000_000);
+  const keys = Number(args.get('keys') ?? 100_000);
+  const clients = Number(args.get('clients') ?? 50);
+  const mode = (args.get('mode') ?? 'updating') as Mode;
+  const rate = Number(args.get('rate') ?? 20_000);
+  const seconds = Number(args.get('seconds') ?? 10);
+  const checkpoint = args.get('checkpoint') ?? '1 s';
+  if (mode !== 'updating' && mode !== 'windowed') throw new Error(`--mode updating|windowed, not ${mode}`);
+  const suffix = Date.now().toString(36);
+  const topic = `bench_views_${suffix}`;
+  console.log(`views benchmark (${mode}): ${count.toLocaleString('en-US')} events, ${keys.toLocaleString('en-US')} keys, 4 partitions, ${clients} query clients, topic ${topic}`);
+  const produced = await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS, event: keyedEvent(keys) });
+  console.log(fmtRate('produce', produced));
+  const ceiling = await measureRawConsume(topic);
+  console.log(fmtRate('raw consume (ceiling)', ceiling));
+  const dir = mkdtempSync(join(tmpdir(), 'weir-bench-views-'));
+  const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
+  const app = await buildServer(platform);
+  try {
+    const url = `${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/query`;
+    await platform.execute(`${TABLE(topic)};`);
+
+    // (a) maintenance alone.
+    const a = await maintain(platform, viewSql(mode, 'stats_a'), count);
+    const rows = await platform.execute('SELECT COUNT(*) AS n FROM stats_a;');
+    console.log(
+      `${fmtRate(`(a) view maintenance, ${mode}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}`,
+    );
+
+    // (b) lookups while a view is kept up to date from a live feed (a producer in another process at a
+    // fixed rate), as a dashboard would query it.
+    const liveTopic = `${topic}_live`;
+    await platform.execute(`${TABLE(liveTopic).replace('CREATE TABLE posts', 'CREATE TABLE posts_live').replace(", 'scan.bounded.mode' = 'latest-offset'", '')};`);
+    const producer = startProducer(liveTopic, keys, rate, seconds);
+    // A view shows what its last checkpoint committed: checkpoint every second, as a live dashboard would.
+    const live = await platform.execute(`SET 'execution.checkpointing.interval' = '${checkpoint}'; ${viewSql(mode, 'stats_live', 'posts_live')};`);
+    const liveId = live.find((x) => x.kind === 'job')!.jobId!;
+    // The server's event loop runs the job too: its stalls are the floor of every answer's latency.
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
+    const load = startClients(url, lookupTemplate(mode, 'stats_live'), keys, clients);
+    const t0 = performance.now();
+    const produced = await producer;
+    const r = await load.stop();
+    const elapsed = (performance.now() - t0) / 1000;
+    loopDelay.disable();
+    const info = platform.getJob(liveId)!;
+    await platform.stopJob(liveId);
+    const sorted = [...r.lat].sort((x, y) => x - y);
+    console.log(
+      `(b) POST /v1/query point lookups, ${clients} clients, while the view follows ${produced.toLocaleString('en-US')} events at ${rate.toLocaleString('en-US')}/s ` +
+        `(job read ${info.metrics.recordsIn.toLocaleString('en-US')} by the end): ${r.lat.length.toLocaleString('en-US')} queries (${Math.round(r.lat.length / elapsed)}/s, ${r.rows} rows found), ` +
+        `p50 ${pct(sorted, 0.5)} ms, p95 ${pct(sorted, 0.95)} ms, p99 ${pct(sorted, 0.99)} ms, max ${pct(sorted, 1)} ms, errors ${r.errors}${r.errors ? ` (${r.lastError})` : ''}`,
+    );
+    console.log(`    server event-loop delay meanwhile: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+
+    // (c) the same lookups on the finished view: the query path alone.
+    const idle = startClients(url, lookupTemplate(mode, 'stats_live'), keys, clients);
+    await new Promise((res) => setTimeout(res, 3000));
+    const c = await idle.stop();
+    const cs = [...c.lat].sort((x, y) => x - y);
+    console.log(
+      `(c) POST /v1/query point lookups on the idle view, ${clients} clients: ${c.lat.length.toLocaleString('en-US')} queries (${Math.round(c.lat.length / 3)}/s), ` +
+        `p50 ${pct(cs, 0.5)} ms, p95 ${pct(cs, 0.95)} ms, p99 ${pct(cs, 0.99)} ms, max ${pct(cs, 1)} ms, errors ${c.errors}`,
+    );
+
+    // (d) the same lookups straight into a query pool over the same store: the query path without HTTP.
+    const pool = new QueryPool({ path: join(dir, 'views.db') });
+    try {
+      const template = lookupTemplate(mode, 'stats_live');
+      const lat: number[] = [];
+      let stop = false;
+      const loop = async (c: number): Promise<void> => {
+        let k = c * 7;
+        while (!stop) {
+          k = (k * 48271 + 11) % keys;
+          const t = performance.now();
+          await pool.run(template.replace('$KEY', String(k)));
+          lat.push(performance.now() - t);
+        }
+      };
+      setTimeout(() => (stop = true), 3000);
+      await Promise.all(Array.from({ length: clients }, (_, c) => loop(c)));
+      const ds = lat.sort((x, y) => x - y);
+      console.log(`(d) the same lookups through the query pool alone (no HTTP), ${clients} at once: ${Math.round(ds.length / 3)}/s, p50 ${pct(ds, 0.5)} ms, p99 ${pct(ds, 0.99)} ms`);
+    } finally {
+      pool.close();
+    }
+  } finally {
+    await app.close();
+    await platform.close();
+    rmSync(dir, { recursive: true, force: true });
+    const client = createKafkaClient({ brokers: DEFAULT_BROKERS, clientId: 'weir-bench-cleanup' });
+    await client.deleteTopic(topic).catch(() => undefined);
+    await client.deleteTopic(`${topic}_live`).catch(() => undefined);
+    await client.close();
+  }
+}
+
+const producerTask = process.env['WEIR_BENCH_VIEWS_PRODUCER'];
+if (producerTask) {
+  process.stdout.write(`${await runProducer(JSON.parse(producerTask) as Parameters<typeof runProducer>[0])}\n`);
+  process.exit(0);
+}

@@ -1,0 +1,3 @@
+export function consoleIsStale(): boolean;
+export function buildConsole(): Promise<void>;
+export function ensureConsoleBuilt(): Promise<void>;

@@ -1,0 +1,285 @@
+import type { CompiledExpr } from '../expr/bound.ts';
+import type { RetractableAccumulator } from './accumulators.ts';
+import { isAccumulate, sameRow } from './changelog.ts';
+import type { Change, ChangeDownstream } from './changelog.ts';
+import { keyedChanges } from '../state/keyed.ts';
+import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
+import { badRow } from './stateless.ts';
+import type { OpCounters, Operator, Row } from './operator.ts';
+
+interface Group {
+  readonly key: readonly unknown[];
+  readonly accs: unknown[];
+  /** Input rows currently counted in the group (accumulated minus retracted): at 0 the key is gone. */
+  rows: number;
+  /** Processing time of the last update (state TTL). */
+  touched: number;
+  /** The result row last emitted for this key (the -U of its next update), when known. */
+  last: Row | undefined;
+  /** Keyed state: the entry key once computed, whether it changed since the last checkpoint, whether the store holds it. */
+  entry: string | undefined;
+  dirty: boolean;
+  stored: boolean;
+}
+
+/** A keyed state entry of one group: the same values as one snapshot entry. */
+type GroupEntry = [key: unknown[], accs: unknown[], rows: number, touched: number];
+
+/**
+ * The aggregate's state as snapshots store it: the same shape of convention as WindowAggregateOp (one
+ * plain entry per group, key values then saved accumulators), so generic snapshot handling covers both.
+ */
+export interface GroupAggSnapshot {
+  readonly groups: [key: unknown[], accs: unknown[], rows: number, touched: number][];
+}
+
+export interface GroupAggConfig {
+  /** Compiled GROUP BY expressions over the input row. */
+  readonly keyExprs: readonly CompiledExpr[];
+  readonly accumulators: readonly RetractableAccumulator[];
+  /** Compiled aggregate arguments (undefined for COUNT(*)). */
+  readonly aggArgs: readonly (CompiledExpr | undefined)[];
+  /** table.exec.state.ttl in ms; 0 keeps every key forever. */
+  readonly stateTtlMs: number;
+}
+
+/** Not more often than this, however short the TTL: a sweep walks every key. */
+const MIN_SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * Non-windowed GROUP BY (an updating aggregate): one group per key, kept until its rows are all retracted.
+ * Takes plain rows (an append-only input: all inserts) or a changelog (an aggregate over an aggregate), and
+ * emits per input batch the net change of every key it touched — +I for a new key, -U/+U with the result
+ * before and after the batch, -D when the last row of a key was retracted; a key whose result did not
+ * change emits nothing. Keys not updated for `stateTtlMs` of processing time are dropped silently (as
+ * Flink's table.exec.state.ttl): a later row for such a key starts from zero.
+ */
+export class GroupAggregateOp implements Operator, KeyedState {
+  readonly name = 'groupAggregate';
+  private readonly groups = new Map<unknown, Group>();
+  private readonly nk: number;
+  private lastSweep: number;
+  /** Per batch: the result row of each touched key before the batch (null: the key did not exist). */
+  private readonly before = new Map<unknown, Row | null>();
+  private readonly keyVals: unknown[];
+  private readonly argVals: unknown[];
+  /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
+  private tracking = false;
+  /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
+  private full = true;
+  private dirtyGroups: Group[] = [];
+  /** Entry keys the store holds whose group is gone (retracted to zero rows, or expired by the TTL). */
+  private readonly removed = new Set<string>();
+
+  constructor(
+    private readonly cfg: GroupAggConfig,
+    private readonly out: ChangeDownstream,
+    private readonly counters: OpCounters,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.nk = cfg.keyExprs.length;
+    this.keyVals = new Array(this.nk);
+    this.argVals = new Array(cfg.accumulators.length);
+    this.lastSweep = now();
+  }
+
+  push(rows: Row[]): void {
+    const t = this.now();
+    for (let i = 0; i < rows.length; i++) this.apply(rows[i]!, true, t);
+    this.finishBatch(t);
+  }
+
+  pushChanges(changes: Change[]): void {
+    const t = this.now();
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      this.apply(c.row, isAccumulate(c), t);
+    }
+    this.finishBatch(t);
+  }
+
+  watermark(wm: number): void {
+    // No event-time state: watermarks pass through.
+    this.out.watermark(wm);
+  }
+
+  private mapKey(vals: readonly unknown[]): unknown {
+    const nk = this.nk;
+    // NULL and undefined are one key (a missing field is NULL); JSON keeps NULL distinct from the string 'null'.
+    return nk === 0 ? '' : nk === 1 ? (vals[0] === undefined ? null : vals[0]) : JSON.stringify(vals.map((v) => (v === undefined ? null : v)));
+  }
+
+  private apply(r: Row, accumulate: boolean, t: number): void {
+    const { keyExprs, accumulators, aggArgs, stateTtlMs } = this.cfg;
+    const nk = this.nk;
+    const na = accumulators.length;
+    const keyVals = this.keyVals;
+    const argVals = this.argVals;
+    try {
+      for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
+      for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
+    } catch (e) {
+      badRow(this.counters, e);
+      return;
+    }
+    const mk = this.mapKey(keyVals);
+    let g = this.groups.get(mk);
+    if (g && stateTtlMs > 0 && t - g.touched >= stateTtlMs) {
+      // Expired but not swept yet: as if it had been (silently gone; this row starts from zero).
+      this.dropGroup(mk, g);
+      if (!this.before.has(mk)) this.before.set(mk, null);
+      g = undefined;
+    }
+    if (!this.before.has(mk)) this.before.set(mk, g ? (g.last ?? this.resultRow(g)) : null);
+    if (accumulate) {
+      if (!g) {
+        g = { key: keyVals.map((v) => (v === undefined ? null : v)), accs: accumulators.map((acc) => acc.init()), rows: 0, touched: t, last: undefined, entry: undefined, dirty: false, stored: false };
+        this.groups.set(mk, g);
+        if (this.tracking && this.removed.size > 0) {
+          // The store still holds this key's previous group: the new one overwrites that entry.
+          const e = this.entryOf(g);
+          if (this.removed.delete(e)) g.stored = true;
+        }
+      }
+      this.markDirty(g);
+      const accs = g.accs;
+      for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
+      g.rows++;
+      g.touched = t;
+      return;
+    }
+    // A retraction for a key we do not hold (dropped by the state TTL) is ignored, as Flink does.
+    if (!g) return;
+    const accs = g.accs;
+    for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.retract(accs[a], argVals[a]);
+    g.rows--;
+    g.touched = t;
+    this.markDirty(g);
+    if (g.rows <= 0) this.dropGroup(mk, g);
+  }
+
+  private markDirty(g: Group): void {
+    if (this.tracking && !g.dirty) {
+      g.dirty = true;
+      this.dirtyGroups.push(g);
+    }
+  }
+
+  /** Removes a group from state; its stored entry (if any) is deleted at the next checkpoint. */
+  private dropGroup(mk: unknown, g: Group): void {
+    this.groups.delete(mk);
+    g.dirty = false;
+    if (g.stored) this.removed.add(this.entryOf(g));
+    g.stored = false;
+  }
+
+  private entryOf(g: Group): string {
+    g.entry ??= JSON.stringify(g.key);
+    return g.entry;
+  }
+
+  private finishBatch(t: number): void {
+    const before = this.before;
+    if (before.size > 0) {
+      const out: Change[] = [];
+      for (const [mk, b] of before) {
+        const g = this.groups.get(mk);
+        const a = g ? this.resultRow(g) : null;
+        if (g) g.last = a!;
+        if (b === null) {
+          if (a !== null) out.push({ op: '+I', row: a });
+        } else if (a === null) out.push({ op: '-D', row: b });
+        else if (!sameRow(b, a)) out.push({ op: '-U', row: b }, { op: '+U', row: a });
+      }
+      before.clear();
+      if (out.length > 0) this.out.pushChanges(out);
+    }
+    const ttl = this.cfg.stateTtlMs;
+    if (ttl > 0 && t - this.lastSweep >= Math.max(MIN_SWEEP_INTERVAL_MS, ttl / 2)) this.sweep(t);
+  }
+
+  /** Drops every key not updated for the TTL (silently: the downstream keeps its last row, as in Flink). */
+  private sweep(t: number): void {
+    const ttl = this.cfg.stateTtlMs;
+    this.lastSweep = t;
+    for (const [mk, g] of this.groups) if (t - g.touched >= ttl) this.dropGroup(mk, g);
+  }
+
+  private resultRow(g: Group): Row {
+    const accumulators = this.cfg.accumulators;
+    const nk = this.nk;
+    const row: Row = new Array(nk + accumulators.length);
+    for (let k = 0; k < nk; k++) row[k] = g.key[k];
+    for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(g.accs[a]);
+    return row;
+  }
+
+  /** Number of keys held (metrics and tests). */
+  openGroups(): number {
+    return this.groups.size;
+  }
+
+  snapshot(): GroupAggSnapshot {
+    const accs = this.cfg.accumulators;
+    return { groups: [...this.groups.values()].map((g) => [[...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, g.touched]) };
+  }
+
+  restore(state: unknown): void {
+    const s = state as GroupAggSnapshot;
+    this.groups.clear();
+    this.before.clear();
+    for (const [key, saved, rows, touched] of s.groups) this.restoreGroup(key, saved, rows, touched, false);
+    // The store does not hold this state as entries (an in-memory restore, or a whole-snapshot checkpoint).
+    this.full = true;
+    this.dirtyGroups = [];
+    this.removed.clear();
+  }
+
+  private restoreGroup(key: unknown[], saved: unknown[], rows: number, touched: number, stored: boolean): Group {
+    const accs = this.cfg.accumulators;
+    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), rows, touched, last: undefined, entry: undefined, dirty: false, stored };
+    this.groups.set(this.mapKey(key), g);
+    return g;
+  }
+
+  /**
+   * Keyed state (engine/state/keyed.ts): one entry per key, so a checkpoint writes the keys updated since
+   * the previous one and deletes those whose last row was retracted or whose state expired.
+   */
+  keyedChanges(): KeyedChanges {
+    const accs = this.cfg.accumulators;
+    const entry = (g: Group): [string, GroupEntry] => {
+      g.dirty = false;
+      g.stored = true;
+      return [this.entryOf(g), [[...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, g.touched]];
+    };
+    const upserts: [string, unknown][] = [];
+    let deletes: string[] = [];
+    const full = !this.tracking || this.full;
+    if (full) {
+      for (const g of this.groups.values()) upserts.push(entry(g));
+    } else {
+      // A dirty group dropped meanwhile is no longer dirty (its entry, if stored, is in `removed`).
+      for (const g of this.dirtyGroups) if (g.dirty) upserts.push(entry(g));
+      deletes = [...this.removed];
+    }
+    this.tracking = true;
+    this.full = false;
+    this.dirtyGroups = [];
+    this.removed.clear();
+    return keyedChanges(full, upserts, deletes);
+  }
+
+  restoreKeyed(entries: ReadonlyMap<string, unknown>): void {
+    this.groups.clear();
+    this.before.clear();
+    for (const [k, v] of entries) {
+      const [key, saved, rows, touched] = v as GroupEntry;
+      this.restoreGroup(key, saved, rows, touched, true).entry = k;
+    }
+    this.tracking = true;
+    this.full = false;
+    this.dirtyGroups = [];
+    this.removed.clear();
+  }
+}

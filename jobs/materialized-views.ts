@@ -38,6 +38,8 @@ export function viewKey(root: PlanNode): string[] | null {
     const key = uniqueKeyOf(root);
     return key ? key.map((i) => root.schema[i]!.name) : null;
   }
+  const ranked = topNKey(root);
+  if (ranked) return ranked;
   if (root.kind !== 'project') return null;
   const agg = root.input.kind === 'filter' ? root.input.input : root.input;
   if (agg.kind !== 'windowAggregate') return null;
@@ -47,6 +49,41 @@ export function viewKey(root: PlanNode): string[] | null {
   });
   if (byKey.size < agg.keys.length) return null;
   return [...byKey.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
+}
+
+/**
+ * A Window Top-N's rows are identified by its PARTITION BY columns and the row number, when the output
+ * selects them all (through the projections and filters above it); null otherwise.
+ */
+function topNKey(root: PlanNode): string[] | null {
+  // For each output column, its index in the node reached so far (undefined once it is computed).
+  let at: (number | undefined)[] = root.schema.map((_, i) => i);
+  let n = root;
+  for (;;) {
+    switch (n.kind) {
+      case 'windowTopN': {
+        const names = [...n.partitionKeys, n.schema.length - 1].map((k) => {
+          const i = at.indexOf(k);
+          return i < 0 ? undefined : root.schema[i]!.name;
+        });
+        return names.every((x) => x !== undefined) ? (names as string[]) : null;
+      }
+      case 'filter':
+        n = n.input;
+        break;
+      case 'project': {
+        const exprs = n.exprs;
+        at = at.map((j) => {
+          const e = j === undefined ? undefined : exprs[j];
+          return e?.kind === 'input' ? e.index : undefined;
+        });
+        n = n.input;
+        break;
+      }
+      default:
+        return null;
+    }
+  }
 }
 
 /** What the view service needs to know of the view's job. */

@@ -1,12 +1,13 @@
 import type { Column } from '../../engine/plan/plan.ts';
 import { OptionError } from '../types.ts';
 
-export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+import { parseDeliveryOptions } from './delivery.ts';
+import type { DeliveryOptions } from './delivery.ts';
 
 export type StartupMode = 'earliest-offset' | 'latest-offset' | 'group-offsets' | 'timestamp' | 'specific-offsets';
 
 /** Kafka table options, checked once (Flink's names and defaults). */
-export interface KafkaOptions {
+export interface KafkaOptions extends DeliveryOptions {
   readonly topic: string;
   readonly brokers: string | undefined;
   readonly properties: Readonly<Record<string, string>>;
@@ -20,10 +21,6 @@ export interface KafkaOptions {
   readonly ignoreParseErrors: boolean;
   readonly timestampStandard: 'SQL' | 'ISO-8601';
   readonly deadLetterTopic: string | undefined;
-  readonly sinkPartitions: number;
-  readonly deliveryGuarantee: DeliveryGuarantee;
-  /** Prefix of the sink's Kafka transactional id (exactly-once); undefined: derived from the job id. */
-  readonly transactionalIdPrefix: string | undefined;
   readonly isolationLevel: 'read_committed' | 'read_uncommitted';
 }
 
@@ -84,16 +81,7 @@ export function parseKafkaOptions(o: Readonly<Record<string, string>>, columns: 
   };
   const tsStd = o['json.timestamp-format.standard'] ?? 'SQL';
   if (tsStd !== 'SQL' && tsStd !== 'ISO-8601') throw new OptionError('json.timestamp-format.standard', "'json.timestamp-format.standard' must be 'SQL' or 'ISO-8601'");
-  const partitions = Number(o['sink.topic.partitions'] ?? '1');
-  if (!Number.isInteger(partitions) || partitions < 1) throw new OptionError('sink.topic.partitions', "'sink.topic.partitions' must be a positive integer");
-  const dg = o['sink.delivery-guarantee'] ?? 'at-least-once';
-  if (dg !== 'exactly-once' && dg !== 'at-least-once' && dg !== 'none') {
-    throw new OptionError('sink.delivery-guarantee', `Invalid 'sink.delivery-guarantee' = '${dg}' (exactly-once, at-least-once, none)`);
-  }
-  const txPrefix = o['sink.transactional-id-prefix'];
-  if (txPrefix !== undefined && (txPrefix.trim() === '' || txPrefix.length > 200)) {
-    throw new OptionError('sink.transactional-id-prefix', "'sink.transactional-id-prefix' must be a non-empty string of at most 200 characters");
-  }
+  const delivery = parseDeliveryOptions(o);
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) if (k.startsWith('properties.')) properties[k.slice('properties.'.length)] = v;
   const iso = properties['isolation.level'] ?? 'read_uncommitted';
@@ -111,9 +99,7 @@ export function parseKafkaOptions(o: Readonly<Record<string, string>>, columns: 
     ignoreParseErrors: bool('json.ignore-parse-errors'),
     timestampStandard: tsStd,
     deadLetterTopic: o['dead-letter.topic'],
-    sinkPartitions: partitions,
-    deliveryGuarantee: dg,
-    transactionalIdPrefix: txPrefix,
+    ...delivery,
     isolationLevel: iso === 'read_committed' ? 'read_committed' : 'read_uncommitted',
   };
 }

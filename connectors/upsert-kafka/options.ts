@@ -1,5 +1,6 @@
 import type { Column } from '../../engine/plan/plan.ts';
-import type { DeliveryGuarantee } from '../kafka/options.ts';
+import { parseDeliveryOptions } from '../kafka/delivery.ts';
+import type { DeliveryOptions } from '../kafka/delivery.ts';
 import type { TimestampStandard } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 
@@ -12,7 +13,7 @@ export interface JsonPartOptions {
 }
 
 /** Options of an upsert-kafka table, checked once (Flink's names and defaults). */
-export interface UpsertKafkaOptions {
+export interface UpsertKafkaOptions extends DeliveryOptions {
   readonly topic: string;
   readonly brokers: string | undefined;
   /** Kafka client configs ('properties.*' without the prefix). */
@@ -22,10 +23,6 @@ export interface UpsertKafkaOptions {
   readonly key: JsonPartOptions;
   readonly value: JsonPartOptions;
   readonly fieldsInclude: FieldsInclude;
-  readonly deliveryGuarantee: DeliveryGuarantee;
-  readonly transactionalIdPrefix: string | undefined;
-  /** Partitions of the topic when the sink creates it (a Weir extension, as for the kafka connector). */
-  readonly sinkPartitions: number;
 }
 
 const KNOWN = new Set([
@@ -81,16 +78,7 @@ export function parseUpsertKafkaOptions(
   if (include === 'EXCEPT_KEY' && keyIndexes.length === columns.length) {
     throw new OptionError('value.fields-include', "'value.fields-include' = 'EXCEPT_KEY' leaves no column for the value: every column is in the PRIMARY KEY");
   }
-  const dg = o['sink.delivery-guarantee'] ?? 'at-least-once';
-  if (dg !== 'exactly-once' && dg !== 'at-least-once' && dg !== 'none') {
-    throw new OptionError('sink.delivery-guarantee', `Invalid 'sink.delivery-guarantee' = '${dg}' (exactly-once, at-least-once, none)`);
-  }
-  const txPrefix = o['sink.transactional-id-prefix'];
-  if (txPrefix !== undefined && (txPrefix.trim() === '' || txPrefix.length > 200)) {
-    throw new OptionError('sink.transactional-id-prefix', "'sink.transactional-id-prefix' must be a non-empty string of at most 200 characters");
-  }
-  const partitions = Number(o['sink.topic.partitions'] ?? '1');
-  if (!Number.isInteger(partitions) || partitions < 1) throw new OptionError('sink.topic.partitions', "'sink.topic.partitions' must be a positive integer");
+  const delivery = parseDeliveryOptions(o);
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(o)) if (k.startsWith('properties.')) properties[k.slice('properties.'.length)] = v;
   return {
@@ -101,9 +89,7 @@ export function parseUpsertKafkaOptions(
     key: jsonPart(o, 'key'),
     value: jsonPart(o, 'value'),
     fieldsInclude: include,
-    deliveryGuarantee: dg,
-    transactionalIdPrefix: txPrefix,
-    sinkPartitions: partitions,
+    ...delivery,
   };
 }
 

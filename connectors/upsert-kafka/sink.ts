@@ -3,8 +3,9 @@ import type { Column } from '../../engine/plan/plan.ts';
 import { createKeyEncoder } from '../formats/json.ts';
 import type { JsonEncoder } from '../formats/json.ts';
 import { createKafkaClient } from '../kafka/client.ts';
-import type { KafkaClient, KafkaWriter, ProducerRecord } from '../kafka/client.ts';
-import { CHECKPOINT_MARKER_TOPIC, KafkaCommitter, MAX_TX_TIMEOUT_MS } from '../kafka/sink.ts';
+import type { ProducerRecord } from '../kafka/client.ts';
+import { openSinkWriter } from '../kafka/delivery.ts';
+import { SinkProducer } from '../kafka/sink-producer.ts';
 import type { Row, Sink, SinkCommitter, SinkSpec } from '../types.ts';
 import { parseUpsertKafkaOptions } from './options.ts';
 import type { UpsertKafkaOptions } from './options.ts';
@@ -57,16 +58,13 @@ export class UpsertEncoder {
  * checkpoints (the same KafkaCommitter and checkpoint markers, docs/checkpoints.md).
  */
 export class UpsertKafkaSink implements Sink {
-  private buffer: ProducerRecord[] = [];
   readonly committer: SinkCommitter | undefined;
 
   private constructor(
-    private readonly client: KafkaClient,
-    private readonly writer: KafkaWriter,
+    private readonly producer: SinkProducer,
     private readonly encoder: UpsertEncoder,
-    jobId: string,
   ) {
-    this.committer = writer.transactional ? new KafkaCommitter(client, writer, jobId, () => this.flush()) : undefined;
+    this.committer = producer.committer;
   }
 
   static async open(spec: SinkSpec): Promise<UpsertKafkaSink> {
@@ -75,17 +73,8 @@ export class UpsertKafkaSink implements Sink {
     try {
       // A topic we create is compacted: only the last record per key (tombstones eventually none) matters.
       if (!(await client.topicExists(o.topic))) await client.createTopic(o.topic, o.sinkPartitions, undefined, { 'cleanup.policy': 'compact' });
-      let writer: KafkaWriter;
-      if (o.deliveryGuarantee === 'exactly-once') {
-        await client.createTopic(CHECKPOINT_MARKER_TOPIC, 1, 1, { 'cleanup.policy': 'compact', 'segment.ms': String(10 * 60_000) });
-        writer = await client.openWriter({
-          transactionalId: `${o.transactionalIdPrefix ?? `weir-${spec.jobId}`}-0`,
-          transactionTimeoutMs: Math.min(MAX_TX_TIMEOUT_MS, Math.max(60_000, 4 * spec.checkpointIntervalMs)),
-        });
-      } else {
-        writer = await client.openWriter({ acks: o.deliveryGuarantee === 'none' ? 1 : 'all' });
-      }
-      return new UpsertKafkaSink(client, writer, new UpsertEncoder(o.topic, spec.columns, o, spec.timeZone), spec.jobId);
+      const writer = await openSinkWriter(client, o, spec);
+      return new UpsertKafkaSink(new SinkProducer(client, writer, spec.jobId), new UpsertEncoder(o.topic, spec.columns, o, spec.timeZone));
     } catch (e) {
       await client.close().catch(() => undefined);
       throw e;
@@ -94,38 +83,21 @@ export class UpsertKafkaSink implements Sink {
 
   /** An append-only input: every row is an upsert of its key. */
   write(rows: Row[]): void {
-    for (const r of rows) this.buffer.push(this.encoder.upsert(r));
+    for (const r of rows) this.producer.push(this.encoder.upsert(r));
   }
 
   writeChanges(changes: readonly Change[]): void {
     for (const c of changes) {
       const rec = this.encoder.change(c);
-      if (rec) this.buffer.push(rec);
+      if (rec) this.producer.push(rec);
     }
   }
 
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (this.committer) {
-      // Inside the open transaction: a failure fails the job, whose restart aborts it and replays.
-      await (this.committer as KafkaCommitter).begin();
-      await this.writer.send(batch);
-      return;
-    }
-    try {
-      await this.writer.send(batch);
-    } catch (e) {
-      this.buffer = batch.concat(this.buffer);
-      throw e;
-    }
+  flush(): Promise<void> {
+    return this.producer.flush();
   }
 
-  async close(): Promise<void> {
-    this.buffer = [];
-    if (this.committer) await this.committer.abort().catch(() => undefined);
-    await this.writer.close().catch(() => undefined);
-    await this.client.close();
+  close(): Promise<void> {
+    return this.producer.close();
   }
 }

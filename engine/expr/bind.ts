@@ -113,6 +113,13 @@ export function bindExpr(expr: Expr, scope: Scope): BoundExpr {
       if (!expr.unit) return call(expr.fn, expr.fn, [operand], [expr.operand.pos], expr.pos, scope);
       return call(expr.fn, expr.fn, [operand, { kind: 'literal', value: expr.unit, type: T.string }], [expr.operand.pos, expr.pos], expr.pos, scope);
     }
+    case 'over':
+      // The planner takes ROW_NUMBER() OVER out of a Window Top-N query before binding; anywhere else it is refused here.
+      throw new SqlError(
+        'unsupported',
+        `${expr.fn}() OVER is supported only as a Window Top-N: SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY ...) AS rownum FROM <windowed query>) WHERE rownum <= N`,
+        expr.pos,
+      );
     default: {
       const never: never = expr;
       throw new SqlError('unsupported', `Expression ${(never as { kind: string }).kind} is not supported`, (never as { pos?: Pos }).pos);

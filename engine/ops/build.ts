@@ -9,7 +9,9 @@ import type { Downstream, OpCounters, Operator } from './operator.ts';
 import { ChangelogFilterOp, ChangelogProjectOp, FilterOp, ProjectOp } from './stateless.ts';
 import { UnnestOp } from './unnest.ts';
 import { WindowAggregateOp } from './window-aggregate.ts';
+import type { WindowAggConfig } from './window-aggregate.ts';
 import { WindowAssignOp } from './window-assign.ts';
+import { WindowTopNOp } from './window-topn.ts';
 
 export interface Pipeline {
   /** Where the source pushes full table rows (physical + computed columns). */
@@ -22,6 +24,19 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Processing-time clock (state TTL); tests inject a fake one. */
   readonly now?: () => number;
+}
+
+/** A window aggregate's compiled configuration (also what a parallel instance pre-aggregates with). */
+export function windowAggConfig(node: Extract<PlanNode, { kind: 'windowAggregate' }>, timeZone: string): WindowAggConfig {
+  const ctx = { timeZone };
+  return {
+    spec: node.window,
+    timeIndex: node.timeIndex,
+    keys: node.keys,
+    keyExprs: node.keys.flatMap((k) => (k.kind === 'expr' ? [compileExpr(k.expr, ctx)] : [])),
+    accumulators: node.aggs.map(accumulatorFor),
+    aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
+  };
 }
 
 /** The downstream of an operator whose output is a changelog: it must take changes. */
@@ -89,15 +104,19 @@ export function buildPipeline(root: PlanNode, sink: Downstream | (Downstream & C
         break;
       }
       case 'windowAggregate': {
-        const keyExprs = node.keys.flatMap((k) => (k.kind === 'expr' ? [compileExpr(k.expr, ctx)] : []));
-        const op = new WindowAggregateOp(
+        const op = new WindowAggregateOp(windowAggConfig(node, timeZone), out, counters);
+        ops.push(op);
+        out = op;
+        node = node.input;
+        break;
+      }
+      case 'windowTopN': {
+        const op = new WindowTopNOp(
           {
-            spec: node.window,
-            timeIndex: node.timeIndex,
-            keys: node.keys,
-            keyExprs,
-            accumulators: node.aggs.map(accumulatorFor),
-            aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
+            partitionKeys: node.partitionKeys,
+            windowEndIndex: node.windowEndIndex,
+            orderBy: node.orderBy.map((k) => ({ fn: compileExpr(k.expr, ctx), desc: k.desc, ...(k.nullsFirst === undefined ? {} : { nullsFirst: k.nullsFirst }) })),
+            limit: node.limit,
           },
           out,
           counters,

@@ -44,6 +44,11 @@ function describeNode(n: PlanNode): { op: string; detail: string } {
       const keys = n.keys.map((k) => (k.kind === 'expr' ? exprToString(k.expr) : k.kind === 'windowStart' ? 'window_start' : k.kind === 'windowEnd' ? 'window_end' : 'window_time'));
       return { op: 'WindowAggregate', detail: `${windowText(n.window)}, groupBy=[${keys.join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]` };
     }
+    case 'windowTopN': {
+      const keys = n.partitionKeys.map((i) => n.input.schema[i]!.name);
+      const order = n.orderBy.map((k) => `${exprToString(k.expr)}${k.desc ? ' DESC' : ''}${k.nullsFirst === undefined ? '' : k.nullsFirst ? ' NULLS FIRST' : ' NULLS LAST'}`);
+      return { op: 'WindowTopN', detail: `partitionBy=[${keys.join(', ')}], orderBy=[${order.join(', ')}], limit=${n.limit}, rowNumber=${n.schema[n.schema.length - 1]!.name}` };
+    }
     case 'groupAggregate': {
       const ttl = n.stateTtlMs > 0 ? `, stateTtl=${n.stateTtlMs}ms` : '';
       return { op: 'GroupAggregate', detail: `groupBy=[${n.keys.map(exprToString).join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]${ttl}` };

@@ -72,6 +72,20 @@ export type PlanNode =
       readonly schema: readonly Column[];
     }
   /**
+   * Window Top-N: per window (and further PARTITION BY columns), the first `limit` rows by `orderBy`,
+   * emitted once the watermark passes the window's end, each with its ROW_NUMBER appended as the last
+   * column. `windowEndIndex` is the input's window_end column, which the partition keys include.
+   */
+  | {
+      readonly kind: 'windowTopN';
+      readonly input: PlanNode;
+      readonly partitionKeys: readonly number[];
+      readonly windowEndIndex: number;
+      readonly orderBy: readonly SortKey[];
+      readonly limit: number;
+      readonly schema: readonly Column[];
+    }
+  /**
    * Non-windowed GROUP BY: an updating aggregate (DESIGN §2). Output: the keys, then the aggregates. Every
    * node above it exchanges a changelog. `stateTtlMs` is table.exec.state.ttl (0: keep keys forever).
    */
@@ -85,6 +99,13 @@ export type PlanNode =
     };
 
 export type PlanKind = PlanNode['kind'];
+
+/** One ORDER BY key of a plan node; NULL sorts as the smallest value unless `nullsFirst` says otherwise (as Flink). */
+export interface SortKey {
+  readonly expr: BoundExpr;
+  readonly desc: boolean;
+  readonly nullsFirst?: boolean;
+}
 
 export interface SinkTable {
   readonly name: string;
@@ -118,6 +139,7 @@ export function isUpdating(n: PlanNode): boolean {
     case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
+    case 'windowTopN':
       return isUpdating(n.input);
     default: {
       const never: never = n;

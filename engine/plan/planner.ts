@@ -5,7 +5,7 @@ import { SqlError } from '../sql/errors.ts';
 import type { Pos } from '../sql/errors.ts';
 import type { Statement } from '../sql/statement.ts';
 import { isUpdating } from './plan.ts';
-import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SourceTable, WindowSpec } from './plan.ts';
+import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SortKey, SourceTable, WindowSpec } from './plan.ts';
 import { T, isNumeric, sameType, typeToString } from './types.ts';
 import type { SqlType } from './types.ts';
 
@@ -110,10 +110,12 @@ export class Planner {
     if (q.orderBy.length > 0) throw new SqlError('unsupported', 'ORDER BY is not supported on a stream (query a materialized view instead)', q.orderBy[0]!.expr.pos);
     if (q.limit !== undefined) throw new SqlError('unsupported', 'LIMIT is not supported on a stream (query a materialized view instead)', q.pos);
     if (q.distinct) throw new SqlError('unsupported', 'SELECT DISTINCT is not supported yet; GROUP BY the selected columns instead (an updating query: write it to a materialized view or an upsert-kafka table)', q.pos);
-    let input = this.from(q.from[0]!);
-    if (q.where) {
-      const predicate = bindExpr(q.where, this.scope(input, rejectAggregates));
-      requireBoolean(predicate, q.where.pos, 'WHERE');
+    const topN = this.windowTopN(q);
+    let input = topN ? topN.ranked : this.from(q.from[0]!);
+    const where = topN ? topN.rest : q.where;
+    if (where) {
+      const predicate = bindExpr(where, this.scope(input, rejectAggregates));
+      requireBoolean(predicate, where.pos, 'WHERE');
       input = { ...input, node: { kind: 'filter', input: input.node, predicate, schema: input.node.schema } };
     }
     const hasAgg = q.items.some((it) => containsAggregate(it.expr)) || (q.having !== undefined);
@@ -123,6 +125,65 @@ export class Planner {
     const schema = uniqueNames(items.map((it, i) => ({ name: outputName(it, i), type: exprs[i]!.type })), q.pos);
     // A window TVF without aggregation: keep the window columns' qualifiers for an outer query.
     return { node: { kind: 'project', input: input.node, exprs, schema }, tables: schema.map(() => []) };
+  }
+
+  /**
+   * Window Top-N, as Flink writes it: `SELECT ... FROM (SELECT ..., ROW_NUMBER() OVER (PARTITION BY
+   * window_start, window_end, ... ORDER BY ...) AS rownum FROM <window TVF or window aggregate>) WHERE
+   * rownum <= N`. Undefined when q's FROM is not such a subquery. Returns the inner query planned over a
+   * windowTopN node (limit N from the outer WHERE) and what remains of the outer WHERE.
+   */
+  private windowTopN(q: Select): { ranked: Planned; rest: Expr | undefined } | undefined {
+    const f = q.from[0];
+    if (f?.kind !== 'subquery') return undefined;
+    const inner = f.query;
+    const overAt = inner.items.findIndex((it) => it.expr.kind === 'over');
+    if (overAt < 0) return undefined;
+    const item = inner.items[overAt]!;
+    const over = item.expr as Extract<Expr, { kind: 'over' }>;
+    if (inner.items.some((it, i) => i !== overAt && containsOver(it.expr))) throw new SqlError('unsupported', 'Only one ROW_NUMBER() OVER per query is supported', over.pos);
+    if (over.fn !== 'ROW_NUMBER') throw new SqlError('unsupported', `${over.fn}() OVER is not supported yet; Window Top-N takes ROW_NUMBER()`, over.pos);
+    if (over.args.length > 0) throw new SqlError('binding', 'ROW_NUMBER() takes no arguments', over.pos);
+    if (!item.alias) throw new SqlError('binding', 'Name the ROW_NUMBER() column (ROW_NUMBER() OVER (...) AS rownum) so that the outer query can filter on it', item.pos);
+    const alias = item.alias;
+    const found = rankLimit(q.where, alias, f.alias);
+    if (!found) throw new SqlError('unsupported', `ROW_NUMBER() OVER needs the outer query to keep the first rows: WHERE ${alias} <= N (a Window Top-N)`, over.pos);
+    if (inner.groupBy.length > 0 || inner.having || inner.items.some((it) => containsAggregate(it.expr))) {
+      throw new SqlError('unsupported', 'Aggregate in a subquery first, then rank its rows: SELECT ..., ROW_NUMBER() OVER (...) FROM (SELECT ... GROUP BY window_start, window_end, ...)', inner.pos);
+    }
+    if (inner.from.length !== 1) throw new SqlError('unsupported', 'Joins are not supported yet', inner.from[1]?.pos ?? inner.pos);
+    if (inner.orderBy.length > 0 || inner.limit !== undefined || inner.distinct) throw new SqlError('unsupported', 'ORDER BY, LIMIT and DISTINCT are not supported next to ROW_NUMBER() OVER', inner.pos);
+    let input = this.from(inner.from[0]!);
+    if (isUpdating(input.node)) throw new SqlError('unsupported', 'Window Top-N cannot read an updating result (a GROUP BY without a window)', over.pos);
+    if (inner.where) {
+      const predicate = bindExpr(inner.where, this.scope(input, rejectAggregates));
+      requireBoolean(predicate, inner.where.pos, 'WHERE');
+      input = { ...input, node: { kind: 'filter', input: input.node, predicate, schema: input.node.schema } };
+    }
+    const scope = this.scope(input, rejectAggregates);
+    const partitionKeys = over.partitionBy.map((e) => {
+      const b = bindExpr(e, scope);
+      if (b.kind !== 'input') throw new SqlError('unsupported', 'PARTITION BY takes columns', e.pos);
+      return b.index;
+    });
+    const bounds = partitionKeys.map((i) => windowColumnOf(input.node, i));
+    const windowEndIndex = partitionKeys[bounds.indexOf('end')];
+    if (!bounds.includes('start') || windowEndIndex === undefined) {
+      throw new SqlError('unsupported', 'A Top-N must PARTITION BY window_start, window_end of a window TVF or window aggregate (a Top-N over a whole stream is an updating query, not supported yet)', over.partitionBy[0]?.pos ?? over.pos);
+    }
+    if (over.orderBy.length === 0) throw new SqlError('binding', 'ROW_NUMBER() OVER needs ORDER BY', over.pos);
+    const orderBy: SortKey[] = over.orderBy.map((o) => ({ expr: bindExpr(o.expr, scope), desc: o.desc, ...(o.nullsFirst === undefined ? {} : { nullsFirst: o.nullsFirst }) }));
+    const width = input.node.schema.length;
+    const node: PlanNode = { kind: 'windowTopN', input: input.node, partitionKeys, windowEndIndex, orderBy, limit: found.limit, schema: [...input.node.schema, { name: alias, type: T.bigint }] };
+    const rankedInput: Planned = { node, tables: [...input.tables, []], starOrder: input.starOrder ?? [...Array(width).keys()] };
+    const items = this.expandStars(
+      inner.items.map((it, i) => (i === overAt ? { ...it, expr: { kind: 'column', name: alias, pos: it.pos } } : it)),
+      rankedInput,
+    );
+    const exprs = items.map((it) => bindExpr(it.expr, this.scope(rankedInput, rejectAggregates)));
+    const schema = uniqueNames(items.map((it, i) => ({ name: outputName(it, i), type: exprs[i]!.type })), inner.pos);
+    const qual = f.alias ? [f.alias] : [];
+    return { ranked: { node: { kind: 'project', input: node, exprs, schema }, tables: schema.map(() => qual) }, rest: found.rest };
   }
 
   private expandStars(items: readonly SelectItem[], input: Planned): SelectItem[] {
@@ -437,6 +498,80 @@ export function updatingPos(q: Select): Pos | undefined {
   return undefined;
 }
 
+/** Whether output column `index` of `n` is the window_start or window_end of a window TVF below it. */
+function windowColumnOf(n: PlanNode, index: number): 'start' | 'end' | undefined {
+  switch (n.kind) {
+    case 'windowAssign': {
+      const w = n.schema.length;
+      return index === w - 3 ? 'start' : index === w - 2 ? 'end' : undefined;
+    }
+    case 'windowAggregate': {
+      const k = n.keys[index];
+      return k?.kind === 'windowStart' ? 'start' : k?.kind === 'windowEnd' ? 'end' : undefined;
+    }
+    case 'project': {
+      const e = n.exprs[index];
+      return e?.kind === 'input' ? windowColumnOf(n.input, e.index) : undefined;
+    }
+    case 'filter':
+    case 'windowTopN':
+      return windowColumnOf(n.input, index);
+    case 'unnest':
+      return index < n.input.schema.length ? windowColumnOf(n.input, index) : undefined;
+    case 'source':
+    case 'groupAggregate':
+      return undefined;
+    default: {
+      const never: never = n;
+      return never;
+    }
+  }
+}
+
+/**
+ * The Top-N bound in an outer WHERE: a conjunct `rownum <= N`, `rownum < N`, `rownum = 1`, `N >= rownum`,
+ * `N > rownum` or `rownum BETWEEN 1 AND N` on the ranking column; the other conjuncts are the rest.
+ */
+function rankLimit(where: Expr | undefined, alias: string, qualifier: string | undefined): { limit: number; rest: Expr | undefined } | undefined {
+  if (!where) return undefined;
+  const conjuncts: Expr[] = [];
+  const split = (e: Expr): void => {
+    if (e.kind === 'binary' && e.op === 'AND') {
+      split(e.left);
+      split(e.right);
+    } else conjuncts.push(e);
+  };
+  split(where);
+  const isRank = (e: Expr): boolean => e.kind === 'column' && e.name.toLowerCase() === alias.toLowerCase() && (!e.table || e.table.toLowerCase() === qualifier?.toLowerCase());
+  const int = (e: Expr): number | undefined => (e.kind === 'literal' && typeof e.value === 'number' && Number.isInteger(e.value) ? e.value : undefined);
+  const flip: Record<string, string> = { '<=': '>=', '<': '>', '>=': '<=', '>': '<', '=': '=' };
+  for (let i = 0; i < conjuncts.length; i++) {
+    const c = conjuncts[i]!;
+    let limit: number | undefined;
+    if (c.kind === 'binary' && (isRank(c.left) || isRank(c.right))) {
+      const op = isRank(c.left) ? c.op : flip[c.op];
+      const n = int(isRank(c.left) ? c.right : c.left);
+      if (n !== undefined) limit = op === '<=' ? n : op === '<' ? n - 1 : op === '=' && n === 1 ? 1 : undefined;
+    } else if (c.kind === 'between' && !c.negated && isRank(c.operand) && int(c.low) === 1) {
+      limit = int(c.high);
+    }
+    if (limit === undefined) continue;
+    if (limit < 1) throw new SqlError('binding', `The Top-N bound keeps no row (${alias} < 1)`, c.pos);
+    const others = conjuncts.filter((_, k) => k !== i);
+    const rest = others.reduce<Expr | undefined>((acc, e) => (acc ? { kind: 'binary', op: 'AND', left: acc, right: e, pos: acc.pos } : e), undefined);
+    return { limit, rest };
+  }
+  return undefined;
+}
+
+function containsOver(e: Expr): boolean {
+  let found = false;
+  walk(e, (x) => {
+    if (x.kind === 'over') found = true;
+  });
+  return found;
+}
+
 function rewireFilter(filter: Extract<PlanNode, { kind: 'filter' }>, assign: Extract<PlanNode, { kind: 'windowAssign' }>): PlanNode {
   // The filter's predicate may read window columns; the window aggregate computes those itself, so
   // keep the filter below the aggregate only when it reads input columns alone.
@@ -475,6 +610,7 @@ function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> | undefine
     case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
+    case 'windowTopN':
     case 'groupAggregate':
       return sourceOf(n.input);
     default: {

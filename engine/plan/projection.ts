@@ -55,6 +55,11 @@ export function usedPhysicalColumns(root: PlanNode): boolean[] {
         // table's width still name the source's columns.
         collect(n.array, used);
         break;
+      case 'windowTopN':
+        // Keeps the input row as its prefix (the row number goes after it), as unnest does.
+        for (const i of n.partitionKeys) used.add(i);
+        for (const k of n.orderBy) collect(k.expr, used);
+        break;
       case 'project':
         for (const e of n.exprs) collect(e, used);
         break walk;

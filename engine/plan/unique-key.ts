@@ -28,6 +28,7 @@ export function uniqueKeyOf(n: PlanNode): number[] | undefined {
     case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
+    case 'windowTopN':
       return undefined;
     default: {
       const never: never = n;

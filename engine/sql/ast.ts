@@ -24,7 +24,9 @@ export type Expr =
   | { readonly kind: 'call'; readonly name: string; readonly args: readonly Expr[]; readonly distinct: boolean; readonly star: boolean; readonly pos: Pos }
   | { readonly kind: 'field'; readonly operand: Expr; readonly name: string; readonly pos: Pos }
   | { readonly kind: 'index'; readonly operand: Expr; readonly index: Expr; readonly pos: Pos }
-  | { readonly kind: 'floorCeil'; readonly fn: 'FLOOR' | 'CEIL'; readonly operand: Expr; readonly unit?: TimeUnit; readonly pos: Pos };
+  | { readonly kind: 'floorCeil'; readonly fn: 'FLOOR' | 'CEIL'; readonly operand: Expr; readonly unit?: TimeUnit; readonly pos: Pos }
+  /** A ranking function over a window: `ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...)`. Only Window Top-N plans it. */
+  | { readonly kind: 'over'; readonly fn: string; readonly args: readonly Expr[]; readonly partitionBy: readonly Expr[]; readonly orderBy: readonly OrderItem[]; readonly pos: Pos };
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '=' | '<>' | '<' | '<=' | '>' | '>=' | 'AND' | 'OR' | '||';
 
@@ -57,6 +59,8 @@ export type FromItem =
 export interface OrderItem {
   readonly expr: Expr;
   readonly desc: boolean;
+  /** NULLS FIRST / NULLS LAST when written; otherwise NULL sorts as the smallest value (as Flink). */
+  readonly nullsFirst?: boolean;
 }
 
 export interface Select {

@@ -64,7 +64,7 @@ export class Converter {
       from.push(this.from(f, pos));
     }
     const groupBy = (n.groupby?.columns ?? []).map((g: N) => this.expr(g, pos));
-    const orderBy: OrderItem[] = (n.orderby ?? []).map((o: N) => ({ expr: this.expr(o.expr, pos), desc: o.type === 'DESC' }));
+    const orderBy = this.orderItems(n.orderby, pos);
     let limit: number | undefined;
     const lv = n.limit?.value as N[] | undefined;
     if (lv && lv.length > 0) {
@@ -197,11 +197,28 @@ export class Converter {
     }
   }
 
+  private orderItems(items: N[] | null | undefined, pos: Pos): OrderItem[] {
+    return (items ?? []).map((o: N) => {
+      const nulls = typeof o.nulls === 'string' ? o.nulls.toUpperCase() : '';
+      const item: OrderItem = { expr: this.expr(o.expr, pos), desc: o.type === 'DESC' };
+      return nulls.includes('FIRST') ? { ...item, nullsFirst: true } : nulls.includes('LAST') ? { ...item, nullsFirst: false } : item;
+    });
+  }
+
+  /** `fn(...) OVER (PARTITION BY ... ORDER BY ...)`; a named window or a frame clause is not supported. */
+  private over(n: N, name: string, args: Expr[], pos: Pos): Expr {
+    const spec: N = n.over?.as_window_specification?.window_specification;
+    if (!spec || typeof n.over.as_window_specification === 'string') throw this.unsupported('A named window in OVER', pos);
+    if (spec.window_frame_clause) throw this.unsupported('A window frame (ROWS/RANGE) in OVER', pos);
+    const partitionBy: Expr[] = (spec.partitionby ?? []).map((p: N) => this.expr(p.expr ?? p, pos));
+    return { kind: 'over', fn: name, args, partitionBy, orderBy: this.orderItems(spec.orderby, pos), pos };
+  }
+
   private call(n: N, pos: Pos): Expr {
     const name = fnName(n).toUpperCase();
-    if (n.over) throw this.unsupported('OVER windows', pos);
     const rawArgs: N[] = n.args?.value ?? (n.args ? [n.args] : []);
     const args = rawArgs.filter((a) => a && a.type !== undefined).map((a) => this.expr(a, pos));
+    if (n.over) return this.over(n, name, args, pos);
     if (name === CAST_FN || name === TRY_CAST_FN) {
       const idx = Number((args[1] as { value: number }).value);
       return { kind: 'cast', operand: args[0]!, type: this.side.castTypes[idx]!, safe: name === TRY_CAST_FN, pos };

@@ -23,3 +23,14 @@ SELECT window_start, window_end, topic, COUNT(*) AS posts, COUNT(DISTINCT uid) A
 FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
   CROSS JOIN UNNEST(REGEXP_EXTRACT_ALL(text, '#([^#]+)#')) AS t(topic)
 GROUP BY window_start, window_end, topic;
+
+-- The top 10 bloggers of every minute by engagement, ranked in the stream (a Window Top-N): one row per
+-- minute and rank, final when the minute closes.
+CREATE MATERIALIZED VIEW IF NOT EXISTS top_bloggers_per_minute AS
+SELECT * FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY engagement DESC, posts DESC, uid) AS rownum
+  FROM (
+    SELECT window_start, window_end, uid, COUNT(*) AS posts, SUM(ret + att) AS engagement
+    FROM TABLE(TUMBLE(TABLE weibo, DESCRIPTOR(`time`), INTERVAL '1' MINUTE))
+    GROUP BY window_start, window_end, uid))
+WHERE rownum <= 10;

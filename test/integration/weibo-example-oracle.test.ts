@@ -132,6 +132,13 @@ const VIEW_ORACLES: Record<string, { sql: string; columns: string[] }> = {
   },
   posts_per_minute: { sql: `SELECT ${MINUTE}, type, COUNT(*) AS posts FROM weibo GROUP BY ALL`, columns: ['window_start', 'window_end', 'type', 'posts'] },
   places_per_minute: { sql: `SELECT ${MINUTE}, loc, COUNT(*) AS posts FROM weibo GROUP BY ALL`, columns: ['window_start', 'window_end', 'loc', 'posts'] },
+  top_bloggers_per_minute: {
+    sql: `SELECT * FROM (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY engagement DESC NULLS LAST, posts DESC, uid) AS rownum
+            FROM (SELECT ${MINUTE}, uid, COUNT(*) AS posts, SUM(ret + att) AS engagement FROM weibo GROUP BY ALL))
+          WHERE rownum <= 10`,
+    columns: ['window_start', 'window_end', 'uid', 'posts', 'engagement', 'rownum'],
+  },
   hot_topics_per_minute: {
     sql: `SELECT window_start, window_end, topic, COUNT(*) AS posts, COUNT(DISTINCT uid) AS bloggers FROM (${HASHTAGS}) GROUP BY ALL`,
     columns: ['window_start', 'window_end', 'topic', 'posts', 'bloggers'],

@@ -1,5 +1,5 @@
 /**
- * Lake benchmark (issue 5), `npm run bench -- lake [--count N] [--codec SNAPPY|GZIP|ZSTD|NONE] [--only job|sink] [--fetch-bytes N]`:
+ * Lake benchmark (issue 5), `npm run bench -- lake [--count N] [--codec SNAPPY|GZIP|ZSTD|NONE] [--only job|sink] [--sink-mode worker|event-loop] [--parallelism N] [--fetch-bytes N]`:
  *
  * 1. End to end: N Weibo-like events (examples/weibo's generator) in a topic; the raw consume rate of
  *    that topic (the ceiling, bench/util.ts) and then the example's `clean-feed` job (examples/weibo/
@@ -42,6 +42,7 @@ function generator(): WeiboGenerator {
 }
 
 const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+const cpuPerRow = (c: NodeJS.CpuUsage, rows: number): number => +((c.user + c.system) / rows).toFixed(2);
 
 /**
  * A full GC before a measurement: producing the events leaves hundreds of MB of garbage in this process,
@@ -52,7 +53,7 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-async function endToEnd(count: number, codec: string, fetch: string | undefined): Promise<Record<string, number>> {
+async function endToEnd(count: number, codec: string, fetch: string | undefined, parallelism: string | undefined): Promise<Record<string, number>> {
   const suffix = Date.now().toString(36);
   const topic = `bench_lake_${suffix}`;
   const gen = generator();
@@ -74,7 +75,7 @@ CREATE TABLE weibo_lake (
   uid BIGINT, tid BIGINT, \`time\` TIMESTAMP(3), text STRING, loc STRING, type STRING,
   rtid BIGINT, ret INT, mre INT, att INT, dt STRING, hr STRING
 ) PARTITIONED BY (dt, hr) WITH (
-  'connector' = 'filesystem', 'path' = '${lake}', 'format' = 'parquet', 'parquet.compression' = '${codec}',
+  'connector' = 'filesystem', 'path' = '${lake}', 'format' = 'parquet', 'parquet.compression' = '${codec}',${parallelism ? ` 'sink.parallelism' = '${parallelism}',` : ''}
   'sink.partition-commit.policy.kind' = 'success-file', 'sink.partition-commit.trigger' = 'partition-time',
   'partition.time-extractor.timestamp-pattern' = '$dt $hr:00:00', 'sink.partition-commit.delay' = '1 h'
 );`);
@@ -91,11 +92,13 @@ WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS N
     ).filter((r) => r.kind === 'job');
     const id = res!.jobId!;
     let t0 = 0;
+    let cpu0 = process.cpuUsage();
     for (;;) {
       const info = platform.getJob(id)!;
       // Timed from the first record read, like the ceiling (timed once its reader is open).
       if (t0 === 0 && info.metrics.recordsIn > 0) {
         t0 = performance.now();
+        cpu0 = process.cpuUsage();
         h.enable();
       }
       if (info.state === 'FINISHED') break;
@@ -103,6 +106,7 @@ WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS N
       await new Promise((r) => setTimeout(r, 5));
     }
     const now = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     h.disable();
     const seconds = (now - (t0 || submitted)) / 1000;
     const info = platform.getJob(id)!;
@@ -117,6 +121,9 @@ WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS N
       parquetMB: +(bytes / 1e6).toFixed(1),
       ceilingRowsPerSec: ceiling.recordsPerSecond,
       ratio: +(count / seconds / ceiling.recordsPerSecond).toFixed(2),
+      // CPU of the whole process (all threads) per row: what the job costs, less sensitive than rows/s to
+      // what else runs on the machine.
+      cpuUsPerRow: cpuPerRow(cpu, count),
       eventLoopP99Ms: ms(h.percentile(99)),
       eventLoopMaxMs: ms(h.max),
       // The job's own synchronous work per poll (decode, operators, sink.write): what the loop delay is made of.
@@ -191,9 +198,9 @@ function inlineWriter(dir: string, codec: ParquetCodec): { write(rows: Row[]): v
   };
 }
 
-async function sinkAlone(rows: Row[], codec: string, mode: 'worker' | 'event loop'): Promise<Record<string, number | string>> {
+async function sinkAlone(rows: Row[], codec: string, mode: 'worker' | 'event loop', parallelism: string | undefined): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-lake-sink-'));
-  const opts = { connector: 'filesystem', path: dir, format: 'parquet', 'parquet.compression': codec };
+  const opts = { connector: 'filesystem', path: dir, format: 'parquet', 'parquet.compression': codec, ...(parallelism ? { 'sink.parallelism': parallelism } : {}) };
   const sink = mode === 'worker' ? await filesystemConnector.createSink!({ table: 'lake', columns: COLUMNS, brokers: '', jobId: 'bench', jobName: 'bench', timeZone: 'UTC', checkpointIntervalMs: 5000, options: opts, partitionedBy: ['dt', 'hr'] }) : undefined;
   await sink?.committer!.recover(undefined);
   const inline = mode === 'event loop' ? inlineWriter(dir, (codec === 'NONE' ? 'UNCOMPRESSED' : codec) as ParquetCodec) : undefined;
@@ -201,6 +208,7 @@ async function sinkAlone(rows: Row[], codec: string, mode: 'worker' | 'event loo
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let ckpt = 0;
   for (let i = 0; i < rows.length; i += 2000) {
     const batch = rows.slice(i, i + 2000);
@@ -218,11 +226,12 @@ async function sinkAlone(rows: Row[], codec: string, mode: 'worker' | 'event loo
     await new Promise<void>((r) => setImmediate(r));
   }
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   h.disable();
   await sink?.close();
   const bytes = totalBytes(dir, '.parquet');
   rmSync(dir, { recursive: true, force: true });
-  const out = { mode, rowsPerSec: Math.round(rows.length / secs), parquetMB: +(bytes / 1e6).toFixed(1), eventLoopP99Ms: ms(h.percentile(99)), eventLoopMaxMs: ms(h.max) };
+  const out = { mode: parallelism ? `${mode} x${parallelism}` : mode, rowsPerSec: Math.round(rows.length / secs), cpuUsPerRow: cpuPerRow(cpu, rows.length), parquetMB: +(bytes / 1e6).toFixed(1), eventLoopP99Ms: ms(h.percentile(99)), eventLoopMaxMs: ms(h.max) };
   console.log(JSON.stringify(out));
   return out;
 }
@@ -233,10 +242,12 @@ export async function runLakeBench(argv: readonly string[]): Promise<void> {
   const codec = (args.get('codec') ?? 'SNAPPY').toUpperCase();
   const only = args.get('only');
   console.log(`lake benchmark: ${count.toLocaleString('en-US')} Weibo-like events, ${codec}`);
-  if (only !== 'sink') await endToEnd(count, codec, args.get('fetch-bytes'));
+  const parallelism = args.get('parallelism');
+  if (only !== 'sink') await endToEnd(count, codec, args.get('fetch-bytes'), parallelism);
   if (only === 'job') return;
   console.log(`the sink alone, ${count.toLocaleString('en-US')} cleaned rows in batches of 2,000, a checkpoint every 50,000 rows:`);
   const rows = cleanRows(count);
-  await sinkAlone(rows, codec, 'event loop');
-  await sinkAlone(rows, codec, 'worker');
+  const mode = args.get('sink-mode');
+  if (mode !== 'worker') await sinkAlone(rows, codec, 'event loop', undefined);
+  if (mode !== 'event-loop') await sinkAlone(rows, codec, 'worker', parallelism);
 }

@@ -3,14 +3,20 @@
 // writing ever runs on the job's event loop.
 import { parentPort } from 'node:worker_threads';
 import type { Column } from '../../engine/plan/plan.ts';
-import type { ColumnPayload, EncodeReply, EncodeRequest } from './encode-protocol.ts';
+import { unpackColumn } from './column-wire.ts';
+import type { ColumnPayload } from './column-wire.ts';
+import type { EncodeReply, EncodeRequest } from './encode-protocol.ts';
 import { parquetConverter, parquetOnFd, zstdReady } from './parquet.ts';
 import type { PartFileWriter } from './parquet.ts';
 
 interface OpenFile {
   readonly writer: PartFileWriter;
   readonly converters: readonly ((v: unknown) => unknown)[];
-  readonly columns: unknown[][];
+  /**
+   * The adds of the row group being gathered, as they arrived: kept packed (typed arrays, few objects)
+   * until the group is encoded, so no per-value objects pile up and age in this thread's heap meanwhile.
+   */
+  adds: { readonly columns: readonly ColumnPayload[]; readonly rows: number }[];
   readonly rowGroupRows: number;
   readonly rowGroupBytes: number;
   rows: number;
@@ -25,21 +31,6 @@ function converterOf(c: Column): (v: unknown) => unknown {
   return c.type.kind === 'BOOLEAN' ? (v) => (v === null ? null : v !== 0) : conv;
 }
 
-function unpack(p: ColumnPayload, rows: number, conv: (v: unknown) => unknown, into: unknown[]): void {
-  switch (p.kind) {
-    case 'numbers':
-      for (let i = 0; i < rows; i++) into.push(p.nulls[i] ? null : conv(p.values[i]));
-      return;
-    case 'values':
-      for (let i = 0; i < rows; i++) into.push(conv(p.values[i]));
-      return;
-    default: {
-      const never: never = p;
-      return never;
-    }
-  }
-}
-
 function fileOf(id: number): OpenFile {
   const f = files.get(id);
   if (!f) throw new Error(`no open part file ${id} in the encoding worker`);
@@ -48,8 +39,17 @@ function fileOf(id: number): OpenFile {
 
 function encodeBuffered(f: OpenFile): void {
   if (f.rows === 0) return;
-  f.writer.append(f.columns, f.rows);
-  for (const c of f.columns) c.length = 0;
+  const columns = f.converters.map((conv, j) => {
+    const values = new Array<unknown>(f.rows);
+    let at = 0;
+    for (const a of f.adds) {
+      unpackColumn(a.columns[j]!, a.rows, conv, values, at);
+      at += a.rows;
+    }
+    return values;
+  });
+  f.adds = [];
+  f.writer.append(columns, f.rows);
   f.rows = 0;
   f.estBytes = 0;
 }
@@ -57,13 +57,15 @@ function encodeBuffered(f: OpenFile): void {
 function handle(req: EncodeRequest): number {
   switch (req.op) {
     case 'open': {
-      const writer = parquetOnFd(req.fd, req.columns, req.codec);
-      files.set(req.file, { writer, converters: req.columns.map(converterOf), columns: req.columns.map(() => []), rowGroupRows: req.rowGroupRows, rowGroupBytes: req.rowGroupBytes, rows: 0, estBytes: 0 });
+      // UTF-8 arrives for mostly distinct text (column-wire.ts): no dictionary to try there.
+      const writer = parquetOnFd(req.fd, req.columns, req.codec, req.wires.map((w) => w === 'utf8'));
+      files.set(req.file, { writer, converters: req.columns.map(converterOf), adds: [], rowGroupRows: req.rowGroupRows, rowGroupBytes: req.rowGroupBytes, rows: 0, estBytes: 0 });
       return 0;
     }
     case 'add': {
       const f = fileOf(req.file);
-      for (let j = 0; j < f.columns.length; j++) unpack(req.columns[j]!, req.rows, f.converters[j]!, f.columns[j]!);
+      if (req.columns.length !== f.converters.length) throw new Error(`an add of ${req.columns.length} columns to a file of ${f.converters.length}`);
+      f.adds.push({ columns: req.columns, rows: req.rows });
       f.rows += req.rows;
       f.estBytes += req.estBytes;
       // Large row groups read fast; the bound keeps this thread's memory at about one group per open file.

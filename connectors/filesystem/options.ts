@@ -19,6 +19,11 @@ export interface FileSystemOptions {
   /** sink.rolling-policy.check-interval: how often open files are checked against the interval (ms). */
   readonly checkIntervalMs: number;
   readonly codec: ParquetCodec;
+  /**
+   * sink.parallelism: Parquet encoding threads, each writing its own part file per partition (Flink's
+   * parallel writers do the same); default 1.
+   */
+  readonly parallelism: number;
   /** Partition commit; undefined without 'sink.partition-commit.policy.kind' (Flink has no default policy). */
   readonly partitionCommit: PartitionCommitOptions | undefined;
 }
@@ -31,6 +36,7 @@ const KNOWN = new Set([
   'sink.rolling-policy.rollover-interval',
   'sink.rolling-policy.check-interval',
   'parquet.compression',
+  'sink.parallelism',
   'sink.partition-commit.trigger',
   'sink.partition-commit.delay',
   'sink.partition-commit.policy.kind',
@@ -62,6 +68,7 @@ export function parseFileSystemOptions(options: Readonly<Record<string, string>>
   const rolloverIntervalMs = parseDuration(options['sink.rolling-policy.rollover-interval'] ?? '30 min', 'sink.rolling-policy.rollover-interval');
   const checkIntervalMs = parseDuration(options['sink.rolling-policy.check-interval'] ?? '1 min', 'sink.rolling-policy.check-interval');
   const codec = parseCodec(options['parquet.compression'] ?? 'SNAPPY');
+  const parallelism = parseParallelism(options['sink.parallelism'] ?? '1');
   for (const p of partitionedBy) {
     const col = columns.find((c) => c.name === p);
     if (!col) throw new OptionError(undefined, `PARTITIONED BY '${p}': no such physical column`);
@@ -74,7 +81,7 @@ export function parseFileSystemOptions(options: Readonly<Record<string, string>>
     if (why) throw new OptionError(undefined, `Column '${c.name}': ${why}`);
   }
   const partitionCommit = parsePartitionCommit(options, partitionedBy);
-  return { path, format, fileSize, rolloverIntervalMs, checkIntervalMs, codec, partitionCommit };
+  return { path, format, fileSize, rolloverIntervalMs, checkIntervalMs, codec, parallelism, partitionCommit };
 }
 
 function parsePartitionCommit(options: Readonly<Record<string, string>>, partitionedBy: readonly string[]): PartitionCommitOptions | undefined {
@@ -154,6 +161,15 @@ function parseCodec(v: string): ParquetCodec {
     default:
       throw new OptionError('parquet.compression', `'parquet.compression' must be SNAPPY, GZIP, ZSTD or NONE, not '${v}'`);
   }
+}
+
+/** Encoding threads beyond this would only queue for the same few cores. */
+const MAX_PARALLELISM = 16;
+
+function parseParallelism(v: string): number {
+  const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= MAX_PARALLELISM)) throw new OptionError('sink.parallelism', `'sink.parallelism' must be a whole number from 1 to ${MAX_PARALLELISM}, not '${v}'`);
+  return n;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };

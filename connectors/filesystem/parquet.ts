@@ -12,7 +12,10 @@ import type { ParquetCodec } from './options.ts';
  * replace hyparquet-writer (docs/lake.md): open a file, append columns (one row group per call), finish.
  */
 export interface PartFileWriter {
-  /** Appends rows given column by column (values already in the Parquet representation of `toParquetValue`). */
+  /**
+   * Appends rows given column by column (values already in the writer's representation, parquetConverter;
+   * a STRING column may hold UTF-8 bytes instead of strings, but not both in one file).
+   */
   append(columns: readonly unknown[][], rows: number): void;
   /** Bytes written to the file so far. */
   readonly bytes: number;
@@ -84,9 +87,12 @@ function decimalBytes(precision: number): number {
 export function parquetConverter(t: SqlType): (v: unknown) => unknown {
   switch (t.kind) {
     case 'BIGINT':
+      return (v) => (v === null || v === undefined ? null : BigInt(Math.trunc(v as number)));
     case 'TIMESTAMP':
     case 'TIMESTAMP_LTZ':
-      return (v) => (v === null || v === undefined ? null : BigInt(Math.trunc(v as number)));
+      // Integer epoch ms: the writer makes the INT64 of a TIMESTAMP column itself (one bigint per value,
+      // not two), and its statistics then compare numbers.
+      return (v) => (v === null || v === undefined ? null : Math.trunc(v as number));
     case 'DATE':
       return (v) => (v === null || v === undefined ? null : Math.floor((v as number) / DAY_MS));
     case 'DECIMAL':
@@ -105,6 +111,20 @@ export function parquetConverter(t: SqlType): (v: unknown) => unknown {
       const never: never = t;
       return never;
     }
+  }
+}
+
+/**
+ * The writer keeps each column chunk's min and max until the footer. A BYTE_ARRAY bound given as UTF-8
+ * bytes is a view into the buffer its whole shipment arrived in (column-wire.ts): copied, it no longer
+ * holds that buffer in memory for the rest of the file.
+ */
+function detachStatistics(group: ParquetWriter['row_groups'][number] | undefined): void {
+  for (const c of group?.columns ?? []) {
+    const st = c.meta_data?.statistics as { min_value?: unknown; max_value?: unknown } | undefined;
+    if (!st) continue;
+    if (st.min_value instanceof Uint8Array) st.min_value = st.min_value.slice();
+    if (st.max_value instanceof Uint8Array) st.max_value = st.max_value.slice();
   }
 }
 
@@ -134,9 +154,10 @@ function compressorsFor(codec: ParquetCodec): Record<string, (b: Uint8Array) => 
 /**
  * hyparquet-writer into an open file descriptor, written through as each row group is encoded. The fd is
  * opened and closed by the sink on the main thread (it outlives a crashed encoding worker there); this
- * runs inside the worker (encode-worker.ts).
+ * runs inside the worker (encode-worker.ts). `plain[j]`: write column j PLAIN, without trying a
+ * dictionary (for values known to be mostly distinct, where building one would only cost time).
  */
-export function parquetOnFd(fd: number, columns: readonly Column[], codec: ParquetCodec): PartFileWriter {
+export function parquetOnFd(fd: number, columns: readonly Column[], codec: ParquetCodec, plain: readonly boolean[] = []): PartFileWriter {
   const bw = new ByteWriter();
   const drain = (): void => {
     let off = 0;
@@ -158,9 +179,10 @@ export function parquetOnFd(fd: number, columns: readonly Column[], codec: Parqu
   return {
     append(cols, rows) {
       if (rows === 0) return;
-      const columnData: ColumnSource[] = names.map((name, i) => ({ name, data: cols[i] as ColumnSource['data'] }));
+      const columnData: ColumnSource[] = names.map((name, i) => ({ name, data: cols[i] as ColumnSource['data'], ...(plain[i] ? { encoding: 'PLAIN' } : {}) }));
       // One row group per append: the caller batches rows so row groups are large.
       void pq.write({ columnData, rowGroupSize: rows });
+      detachStatistics(pq.row_groups.at(-1));
       drain();
     },
     get bytes() {

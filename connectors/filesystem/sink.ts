@@ -10,8 +10,8 @@ import { fsyncDir, writeAtomic } from './durable.ts';
 import { EncodeWorker } from './encoder.ts';
 import { parseFileSystemOptions } from './options.ts';
 import type { FileSystemOptions } from './options.ts';
-import type { ColumnPayload } from './encode-protocol.ts';
-import type { SqlType } from '../../engine/plan/types.ts';
+import { packColumn, wireFor } from './column-wire.ts';
+import type { ColumnWire } from './column-wire.ts';
 import { partitionDir, partitionText } from './partition.ts';
 
 /** Rows buffered per part file (in the encoding worker) before they are encoded as one row group (large groups read fast). */
@@ -23,7 +23,7 @@ const ROW_GROUP_BYTES = 64 * 1024 * 1024;
  * (back-pressure), so what is queued for the worker stays about one batch, beside the row group each
  * open file buffers in the worker.
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT_PER_WORKER = 2;
 /** Partition directories remembered by raw values (cleared when full: a lake has few live partitions). */
 const DIR_CACHE_SIZE = 4096;
 /** The sink's own directory under the table's path: hidden from lake readers by its '.' prefix. */
@@ -52,6 +52,10 @@ interface OpenPart {
   /** Opened and closed here (not in the worker), so a crashed worker leaks no descriptor. */
   readonly fd: number;
   readonly openedAt: number;
+  /** How each column's values travel to the worker, fixed for the file (column-wire.ts). */
+  readonly wires: readonly ColumnWire[];
+  /** The worker that encodes it (every request for a file goes to one worker, in order). */
+  readonly encoder: EncodeWorker;
   /** Bytes on disk, as the worker last reported. */
   bytes: number;
 }
@@ -62,7 +66,13 @@ interface Bucket {
   columns: unknown[][];
   rows: number;
   estBytes: number;
-  part?: OpenPart;
+  /**
+   * One part file per encoding worker at most ('sink.parallelism', as Flink's parallel writers each
+   * write their own file per bucket): successive shipments of the partition go to them in turn.
+   */
+  readonly parts: (OpenPart | undefined)[];
+  /** Which of `parts` takes the next shipment. */
+  turn: number;
 }
 
 /**
@@ -85,10 +95,9 @@ export class FileSystemSink implements Sink {
   private readonly fileIndex: readonly number[];
   private readonly partIndex: readonly number[];
   private readonly partNames: readonly string[];
-  /** Per file column: whether it travels as numbers (see ColumnPayload). */
-  private readonly numeric: readonly boolean[];
   private readonly partitions: PartitionCommitter | undefined;
-  private encoder: EncodeWorker | undefined;
+  /** Started on first use, up to 'sink.parallelism' of them. */
+  private readonly encoders: EncodeWorker[] = [];
   /** Worker requests not yet awaited; each settles without throwing (a failure lands in `failure`). */
   private inFlight: Promise<void>[] = [];
   private failure: Error | undefined;
@@ -107,7 +116,6 @@ export class FileSystemSink implements Sink {
     // Partition columns live in the path only (as Hive and Flink do): the file schema is the rest.
     this.fileIndex = spec.columns.map((_, i) => i).filter((i) => !this.partIndex.includes(i));
     this.fileColumns = this.fileIndex.map((i) => spec.columns[i]!);
-    this.numeric = this.fileColumns.map((c) => isNumeric(c.type));
     const meta = join(opts.path, META_DIR, spec.jobId);
     this.partitions = opts.partitionCommit ? new PartitionCommitter(opts.partitionCommit, partitionedBy, opts.path, join(meta, 'partitions.json')) : undefined;
     this.committer = new FileSystemCommitter(opts.path, spec.jobId, (id) => this.prepare(id), this.partitions, (dir) => this.buckets.has(dir));
@@ -121,22 +129,36 @@ export class FileSystemSink implements Sink {
   }
 
   write(rows: Row[]): void {
+    let prev: Row | undefined;
+    let b: Bucket | undefined;
     for (const r of rows) {
-      const dir = this.dirOf(r);
-      let b = this.buckets.get(dir);
-      if (!b) {
-        b = { dir, columns: this.fileColumns.map(() => []), rows: 0, estBytes: 0 };
-        this.buckets.set(dir, b);
-        this.partitions?.touched(dir, Date.now());
-      }
+      // Consecutive rows mostly share a partition: then they share the bucket, found once.
+      if (b === undefined || !this.samePartition(r, prev!)) b = this.bucketOf(r);
+      prev = r;
       for (let j = 0; j < this.fileIndex.length; j++) {
         const v = r[this.fileIndex[j]!];
-        // Engine values as they are: converting (bigint, unscaled decimals, ...) is the worker's job.
+        // Engine values as they are: packing them for the worker happens at flush (column-wire.ts).
         b.columns[j]!.push(v === undefined ? null : v);
         b.estBytes += typeof v === 'string' ? v.length * 3 : Array.isArray(v) ? JSON.stringify(v).length : 8;
       }
       b.rows++;
     }
+  }
+
+  private samePartition(r: Row, prev: Row): boolean {
+    for (const i of this.partIndex) if (r[i] !== prev[i]) return false;
+    return true;
+  }
+
+  private bucketOf(r: Row): Bucket {
+    const dir = this.dirOf(r);
+    let b = this.buckets.get(dir);
+    if (!b) {
+      b = { dir, columns: this.fileColumns.map(() => []), rows: 0, estBytes: 0, parts: new Array<OpenPart | undefined>(this.opts.parallelism).fill(undefined), turn: 0 };
+      this.buckets.set(dir, b);
+      this.partitions?.touched(dir, Date.now());
+    }
+    return b;
   }
 
   /** A row's partition directory; cached by its raw values, since escaping every row's values is costly. */
@@ -161,30 +183,34 @@ export class FileSystemSink implements Sink {
   }
 
   /**
-   * Hands each partition's new rows to the encoding worker and rolls files by size and age. Waits only
-   * when more than MAX_IN_FLIGHT requests are outstanding. Rows not yet in a finished file are not lost
-   * on a crash: the job replays them from its last checkpoint. Throws once the worker failed.
+   * Hands each partition's new rows to an encoding worker and rolls files by size and age. Waits only
+   * when more than MAX_IN_FLIGHT_PER_WORKER requests per worker are outstanding. Rows not yet in a
+   * finished file are not lost on a crash: the job replays them from its last checkpoint. Throws once a
+   * worker failed.
    */
   async flush(): Promise<void> {
     this.check();
     for (const b of this.buckets.values()) {
       this.ship(b);
-      if (b.part && b.part.bytes >= this.opts.fileSize) this.roll(b);
+      for (let lane = 0; lane < b.parts.length; lane++) {
+        const part = b.parts[lane];
+        if (part && part.bytes >= this.opts.fileSize) this.roll(b, lane);
+      }
     }
     const now = Date.now();
     if (now - this.lastRollCheck >= this.opts.checkIntervalMs) {
       this.lastRollCheck = now;
       for (const b of this.buckets.values()) {
-        if (b.part && now - b.part.openedAt >= this.opts.rolloverIntervalMs) this.roll(b);
+        if (b.parts.some((p) => p && now - p.openedAt >= this.opts.rolloverIntervalMs)) this.rollAll(b);
       }
     }
-    while (this.inFlight.length > MAX_IN_FLIGHT) await this.inFlight.shift();
+    while (this.inFlight.length > MAX_IN_FLIGHT_PER_WORKER * this.opts.parallelism) await this.inFlight.shift();
     this.check();
   }
 
-  /** The encoding worker's thread, once started (tests make it crash). */
+  /** The first encoding worker's thread, once started (tests make it crash). */
   get encodeThread(): EncodeWorker['thread'] | undefined {
-    return this.encoder?.thread;
+    return this.encoders[0]?.thread;
   }
 
   private check(): void {
@@ -192,64 +218,67 @@ export class FileSystemSink implements Sink {
     if (this.closed) throw new Error('the filesystem sink is closed');
   }
 
-  private send(req: Parameters<EncodeWorker['request']>[0], then: (bytes: number) => void, transfer: ArrayBuffer[] = []): void {
-    this.encoder ??= new EncodeWorker();
+  private encoderFor(lane: number): EncodeWorker {
+    while (this.encoders.length <= lane) this.encoders.push(new EncodeWorker());
+    return this.encoders[lane]!;
+  }
+
+  private send(encoder: EncodeWorker, req: Parameters<EncodeWorker['request']>[0], then: (bytes: number) => void, transfer: ArrayBuffer[] = []): void {
     this.inFlight.push(
-      this.encoder.request(req, transfer).then(then, (e: unknown) => {
+      encoder.request(req, transfer).then(then, (e: unknown) => {
         this.failure ??= e instanceof Error ? e : new Error(String(e));
       }),
     );
   }
 
-  /** Sends the bucket's rows to its part file (opening one if needed). */
+  /** Sends the bucket's rows to the part file whose turn it is (opening one if needed). */
   private ship(b: Bucket): void {
     if (b.rows === 0) return;
-    if (!b.part) {
+    const lane = b.turn;
+    b.turn = (b.turn + 1) % b.parts.length;
+    let part = b.parts[lane];
+    if (!part) {
       const rel = join(b.dir, `.part-${this.spec.jobId}-${this.run}-${this.seq}.parquet.inprogress`);
       mkdirSync(join(this.opts.path, b.dir), { recursive: true });
       const fd = openSync(join(this.opts.path, rel), 'wx');
       this.fds.add(fd);
-      const part: OpenPart = { rel, file: this.seq++, fd, openedAt: Date.now(), bytes: 0 };
-      b.part = part;
+      // The file's first rows choose how its text travels (dictionary codes or UTF-8), for all its rows.
+      const wires = this.fileColumns.map((c, j) => wireFor(c.type, b.columns[j]!));
+      part = { rel, file: this.seq++, fd, openedAt: Date.now(), wires, encoder: this.encoderFor(lane), bytes: 0 };
+      b.parts[lane] = part;
       const rowGroupBytes = Math.min(ROW_GROUP_BYTES, this.opts.fileSize);
-      this.send({ op: 'open', file: part.file, fd, columns: this.fileColumns, codec: this.opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes }, () => undefined);
+      this.send(part.encoder, { op: 'open', file: part.file, fd, columns: this.fileColumns, wires, codec: this.opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes }, () => undefined);
     }
-    const part = b.part;
+    const target = part;
     const transfer: ArrayBuffer[] = [];
-    const columns = b.columns.map((values, j): ColumnPayload => {
-      if (!this.numeric[j]) return { kind: 'values', values };
-      const nums = new Float64Array(values.length);
-      const nulls = new Uint8Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (v === null) nulls[i] = 1;
-        else nums[i] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
-      }
-      transfer.push(nums.buffer, nulls.buffer);
-      return { kind: 'numbers', values: nums, nulls };
-    });
-    // postMessage copies the other arrays now (structured clone), so fresh ones take the next rows.
-    this.send({ op: 'add', file: part.file, columns, rows: b.rows, estBytes: b.estBytes }, (bytes) => {
-      part.bytes = bytes;
+    const columns = b.columns.map((values, j) => packColumn(values, target.wires[j]!, transfer));
+    // Transferred buffers move to the worker and cloned arrays are copied now: fresh arrays take the next rows.
+    this.send(target.encoder, { op: 'add', file: target.file, columns, rows: b.rows, estBytes: b.estBytes }, (bytes) => {
+      target.bytes = bytes;
     }, transfer);
     b.columns = this.fileColumns.map(() => []);
     b.rows = 0;
     b.estBytes = 0;
   }
 
-  /** Finishes the bucket's part file; it stays hidden until the next checkpoint commits. */
-  private roll(b: Bucket): void {
+  /** Ships the bucket's last rows and finishes all its part files. */
+  private rollAll(b: Bucket): void {
     this.ship(b);
-    const part = b.part;
+    for (let lane = 0; lane < b.parts.length; lane++) this.roll(b, lane);
+  }
+
+  /** Finishes one part file of the bucket; it stays hidden until the next checkpoint commits. */
+  private roll(b: Bucket, lane: number): void {
+    const part = b.parts[lane];
     if (!part) return;
-    b.part = undefined;
+    b.parts[lane] = undefined;
     const release = (): void => {
       this.fds.delete(part.fd);
       closeSync(part.fd);
     };
     this.finished.push(part.rel);
     this.inFlight.push(
-      this.encoder!.request({ op: 'finish', file: part.file }).then(
+      part.encoder.request({ op: 'finish', file: part.file }).then(
         () => release(),
         (e: unknown) => {
           release();
@@ -262,7 +291,7 @@ export class FileSystemSink implements Sink {
   /** Finishes every part file, and returns what checkpoint `id` makes visible (with unique names carrying `id`). */
   private async prepare(id: number): Promise<Pick<Manifest, 'files' | 'partitions'>> {
     this.check();
-    for (const b of this.buckets.values()) this.roll(b);
+    for (const b of this.buckets.values()) this.rollAll(b);
     const waiting = this.inFlight;
     this.inFlight = [];
     await Promise.all(waiting);
@@ -277,38 +306,12 @@ export class FileSystemSink implements Sink {
     this.closed = true;
     // Whatever is open here is output after the last checkpoint, which a restarted job writes again.
     this.buckets.clear();
-    const encoder = this.encoder;
-    this.encoder = undefined;
-    await encoder?.terminate();
+    const encoders = this.encoders.splice(0);
+    await Promise.all(encoders.map((e) => e.terminate()));
     await Promise.all(this.inFlight);
     this.inFlight = [];
     for (const fd of this.fds) closeSync(fd);
     this.fds.clear();
-  }
-}
-
-/** Types whose engine values are numbers (or booleans): they travel to the worker as a Float64Array. */
-function isNumeric(t: SqlType): boolean {
-  switch (t.kind) {
-    case 'BOOLEAN':
-    case 'INT':
-    case 'BIGINT':
-    case 'DOUBLE':
-    case 'DECIMAL':
-    case 'TIMESTAMP':
-    case 'TIMESTAMP_LTZ':
-    case 'DATE':
-      return true;
-    case 'STRING':
-    case 'ARRAY':
-    case 'ROW':
-    case 'INTERVAL':
-    case 'NULL':
-      return false;
-    default: {
-      const never: never = t;
-      return never;
-    }
   }
 }
 

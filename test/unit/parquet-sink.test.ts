@@ -148,7 +148,7 @@ describe('parquet sink', () => {
 
   it('checks options with Flink names and defaults', () => {
     const o = parseFileSystemOptions({ connector: 'filesystem', path: '/x', format: 'parquet' }, COLUMNS, ['dt', 'hr']);
-    expect(o).toMatchObject({ fileSize: 128 * 1024 * 1024, rolloverIntervalMs: 30 * 60_000, checkIntervalMs: 60_000, codec: 'SNAPPY' });
+    expect(o).toMatchObject({ fileSize: 128 * 1024 * 1024, rolloverIntervalMs: 30 * 60_000, checkIntervalMs: 60_000, codec: 'SNAPPY', parallelism: 1 });
     const bad = (opts: Record<string, string>, parts: string[] = []): string => {
       try {
         filesystemConnector.validate({ connector: 'filesystem', path: '/x', format: 'parquet', ...opts }, 'sink', COLUMNS, parts);
@@ -173,6 +173,32 @@ describe('parquet sink', () => {
     expect(bad({ 'no.such': 'x' })).toMatch(/Unknown option/);
     expect(bad({}, ['tags'])).toMatch(/scalar/);
     expect(bad({ 'parquet.compression': 'gzip', 'sink.rolling-policy.rollover-interval': '10 s' })).toBe('ok');
+    for (const v of ['0', '17', '1.5', 'two', '']) expect(bad({ 'sink.parallelism': v })).toMatch(/'sink.parallelism' must be a whole number from 1 to 16/);
+    expect(bad({ 'sink.parallelism': '4' })).toBe('ok');
+  });
+
+  it('with sink.parallelism 2, writes each partition through two workers into two files, every row once', async () => {
+    const path = join(dir, 'parallel');
+    const sink = (await filesystemConnector.createSink!(spec(path, 'job-p', { 'sink.parallelism': '2' }))) as FileSystemSink;
+    await sink.committer!.recover(undefined);
+    const input = rows(8000, 4);
+    for (let k = 0; k < input.length; k += 1000) {
+      sink.write(input.slice(k, k + 1000));
+      await sink.flush();
+    }
+    await sink.committer!.prepare(1);
+    await sink.committer!.commit(1);
+    const perPartition = new Map<string, number>();
+    for (const f of visibleParts(path)) perPartition.set(f.split('/').slice(0, 2).join('/'), (perPartition.get(f.split('/').slice(0, 2).join('/')) ?? 0) + 1);
+    expect([...perPartition.values()]).toEqual([2, 2, 2, 2]);
+    expect(await readBack(path)).toEqual(input.map(canonical).sort());
+    // A second checkpoint opens new files in the same workers.
+    sink.write(rows(500, 5));
+    await sink.flush();
+    await sink.committer!.prepare(2);
+    await sink.committer!.commit(2);
+    expect(await readBack(path)).toEqual([...input, ...rows(500, 5)].map(canonical).sort());
+    await sink.close();
   });
 
   it('writes every type into hive partitions, invisible until the checkpoint commits', async () => {

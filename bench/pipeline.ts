@@ -3,7 +3,9 @@
  * job over the same N events (default 1,000,000), each as a ratio of the raw consume rate of the same
  * topic measured in the same run (the ceiling: the median of `--ceiling-rounds` reads, default 3). Jobs
  * run in-process on a platform with a temp data dir, bounded ('scan.bounded.mode' = 'latest-offset'),
- * so "done" is exact: the job FINISHED.
+ * so "done" is exact: the job FINISHED. `--parallelism 1,2` runs every job once per value (parallel pipeline
+ * instances, jobs/parallel), alternating, `--rounds` times, and prints the ratios per value; `--only NAME`
+ * runs one job.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,28 +31,42 @@ const JOBS = {
   },
 } as const;
 
-async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: string, count: number): Promise<{ rate: RateResult; job: JobInfo }> {
+async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: string, count: number, parallelism: number | undefined): Promise<{ rate: RateResult; job: JobInfo; mainBusy: number }> {
   const j = JOBS[name];
-  await platform.execute(`${j.sink(`bench_out_${name}_${suffix}`)};`);
+  const run = parallelism === undefined ? name : `${name}-p${parallelism}-${runs++}`;
+  // Each run its own sink (and output topic), so alternating runs do not share anything but the input.
+  await platform.execute(`${j.sink(`bench_out_${run}_${suffix}`).replace(/CREATE TABLE (\w+)/, `CREATE TABLE $1_${runs}`)};`);
+  const insert = j.insert.replace(/INSERT INTO (\w+)/, `INSERT INTO $1_${runs}`);
+  // The job's SET option, and WEIR_PARALLELISM for a platform that does not pass the option on yet.
+  if (parallelism !== undefined) process.env['WEIR_PARALLELISM'] = String(parallelism);
+  const set = parallelism === undefined ? '' : `SET 'table.exec.resource.default-parallelism' = '${parallelism}'; `;
   const submitted = performance.now();
   let t0 = 0;
-  const [res] = await platform.execute(`SET 'pipeline.name' = '${name}'; ${j.insert};`).then((r) => r.filter((x) => x.kind === 'job'));
+  // How busy the job's (main) thread was while the job read: near 1 means it, not the instances, limits.
+  let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  const [res] = await platform.execute(`SET 'pipeline.name' = '${run}'; ${set}${insert};`).then((r) => r.filter((x) => x.kind === 'job'));
   const id = res!.jobId!;
   for (;;) {
     const info = platform.getJob(id)!;
     // Like the ceiling (timed after its reader is open), time from the first record read: job
     // start-up (connections, offsets, sink topic) is reported separately.
-    if (t0 === 0 && info.metrics.recordsIn > 0) t0 = performance.now();
+    if (t0 === 0 && info.metrics.recordsIn > 0) {
+      t0 = performance.now();
+      elu0 = performance.eventLoopUtilization();
+    }
     if (info.state === 'FINISHED') {
       const now = performance.now();
       const seconds = (now - (t0 || submitted)) / 1000;
-      console.log(`  ${name}: start-up ${Math.round((t0 || now) - submitted)} ms, total ${((now - submitted) / 1000).toFixed(2)} s`);
-      return { rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 }, job: info };
+      console.log(`  ${run}: start-up ${Math.round((t0 || now) - submitted)} ms, total ${((now - submitted) / 1000).toFixed(2)} s`);
+      const mainBusy = elu0 ? performance.eventLoopUtilization(elu0).utilization : Number.NaN;
+      return { rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 }, job: info, mainBusy };
     }
     if (info.state === 'FAILED') throw new Error(`job ${name} failed: ${info.error}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+let runs = 0;
 
 export async function runPipelineBench(argv: readonly string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -75,16 +91,29 @@ export async function runPipelineBench(argv: readonly string[]): Promise<void> {
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
   try {
     await platform.execute(`${TABLE(topic)};`);
-    const results: string[] = [];
     const only = args.get('only');
+    // --parallelism 1,2: every job once per value, alternating, --rounds times (default 1); ratios per value.
+    const levels = args.get('parallelism')?.split(',').map(Number) ?? [undefined];
+    const rounds = Math.max(1, Number(args.get('rounds') ?? 1));
     for (const name of (Object.keys(JOBS) as (keyof typeof JOBS)[]).filter((n) => !only || n === only)) {
-      const { rate, job } = await runJob(platform, name, suffix, count);
-      const ratio = rate.recordsPerSecond / ceiling.recordsPerSecond;
-      const lat = job.metrics.batchLatencyMs;
-      const line = `${fmtRate(`job ${name}`, rate)}  ratio ${ratio.toFixed(2)} of ceiling; batch latency p50 ${lat?.p50} ms, p95 ${lat?.p95} ms, p99 ${lat?.p99} ms; out ${job.metrics.recordsOut}`;
-      console.log(line);
-      results.push(line);
+      const ratios = new Map<number | undefined, number[]>();
+      for (let round = 0; round < rounds; round++) {
+        for (const p of levels) {
+          const { rate, job, mainBusy } = await runJob(platform, name, suffix, count, p);
+          const ratio = rate.recordsPerSecond / ceiling.recordsPerSecond;
+          ratios.set(p, [...(ratios.get(p) ?? []), ratio]);
+          const lat = job.metrics.batchLatencyMs;
+          const label = p === undefined ? `job ${name}` : `job ${name} p=${p}`;
+          console.log(`${fmtRate(label, rate)}  ratio ${ratio.toFixed(2)} of ceiling; batch latency p50 ${lat?.p50} ms, p95 ${lat?.p95} ms, p99 ${lat?.p99} ms; out ${job.metrics.recordsOut}, late ${job.metrics.recordsLate}; main thread busy ${(mainBusy * 100).toFixed(0)} %`);
+        }
+      }
+      if (levels.length > 1 || rounds > 1) {
+        const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+        const summary = [...ratios].map(([p, xs]) => `p=${p ?? 'default'}: median ${med(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(', ')})`).join('; ');
+        console.log(`  ${name} ratio of ceiling by parallelism: ${summary}`);
+      }
     }
+    if (levels.some((p) => p !== undefined)) delete process.env['WEIR_PARALLELISM'];
   } finally {
     await platform.close();
     rmSync(dir, { recursive: true, force: true });

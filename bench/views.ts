@@ -1,6 +1,6 @@
 /**
  * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
- * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s']`:
+ * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]`:
  *
  * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
  *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
@@ -25,6 +25,8 @@ import { createKafkaClient } from '../connectors/kafka/client.ts';
 import type { ProducerRecord } from '../connectors/kafka/client.ts';
 import { formatTimestamp } from '../connectors/formats/timestamp.ts';
 import { QueryPool } from '../connectors/sqlite/query-pool.ts';
+import { ViewStore } from '../connectors/sqlite/view-store.ts';
+import { CheckpointStore } from '../jobs/checkpoint-store.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
@@ -191,10 +193,23 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
   const rate = Number(args.get('rate') ?? 20_000);
   const seconds = Number(args.get('seconds') ?? 10);
   const checkpoint = args.get('checkpoint') ?? '1 s';
+  // How long one slice of a checkpoint's SQLite work may hold the thread; Infinity: in one go (the code path
+  // before the sliced writes, kept for comparison).
+  const sliceMs = args.has('slice-ms') ? Number(args.get('slice-ms')) : undefined;
+  if (sliceMs !== undefined) {
+    if (!(sliceMs > 0)) throw new Error(`--slice-ms must be a positive number of ms or Infinity, not ${args.get('slice-ms')}`);
+    ViewStore.sliceMs = sliceMs;
+    CheckpointStore.sliceMs = sliceMs;
+  }
+  const only = args.get('only');
+  if (only !== undefined && only !== 'maintenance') throw new Error(`--only maintenance (or nothing: every part), not ${only}`);
   if (mode !== 'updating' && mode !== 'windowed') throw new Error(`--mode updating|windowed, not ${mode}`);
   const suffix = Date.now().toString(36);
   const topic = `bench_views_${suffix}`;
-  console.log(`views benchmark (${mode}): ${count.toLocaleString('en-US')} events, ${keys.toLocaleString('en-US')} keys, 4 partitions, ${clients} query clients, topic ${topic}`);
+  console.log(
+    `views benchmark (${mode}): ${count.toLocaleString('en-US')} events, ${keys.toLocaleString('en-US')} keys, 4 partitions, ${clients} query clients, ` +
+      `checkpoint slices of ${ViewStore.sliceMs} ms, topic ${topic}`,
+  );
   const produced = await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS, event: keyedEvent(keys) });
   console.log(fmtRate('produce', produced));
   const ceiling = await measureRawConsume(topic);
@@ -210,8 +225,11 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     const a = await maintain(platform, viewSql(mode, 'stats_a'), count);
     const rows = await platform.execute('SELECT COUNT(*) AS n FROM stats_a;');
     console.log(
-      `${fmtRate(`(a) view maintenance, ${mode}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}`,
+      `${fmtRate(`(a) view maintenance, ${mode}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
+        `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms`,
     );
+
+    if (only === 'maintenance') return;
 
     // (b) lookups while a view is kept up to date from a live feed (a producer in another process at a
     // fixed rate), as a dashboard would query it.

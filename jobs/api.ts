@@ -48,6 +48,8 @@ export interface JobMetrics {
   readonly lag?: number;
   /** Wall clock minus the watermark (ms), null without one; set with `lag` (how the watermark is read: jobs/metrics-history.ts). */
   readonly watermarkDelayMs?: number | null;
+  /** Pipeline instances the job runs (1: its own thread; N > 1: N worker threads, see 'parallelism.default'); absent before it first opens. */
+  readonly parallelism?: number;
 }
 
 export interface CheckpointMetrics {

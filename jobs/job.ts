@@ -12,6 +12,12 @@ import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
 import type { CheckpointMetrics, JobInfo, JobMetrics, JobState } from './api.ts';
 import type { CheckpointData, CheckpointStore } from './checkpoint-store.ts';
 import { LatencySamples, RateMeter } from './metrics.ts';
+import { frontOutputTarget } from '../engine/parallel/deliver.ts';
+import type { FrontResult } from '../engine/parallel/front.ts';
+import { ParallelInstances } from './parallel/instances.ts';
+import type { ParallelBatch } from './parallel/instances.ts';
+import { effectiveParallelism, isRawSource } from './parallel/parallelism.ts';
+import type { RawSource } from './parallel/parallelism.ts';
 
 /**
  * What a job saves so that a restarted job resumes where it was (one checkpoint). Also the shape of
@@ -25,12 +31,41 @@ export interface JobDeps {
   /** execution.checkpointing.interval (ms). */
   readonly progressIntervalMs: number;
   readonly idleTimeoutMs: number;
+  /**
+   * Parallel pipeline instances ('parallelism.default'; see jobs/parallel/parallelism.ts): undefined for the
+   * default (WEIR_PARALLELISM, else 1; at most one per partition), 1 for the job's own thread only.
+   */
+  readonly parallelism?: number;
   /** The job's checkpoint store (opened once per job, closed when its loop ends). */
   openCheckpoints(id: string): CheckpointStore;
   setState(id: string, state: JobState, error: string | null): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Polls a parallel job keeps in its instances while it merges older ones: the instances work on the next
+ * poll while the job merges, flushes and fetches. Results are merged strictly in poll order.
+ */
+const POLLS_IN_FLIGHT = 2;
+
+/** A running job's parallel instances and where their results go (see open()). */
+interface Parallel {
+  readonly source: RawSource;
+  readonly instances: ParallelInstances;
+  /** Hands one batch's front output to the job's part of the pipeline. */
+  readonly deliver: (out: FrontResult['output']) => void;
+}
+
+/** A poll handed to the instances, not merged yet. */
+interface InFlightPoll {
+  readonly now: number;
+  readonly t0: number;
+  readonly results: Promise<ParallelBatch[]>;
+  /** The source's finished partitions and whether it was finished, as of this poll. */
+  readonly finished: readonly number[];
+  readonly done: boolean;
+}
 
 /**
  * One running job: a source, the operator pipeline and a sink, driven batch by batch. Between
@@ -52,6 +87,9 @@ export class Job {
   private sink: Sink | undefined;
   private stage: SourceStage | undefined;
   private operators: readonly Operator[] = [];
+  private parallel: Parallel | undefined;
+  /** How many pipeline instances the job runs since it last opened (metrics). */
+  private instanceCount: number | undefined;
   private readonly counters: OpCounters = { late: 0, bad: 0, lastError: null };
   private recordsIn = 0;
   private recordsOut = 0;
@@ -225,6 +263,17 @@ export class Job {
     const idle = parseDuration(table.options['scan.watermark.idle-timeout']) ?? this.deps.idleTimeoutMs;
     this.stage = new SourceStage(table, this.source.partitions, pipeline.entry, counters, { timeZone: this.deps.timeZone, idleTimeoutMs: idle, now: Date.now() });
     this.operators = pipeline.operators;
+    const source = this.source;
+    const n = isRawSource(source) ? effectiveParallelism(this.deps.parallelism, source.partitions.length) : 1;
+    this.instanceCount = n;
+    if (isRawSource(source) && n > 1) {
+      // The instances run the plan's front; the job runs the rest, from the operator after the front on.
+      const deliver = frontOutputTarget(root, this.operators, terminal);
+      const instances = new ParallelInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding() }, source.partitions, n);
+      this.parallel = { source, instances, deliver };
+      // Booting is part of starting the job (loading code in each thread takes a moment): a failure is a failed start.
+      await instances.ready();
+    }
     if (resume) {
       this.stage.watermarks.restore(resume.watermarks);
       resume.operators.forEach((s, i) => {
@@ -236,6 +285,7 @@ export class Job {
 
   /** Returns true when a bounded source has been read to its end. */
   private async process(): Promise<boolean> {
+    if (this.parallel) return this.processParallel(this.parallel);
     const source = this.source!;
     const sink = this.sink!;
     const stage = this.stage!;
@@ -281,6 +331,83 @@ export class Job {
     await sink.flush();
     await this.checkpoint();
     return false;
+  }
+
+  /**
+   * process() with parallel instances: polls go to the instances (decoding and the plan's front) and their
+   * results are merged in poll order, each poll as process() handles one (its batches in order, then the
+   * watermark), so rows are judged late against the same watermark and state sees the same sequence.
+   * A checkpoint first merges every poll in flight: its offsets are exactly what the state has seen.
+   */
+  private async processParallel(par: Parallel): Promise<boolean> {
+    const { source, instances } = par;
+    const queue: InFlightPoll[] = [];
+    const mergeNext = (): Promise<void> => this.mergePoll(par, queue.shift()!);
+    let lastSave = Date.now();
+    let lastMonitor = Date.now();
+    while (!this.stopping) {
+      const raw = await source.pollRaw(200);
+      const now = Date.now();
+      const results = raw.length > 0 ? instances.run(raw) : Promise.resolve([]);
+      // Awaited in order by mergePoll; until then a failed instance must not count as unhandled.
+      results.catch(() => undefined);
+      const done = source.finished();
+      queue.push({ now, t0: performance.now(), results, finished: [...(source.finishedPartitions?.() ?? [])], done });
+      if (raw.length > 0) this.dirty = true;
+      while (queue.length >= POLLS_IN_FLIGHT) await mergeNext();
+      if (done || (this.dirty && now - lastSave >= this.deps.progressIntervalMs)) {
+        while (queue.length > 0) await mergeNext();
+        await this.checkpoint();
+        lastSave = Date.now();
+      }
+      if (now - lastMonitor >= 5000) {
+        lastMonitor = now;
+        source.commitForMonitoring().catch(() => undefined);
+      }
+      if (done) return true;
+    }
+    while (queue.length > 0) await mergeNext();
+    const stage = this.stage!;
+    const sink = this.sink!;
+    if (this.draining) {
+      stage.end();
+      await sink.flush();
+      await this.checkpoint();
+      return true;
+    }
+    await sink.flush();
+    await this.checkpoint();
+    return false;
+  }
+
+  /** One poll's instance results into the job's part of the pipeline, as process() does with one poll. */
+  private async mergePoll(par: Parallel, p: InFlightPoll): Promise<void> {
+    const stage = this.stage!;
+    const sink = this.sink!;
+    const batches = await p.results;
+    // Dead letters are acknowledged before their batch is processed (see KafkaSource.deadLetter).
+    await par.source.deadLetter(batches.flatMap((b) => b.bad));
+    for (const b of batches) {
+      this.recordsIn += b.records;
+      if (b.bad.length > 0) {
+        this.counters.bad += b.bad.length;
+        this.counters.lastError = `partition ${b.partition} offset ${b.bad[b.bad.length - 1]!.offset}: ${b.bad[b.bad.length - 1]!.error}`;
+      }
+      if (b.front.bad > 0) {
+        this.counters.bad += b.front.bad;
+        this.counters.lastError = b.front.lastError;
+      }
+      stage.observe(b.partition, b.front.maxWatermark, p.now);
+      par.deliver(b.front.output);
+    }
+    stage.advance(p.now);
+    for (const q of p.finished) stage.watermarks.finish(q);
+    if (p.done) stage.end();
+    await sink.flush();
+    if (batches.length > 0) this.latency.add(performance.now() - p.t0);
+    const now = Date.now();
+    this.inRate.sample(now, this.recordsIn);
+    this.outRate.sample(now, this.recordsOut);
   }
 
   private checkpoints(): CheckpointStore {
@@ -335,11 +462,12 @@ export class Job {
     let bytes: number;
     if (committer) {
       await committer.prepare(id);
-      bytes = store.write(id, data, 'PENDING');
+      // Sliced store writes (one transaction each): the thread keeps serving HTTP during a large checkpoint.
+      bytes = await store.writeSliced(id, data, 'PENDING');
       await committer.commit(id);
-      store.complete(id);
+      await store.completeSliced(id);
     } else {
-      bytes = store.write(id, data, 'COMPLETED');
+      bytes = await store.writeSliced(id, data, 'COMPLETED');
     }
     this.dirty = false;
     this.lastCheckpoint = { id, completedAt: new Date().toISOString(), durationMs: Math.round((performance.now() - t0) * 10) / 10, stateBytes: bytes };
@@ -349,9 +477,11 @@ export class Job {
     if (this.source) this.lastProgress = this.source.progress();
     const s = this.source;
     const k = this.sink;
+    const par = this.parallel;
     this.source = undefined;
     this.sink = undefined;
-    await Promise.allSettled([s?.close(), k?.close()]);
+    this.parallel = undefined;
+    await Promise.allSettled([s?.close(), k?.close(), par?.instances.close()]);
   }
 
   info(): JobInfo {
@@ -381,6 +511,7 @@ export class Job {
       recordsOutPerSecond: this.outRate.rate(),
       watermark: wm === undefined ? null : wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(wm),
       lastBadRecordError: this.counters.lastError,
+      ...(this.instanceCount !== undefined ? { parallelism: this.instanceCount } : {}),
       batchLatencyMs: this.latency.percentiles(),
       ...(this.lastCheckpoint ? { lastCheckpoint: this.lastCheckpoint } : {}),
       partitions: progress.map((p) => {

@@ -22,6 +22,7 @@ import type { Statement } from '../engine/sql/statement.ts';
 import { splitScript, splitStatements } from '../engine/sql/tokens.ts';
 import { JobConflictError } from './api.ts';
 import type { Health, JobInfo, Platform, StatementResult, TableInfo, TablePartitions } from './api.ts';
+import { PARALLELISM_SETTINGS, parallelismSetting } from './parallel/parallelism.ts';
 import { CheckpointStore } from './checkpoint-store.ts';
 import { Job } from './job.ts';
 import { parseDuration } from '../engine/time/duration.ts';
@@ -42,7 +43,7 @@ export interface PlatformOptions {
   readonly metricsHistoryIntervalMs?: number;
 }
 
-const KNOWN_SETTINGS = new Set(['pipeline.name', 'table.local-time-zone', 'execution.checkpointing.interval', 'scan.watermark.idle-timeout', 'table.exec.source.idle-timeout']);
+const KNOWN_SETTINGS = new Set(['pipeline.name', 'table.local-time-zone', 'execution.checkpointing.interval', 'scan.watermark.idle-timeout', 'table.exec.source.idle-timeout', 'parallelism.default']);
 const LIVE: ReadonlySet<string> = new Set(['CREATED', 'RUNNING', 'RESTARTING']);
 
 /** The platform: catalog + jobs, driven by SQL statements. server/ and bin/ talk to it only through `Platform`. */
@@ -170,6 +171,13 @@ export class WeirPlatform implements Platform {
         if (stmt.key === 'table.local-time-zone') checkTimeZone(stmt.value!, stmt.pos);
         if (stmt.key === 'execution.checkpointing.interval' && !(Number(parseDuration(stmt.value!)) > 0)) {
           throw new SqlError('option', `Invalid 'execution.checkpointing.interval' = '${stmt.value}' (a positive duration such as '5 s', '500 ms' or '1 min')`, stmt.pos);
+        }
+        if ((PARALLELISM_SETTINGS as readonly string[]).includes(stmt.key)) {
+          try {
+            parallelismSetting({ [stmt.key]: stmt.value! });
+          } catch (e) {
+            throw new SqlError('option', (e as Error).message, stmt.pos);
+          }
         }
         if (stmt.key === 'table.exec.state.ttl' && parseDuration(stmt.value!) === undefined) {
           throw new SqlError('option', `Invalid 'table.exec.state.ttl' = '${stmt.value}' (a duration such as '1 h', '30 min' or '0' to keep state forever)`, stmt.pos);
@@ -447,6 +455,7 @@ export class WeirPlatform implements Platform {
       timeZone: settings['table.local-time-zone'] ?? 'UTC',
       progressIntervalMs: interval,
       idleTimeoutMs: idle,
+      parallelism: parallelismSetting(settings),
       openCheckpoints: (jid) => CheckpointStore.open(this.opts.dataDir, jid),
       setState: (jid, s, err) => this.store.setJobState(jid, s, err),
     });

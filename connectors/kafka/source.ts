@@ -1,8 +1,19 @@
+import type { Column } from '../../engine/plan/plan.ts';
 import { BadRecordError, createJsonDecoder } from '../formats/json.ts';
+import type { JsonDecoder, JsonDecoderOptions } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
-import type { KafkaClient, KafkaReader, KafkaWriter } from './client.ts';
+import type { KafkaClient, KafkaReader, KafkaRecord, KafkaWriter } from './client.ts';
+
+/** One partition's records as fetched, not decoded (KafkaSource.pollRaw). */
+export interface RawSourceBatch {
+  readonly partition: number;
+  /** In offset order, none at or past the bounded end. */
+  readonly records: readonly KafkaRecord[];
+  /** Offset after this batch (also when it moved without records). */
+  readonly nextOffset: number;
+}
 import { parseKafkaOptions } from './options.ts';
 import type { KafkaOptions } from './options.ts';
 
@@ -26,12 +37,15 @@ export class KafkaSource implements Source {
     private readonly opts: KafkaOptions,
     readonly partitions: readonly number[],
     private readonly ends: Map<number, number> | undefined,
-    private readonly decode: ReturnType<typeof createJsonDecoder>,
+    private readonly decoderSpec: { readonly columns: readonly Column[]; readonly options: JsonDecoderOptions },
     private readonly groupId: string,
     private readonly jobId: string | undefined,
   ) {
     this.topic = opts.topic;
+    this.decode = createJsonDecoder(decoderSpec.columns, decoderSpec.options);
   }
+
+  private readonly decode: JsonDecoder;
 
   static async open(spec: SourceSpec): Promise<KafkaSource> {
     const o = parseKafkaOptions(spec.options, spec.columns);
@@ -48,12 +62,15 @@ export class KafkaSource implements Source {
       }
       const latest = await client.listOffsets(o.topic, 'latest');
       const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel, ...fetchLimits(o.properties) });
-      const decode = createJsonDecoder(spec.columns, {
-        ignoreParseErrors: o.ignoreParseErrors,
-        timestampStandard: o.timestampStandard,
-        ...(spec.projection && spec.projection.includes(false) ? { fields: spec.projection } : {}),
-      });
-      const src = new KafkaSource(client, reader, o, partitions, ends, decode, groupId, spec.jobId);
+      const decoding = {
+        columns: spec.columns,
+        options: {
+          ignoreParseErrors: o.ignoreParseErrors,
+          timestampStandard: o.timestampStandard,
+          ...(spec.projection && spec.projection.includes(false) ? { fields: spec.projection } : {}),
+        },
+      };
+      const src = new KafkaSource(client, reader, o, partitions, ends, decoding, groupId, spec.jobId);
       for (const [p, v] of latest) src.hw.set(p, v);
       for (const p of partitions) src.checkDone(p, start.get(p) ?? 0);
       if (o.deadLetterTopic) {
@@ -77,22 +94,13 @@ export class KafkaSource implements Source {
   }
 
   async poll(maxWaitMs: number): Promise<SourceBatch[]> {
-    if (this.finished()) return [];
-    const fetched = await this.reader.poll(maxWaitMs);
+    const raw = await this.pollRaw(maxWaitMs);
     const out: SourceBatch[] = [];
     const dead: BadRecord[] = [];
-    for (const f of fetched) {
-      if (this.done.has(f.partition)) continue;
-      this.hw.set(f.partition, f.highWatermark);
-      const end = this.ends?.get(f.partition) ?? Number.MAX_SAFE_INTEGER;
+    for (const f of raw) {
       const rows: unknown[][] = [];
       const bad: BadRecord[] = [];
-      let next = f.nextOffset;
       for (const rec of f.records) {
-        if (rec.offset >= end) {
-          next = end;
-          break;
-        }
         try {
           const row = this.decode(rec.value);
           if (row) rows.push(row);
@@ -101,15 +109,52 @@ export class KafkaSource implements Source {
           bad.push({ partition: f.partition, offset: rec.offset, error: e.message, value: rec.value });
         }
       }
-      if (next > end) next = end;
-      out.push({ partition: f.partition, rows, nextOffset: next, bad });
+      out.push({ partition: f.partition, rows, nextOffset: f.nextOffset, bad });
       dead.push(...bad);
+    }
+    await this.deadLetter(dead);
+    return out;
+  }
+
+  /**
+   * Like poll(), but leaves decoding to the caller (a parallel job decodes in worker threads, see
+   * decoding()): the records of each partition up to the bounded end, in offset order. Positions move
+   * as in poll(); the caller must deadLetter() the bad records it finds before it processes their batch.
+   */
+  async pollRaw(maxWaitMs: number): Promise<RawSourceBatch[]> {
+    if (this.finished()) return [];
+    const fetched = await this.reader.poll(maxWaitMs);
+    const out: RawSourceBatch[] = [];
+    for (const f of fetched) {
+      if (this.done.has(f.partition)) continue;
+      this.hw.set(f.partition, f.highWatermark);
+      const end = this.ends?.get(f.partition) ?? Number.MAX_SAFE_INTEGER;
+      let next = f.nextOffset;
+      let records = f.records;
+      // Records are in offset order: only a batch whose last record reaches the end needs cutting.
+      if (records.length > 0 && records[records.length - 1]!.offset >= end) {
+        records = records.slice(0, records.findIndex((r) => r.offset >= end));
+        next = end;
+      }
+      if (next > end) next = end;
+      out.push({ partition: f.partition, records, nextOffset: next });
       this.positionsCache.set(f.partition, next);
       this.checkDone(f.partition, next);
     }
+    return out;
+  }
+
+  /** How record values decode (createJsonDecoder's arguments): plain data, so a worker thread can build the same decoder. */
+  decoding(): { readonly columns: readonly Column[]; readonly options: JsonDecoderOptions } {
+    return this.decoderSpec;
+  }
+
+  /** Sends bad records to the dead-letter topic (if the table has one), each once per job (see deadLettered()). */
+  async deadLetter(dead: readonly BadRecord[]): Promise<void> {
+    if (dead.length === 0 || !this.dlq) return;
     // A record re-read after a restart (the checkpoint was older than the dead letter) is not sent again.
     const fresh = dead.filter((b) => !this.sent.get(b.partition)?.delete(b.offset));
-    if (fresh.length > 0 && this.dlq) {
+    if (fresh.length > 0) {
       await this.dlq.send(
         fresh.map((b) => ({
           topic: this.opts.deadLetterTopic!,
@@ -125,7 +170,6 @@ export class KafkaSource implements Source {
         })),
       );
     }
-    return out;
   }
 
   private readonly positionsCache = new Map<number, number>();

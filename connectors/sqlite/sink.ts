@@ -4,7 +4,10 @@ import type { Column } from '../../engine/plan/plan.ts';
 import type { Row, Sink, SinkCommitter } from '../types.ts';
 import { encodeValue } from './values.ts';
 import type { StoredValue } from './values.ts';
-import type { StoredChange, ViewStore } from './view-store.ts';
+import { runSliced } from './slices.ts';
+import type { Steps } from './slices.ts';
+import { ViewStore } from './view-store.ts';
+import type { StoredChange } from './view-store.ts';
 
 /**
  * The sink of a materialized view. Rows wait in memory until a checkpoint commits them: the view store
@@ -22,7 +25,7 @@ export class ViewSink implements Sink {
    * applies only the net change per key anyway, so memory stays bounded by the keys touched, not by the
    * updates (a hot key updated in every batch between two checkpoints).
    */
-  private netChanges = new Map<string, Change>();
+  private netChanges = new Map<unknown, Change>();
   /** Positions of the view's key columns (null: no key, every change is kept in order). */
   private readonly keyIdx: readonly number[] | null;
   private prepared: StoredValue[][] | undefined;
@@ -46,23 +49,24 @@ export class ViewSink implements Sink {
       },
       prepare: async () => {
         // Encoding here, before the checkpoint is recorded PENDING: a value that cannot be stored fails
-        // the checkpoint, not the commit.
-        const cols = this.columns;
-        this.prepared = this.buffer.map((r) => cols.map((c, i) => encodeValue(r[i], c.type)));
+        // the checkpoint, not the commit. In slices: 100,000 changed keys take long enough to hold up HTTP.
+        const rows = this.buffer;
         this.buffer = [];
         const changes = this.netChanges.size > 0 ? [...this.netChanges.values()] : this.changes;
+        this.changes = [];
+        this.netChanges = new Map();
+        this.prepared = await runSliced(encodeAll(rows, this.columns), ViewStore.sliceMs);
         if (changes.length > 0) {
-          this.preparedChanges = changes.map((ch) => ({ op: ch.op, row: cols.map((c, i) => encodeValue(ch.row[i], c.type)) }));
-          this.changes = [];
-          this.netChanges = new Map();
+          const encoded = await runSliced(encodeAll(changes.map((ch) => ch.row), this.columns), ViewStore.sliceMs);
+          this.preparedChanges = changes.map((ch, i) => ({ op: ch.op, row: encoded[i]! }));
         }
       },
       commit: async (checkpointId) => {
         const wm = this.wm === undefined ? undefined : this.wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(this.wm);
-        if (this.preparedChanges) this.store.commitChanges(this.view, this.jobId, checkpointId, this.preparedChanges, wm);
-        else this.store.commit(this.view, this.jobId, checkpointId, this.prepared ?? [], wm);
+        const changes = this.preparedChanges ?? (this.prepared ?? []).map((row): StoredChange => ({ op: '+I', row }));
         this.prepared = undefined;
         this.preparedChanges = undefined;
+        await this.store.commitChangesSliced(this.view, this.jobId, checkpointId, changes, wm);
       },
       abort: async () => this.reset(),
     };
@@ -89,7 +93,13 @@ export class ViewSink implements Sink {
     }
     // The last change of a key decides (a trailing -U with no +U deletes, as the store reads it); a Map keeps
     // the key's first position, so keys commit in the order they first changed.
-    for (const c of changes) this.netChanges.set(keyString(c.row, keyIdx), c);
+    const n = changes.length;
+    for (let i = 0; i < n; i++) {
+      const c = changes[i]!;
+      // An update's -U is overridden by its +U right after it: skip it (half the keys to build, typically).
+      if (c.op === '-U' && i + 1 < n && changes[i + 1]!.op === '+U' && sameKey(c.row, changes[i + 1]!.row, keyIdx)) continue;
+      this.netChanges.set(keyOf(c.row, keyIdx), c);
+    }
   }
 
   /** Nothing to send: the rows reach SQLite only with their checkpoint (see the class comment). */
@@ -103,6 +113,39 @@ export class ViewSink implements Sink {
     this.reset();
     this.store.close();
   }
+}
+
+/** Rows encoded for SQLite in the view's column order, as steps (connectors/sqlite/slices.ts). */
+function* encodeAll(rows: readonly Row[], cols: readonly Column[]): Steps<StoredValue[][]> {
+  const out: StoredValue[][] = new Array(rows.length);
+  const nc = cols.length;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const e: StoredValue[] = new Array(nc);
+    for (let c = 0; c < nc; c++) e[c] = encodeValue(r[c], cols[c]!.type);
+    out[i] = e;
+    if ((i & 63) === 63) yield;
+  }
+  return out;
+}
+
+/**
+ * A key's identity as a Map key: a single-column key of a primitive type is its own value (a Map compares
+ * those by value; NULL is null), anything else its text (keyString).
+ */
+function keyOf(row: Row, keyIdx: readonly number[]): unknown {
+  if (keyIdx.length === 1) {
+    const v = row[keyIdx[0]!];
+    if (v === null || v === undefined) return null;
+    const t = typeof v;
+    if (t === 'number' || t === 'string' || t === 'bigint' || t === 'boolean') return v;
+  }
+  return keyString(row, keyIdx);
+}
+
+function sameKey(a: Row, b: Row, keyIdx: readonly number[]): boolean {
+  for (const i of keyIdx) if (!Object.is(a[i] ?? null, b[i] ?? null)) return false;
+  return true;
 }
 
 /** A key's identity as text: NULL, numbers (NaN and Infinity included) and strings never collide. */

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement as DbStatement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd } from './slices.ts';
+import type { Steps } from './slices.ts';
 import { decodeValue, quoteIdent } from './values.ts';
 import type { StoredValue } from './values.ts';
 
@@ -96,6 +98,8 @@ export class ViewStore {
   close(): void {
     if (--this.refs > 0) return;
     ViewStore.open_.delete(this.path);
+    this.finishPending();
+    this.readConn?.close();
     this.db.close();
   }
 
@@ -104,6 +108,7 @@ export class ViewStore {
    * the server was down, or never cleaned up) is replaced: the catalog said the name was free.
    */
   create(def: ViewDef): void {
+    this.finishPending();
     this.db.transaction(() => {
       this.dropInTx(def.name);
       const cols = def.columns.map((c) => `${quoteIdent(c.name)} ${c.sqliteType}`).join(', ');
@@ -120,6 +125,7 @@ export class ViewStore {
   }
 
   drop(name: string): void {
+    this.finishPending();
     this.db.transaction(() => this.dropInTx(name))();
     this.metaCache.delete(name.toLowerCase());
   }
@@ -153,8 +159,17 @@ export class ViewStore {
     return m && m.jobId === jobId ? m.checkpointId : undefined;
   }
 
+  /** Committed rows (a sliced commit in progress is not counted: it reads like the query pool does). */
   rowCount(name: string): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(name)}`).get() as { n: number }).n;
+    return (this.reader().prepare(`SELECT COUNT(*) AS n FROM ${quoteIdent(name)}`).get() as { n: number }).n;
+  }
+
+  private readConn: Db | undefined;
+
+  /** A read-only connection: sees the last committed state while the writer is inside a sliced commit. */
+  private reader(): Db {
+    this.readConn ??= new Database(this.path, { readonly: true, fileMustExist: true });
+    return this.readConn;
   }
 
   /**
@@ -176,6 +191,49 @@ export class ViewStore {
    * row equal in every column for -U/-D. Listeners hear what the table actually went through.
    */
   commitChanges(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined): void {
+    this.finishPending();
+    runToEnd(this.commitSteps(name, jobId, checkpointId, changes, watermark));
+  }
+
+  /**
+   * commitChanges() in slices of `sliceMs` (slices.ts): still ONE transaction, so the query pool's readers
+   * see the previous checkpoint until the COMMIT, but the thread serves HTTP between slices. Commits of
+   * several views queue behind each other on the store's one writer connection; anything synchronous that
+   * needs the connection meanwhile (create, drop, subscribe, a synchronous commit) first finishes the open
+   * commit in one go (finishPending).
+   */
+  async commitChangesSliced(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined, sliceMs = ViewStore.sliceMs): Promise<void> {
+    const before = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((r) => (release = r));
+    try {
+      await before;
+      const work = new PendingWork(this.commitSteps(name, jobId, checkpointId, changes, watermark));
+      this.pending = work;
+      try {
+        await runSliced(work.steps(), sliceMs);
+      } finally {
+        this.pending = undefined;
+      }
+      work.rethrow();
+    } finally {
+      release();
+    }
+  }
+
+  /** How long one slice of commitChangesSliced() runs; Infinity commits in one go (benchmarks compare). */
+  static sliceMs = DEFAULT_SLICE_MS;
+
+  /** A sliced commit in progress: the writer connection is inside its transaction. */
+  private pending: PendingWork | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Runs the open sliced commit, if any, to its end now (its own caller hears how it went). */
+  private finishPending(): void {
+    this.pending?.finish();
+  }
+
+  private *commitSteps(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined): Steps<void> {
     const m = this.meta(name);
     if (!m) throw new Error(`materialized view '${name}' has no table in the view store (dropped?)`);
     if (m.jobId !== jobId) throw new Error(`materialized view '${name}' belongs to job ${m.jobId}, not ${jobId}`);
@@ -189,25 +247,29 @@ export class ViewStore {
       m.columns.forEach((c, i) => (o[c.name] = decodeValue(vals[i], c.type)));
       return o;
     };
-    const apply = m.key ? () => this.applyKeyed(m, m.key!, changes, insert, listening ? events : undefined, toRow) : () => this.applyUnkeyed(m, changes, insert, listening ? events : undefined, toRow);
-    this.db.transaction(() => {
-      apply();
-      this.db
-        .prepare(`UPDATE ${META_TABLE} SET checkpoint_id = ?, committed_at = ?, watermark = ? WHERE name = ?`)
-        .run(checkpointId, new Date().toISOString(), watermark ?? m.watermark ?? null, m.name);
-    })();
+    const self = this;
+    yield* inTransaction(
+      this.db,
+      (function* () {
+        if (m.key) yield* self.applyKeyed(m, m.key, changes, insert, listening ? events : undefined, toRow);
+        else yield* self.applyUnkeyed(m, changes, insert, listening ? events : undefined, toRow);
+        self.db
+          .prepare(`UPDATE ${META_TABLE} SET checkpoint_id = ?, committed_at = ?, watermark = ? WHERE name = ?`)
+          .run(checkpointId, new Date().toISOString(), watermark ?? m.watermark ?? null, m.name);
+      })(),
+    );
     this.metaCache.delete(name.toLowerCase());
     if (events.length > 0) for (const l of this.listeners.get(name.toLowerCase()) ?? []) l(events);
   }
 
-  private applyKeyed(
+  private *applyKeyed(
     m: ViewMeta,
     key: readonly string[],
     changes: readonly StoredChange[],
     insert: DbStatement,
     events: ViewChange[] | undefined,
     toRow: (vals: readonly unknown[]) => Record<string, unknown>,
-  ): void {
+  ): Steps<void> {
     const t = quoteIdent(m.name);
     const colList = m.columns.map((c) => quoteIdent(c.name)).join(', ');
     const keyIdx = key.map((k) => m.columns.findIndex((c) => c.name === k));
@@ -218,15 +280,26 @@ export class ViewStore {
     const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
     // Net change per key, in order of first appearance: the row the key ends with, or null (deleted).
     const net = new Map<string, { keyVals: StoredValue[]; row: readonly StoredValue[] | null }>();
-    for (const c of changes) {
-      const keyVals = keyIdx.map((i) => c.row[i]!);
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const keyVals = keyIdx.map((j) => c.row[j]!);
       const k = JSON.stringify(keyVals);
       const row = c.op === '+I' || c.op === '+U' ? c.row : null;
       const e = net.get(k);
       if (e) e.row = row;
       else net.set(k, { keyVals, row });
+      if ((i & 255) === 255) yield;
     }
+    // Nobody listening needs the rows before: a key without NULLs is upserted or deleted in one statement
+    // (the key's unique index finds it; an identical row is left alone), half the work of find-then-write.
+    const direct = !events && key.length > 0 ? this.directWriters(m, key) : undefined;
     for (const { keyVals, row } of net.values()) {
+      yield;
+      if (direct && !keyVals.includes(null)) {
+        if (row === null) direct.del.run(...keyVals);
+        else direct.upsert.run(...row);
+        continue;
+      }
       const old = find.get(...keyVals) as unknown[] | undefined;
       const before = old?.slice(1);
       if (row === null) {
@@ -244,9 +317,24 @@ export class ViewStore {
     }
   }
 
-  private applyUnkeyed(m: ViewMeta, changes: readonly StoredChange[], insert: DbStatement, events: ViewChange[] | undefined, toRow: (vals: readonly unknown[]) => Record<string, unknown>): void {
+  /** Upsert and delete by a key without NULLs (keys with NULLs need IS, which the unique index does not serve). */
+  private directWriters(m: ViewMeta, key: readonly string[]): { upsert: DbStatement; del: DbStatement } {
+    const t = quoteIdent(m.name);
+    const cols = m.columns.map((c) => quoteIdent(c.name));
+    const rest = m.columns.filter((c) => !key.includes(c.name)).map((c) => quoteIdent(c.name));
+    const keyCols = key.map(quoteIdent);
+    const onConflict =
+      rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')} WHERE ${rest.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`;
+    return {
+      upsert: this.db.prepare(`INSERT INTO ${t} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (${keyCols.join(', ')}) ${onConflict}`),
+      del: this.db.prepare(`DELETE FROM ${t} WHERE ${keyCols.map((c) => `${c} = ?`).join(' AND ')}`),
+    };
+  }
+
+  private *applyUnkeyed(m: ViewMeta, changes: readonly StoredChange[], insert: DbStatement, events: ViewChange[] | undefined, toRow: (vals: readonly unknown[]) => Record<string, unknown>): Steps<void> {
     let del: DbStatement | undefined;
     for (const c of changes) {
+      yield;
       if (c.op === '+I' || c.op === '+U') {
         insert.run(...c.row);
         events?.push({ op: '+I', row: toRow(c.row) });
@@ -263,6 +351,8 @@ export class ViewStore {
    * on this thread, so no commit falls between the snapshot and the subscription.
    */
   subscribe(name: string, listener: ChangeListener): { snapshot: Record<string, unknown>[]; unsubscribe: () => void } | undefined {
+    // The snapshot and the subscription must fall between two commits, not inside one.
+    this.finishPending();
     const m = this.meta(name);
     if (!m) return undefined;
     const rows = this.db.prepare(`SELECT ${m.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(m.name)} ORDER BY rowid`).raw(true).all() as unknown[][];
@@ -276,5 +366,44 @@ export class ViewStore {
     if (!set) this.listeners.set(key, (set = new Set()));
     set.add(listener);
     return { snapshot, unsubscribe: () => void set.delete(listener) };
+  }
+}
+
+/**
+ * A sliced commit that its own runner drives slice by slice, unless a synchronous user of the connection
+ * finishes it first (finish). Either way the runner learns how it ended (rethrow).
+ */
+class PendingWork {
+  private done = false;
+  private failed = false;
+  private error: unknown;
+
+  constructor(private readonly inner: Steps<void>) {}
+
+  /** The work as steps for runSliced; over at once if finish() ran meanwhile. */
+  *steps(): Steps<void> {
+    for (;;) {
+      this.step();
+      if (this.done) return;
+      yield;
+    }
+  }
+
+  finish(): void {
+    while (!this.done) this.step();
+  }
+
+  rethrow(): void {
+    if (this.failed) throw this.error;
+  }
+
+  private step(): void {
+    try {
+      if (this.inner.next().done) this.done = true;
+    } catch (e) {
+      this.done = true;
+      this.failed = true;
+      this.error = e;
+    }
   }
 }

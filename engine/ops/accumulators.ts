@@ -9,12 +9,27 @@ export interface Accumulator {
   init(): unknown;
   add(acc: unknown, v: unknown): unknown;
   result(acc: unknown): unknown;
+  /**
+   * Folds `b` (a partial accumulator over other rows) into `a` and returns the result, so that
+   * merge(accumulate(xs), accumulate(ys)) has the result of accumulate(xs ++ ys): the global half of a
+   * two-phase (local-global) aggregation. May reuse `a`; `b` is not used afterwards.
+   */
+  merge(a: unknown, b: unknown): unknown;
   /** Converts the accumulator to JSON-able data and back (Sets of DISTINCT become arrays). */
   save(acc: unknown): unknown;
   load(data: unknown): unknown;
 }
 
 const identity = (x: unknown) => x;
+const addNumbers = (a: unknown, b: unknown): unknown => (a as number) + (b as number);
+/** [sum, count] pairs (AVG, and SUM of an updating aggregate). */
+const addPairs = (a: unknown, b: unknown): unknown => {
+  const s = a as [number, number];
+  const t = b as [number, number];
+  s[0] += t[0];
+  s[1] += t[1];
+  return s;
+};
 
 function compare(a: unknown, b: unknown): number {
   return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
@@ -35,15 +50,17 @@ function round(t: SqlType): (v: number) => number {
 function base(call: AggCall): Accumulator {
   switch (call.fn) {
     case 'COUNT_STAR':
-      return { init: () => 0, add: (a) => (a as number) + 1, result: identity, save: identity, load: identity };
+      return { init: () => 0, add: (a) => (a as number) + 1, merge: addNumbers, result: identity, save: identity, load: identity };
     case 'COUNT':
-      return { init: () => 0, add: (a, v) => (v === null || v === undefined ? a : (a as number) + 1), result: identity, save: identity, load: identity };
+      return { init: () => 0, add: (a, v) => (v === null || v === undefined ? a : (a as number) + 1), merge: addNumbers, result: identity, save: identity, load: identity };
     case 'SUM': {
       const r = round(call.type);
       const int32 = call.type.kind === 'INT';
       return {
         init: () => null,
         add: (a, v) => (v === null || v === undefined ? a : a === null ? (v as number) : (a as number) + (v as number)),
+        // NULL is the sum of no values: the other side then stands alone.
+        merge: (a, b) => (b === null ? a : a === null ? b : (a as number) + (b as number)),
         // Flink keeps SUM(INT) an INT: it wraps around on overflow like Java's int.
         result: (a) => (a === null ? null : int32 ? (a as number) | 0 : r(a as number)),
         save: identity,
@@ -62,6 +79,7 @@ function base(call: AggCall): Accumulator {
           s[1] += 1;
           return s;
         },
+        merge: addPairs,
         result: (a) => {
           const [sum, n] = a as [number, number];
           if (n === 0) return null;
@@ -78,6 +96,7 @@ function base(call: AggCall): Accumulator {
       return {
         init: () => null,
         add: (a, v) => (v === null || v === undefined ? a : a === null || compare(v, a) * sign > 0 ? v : a),
+        merge: (a, b) => (b === null ? a : a === null || compare(b, a) * sign > 0 ? b : a),
         result: identity,
         save: identity,
         load: identity,
@@ -97,6 +116,11 @@ export function accumulatorFor(call: AggCall): Accumulator {
     init: () => new Set<unknown>(),
     add: (a, v) => {
       if (v !== null && v !== undefined) (a as Set<unknown>).add(v);
+      return a;
+    },
+    // DISTINCT: the union of the values seen on both sides.
+    merge: (a, b) => {
+      for (const v of b as Set<unknown>) (a as Set<unknown>).add(v);
       return a;
     },
     result: (a) => {
@@ -143,6 +167,12 @@ function msRemove(m: Multiset, v: unknown, sign: number): boolean {
   return true;
 }
 
+function msMerge(a: Multiset, b: Multiset, sign: number): Multiset {
+  for (const [v, c] of b.counts) a.counts.set(v, (a.counts.get(v) ?? 0) + c);
+  if (sign !== 0 && b.best !== null && (a.best === null || compare(b.best, a.best) * sign > 0)) a.best = b.best;
+  return a;
+}
+
 function extremum(counts: Map<unknown, number>, sign: number): unknown {
   let best: unknown = null;
   for (const v of counts.keys()) if (best === null || compare(v, best) * sign > 0) best = v;
@@ -163,12 +193,13 @@ const isNull = (v: unknown): boolean => v === null || v === undefined;
 function retractableBase(call: AggCall): RetractableAccumulator {
   switch (call.fn) {
     case 'COUNT_STAR':
-      return { init: () => 0, add: (a) => (a as number) + 1, retract: (a) => (a as number) - 1, result: identity, save: identity, load: identity };
+      return { init: () => 0, add: (a) => (a as number) + 1, retract: (a) => (a as number) - 1, merge: addNumbers, result: identity, save: identity, load: identity };
     case 'COUNT':
       return {
         init: () => 0,
         add: (a, v) => (isNull(v) ? a : (a as number) + 1),
         retract: (a, v) => (isNull(v) ? a : (a as number) - 1),
+        merge: addNumbers,
         result: identity,
         save: identity,
         load: identity,
@@ -197,6 +228,7 @@ function retractableBase(call: AggCall): RetractableAccumulator {
           if (s[1] === 0) s[0] = 0; // no drift carried into the next value
           return s;
         },
+        merge: addPairs,
         result: (a) => {
           const [sum, n] = a as [number, number];
           if (n <= 0) return null;
@@ -220,6 +252,7 @@ function retractableBase(call: AggCall): RetractableAccumulator {
           if (!isNull(v)) msRemove(a as Multiset, v, sign);
           return a;
         },
+        merge: (a, b) => msMerge(a as Multiset, b as Multiset, sign),
         result: (a) => (a as Multiset).best,
         save: (a) => msSave(a as Multiset),
         load: (d) => msLoad(d, sign),
@@ -248,6 +281,7 @@ export function retractableAccumulatorFor(call: AggCall): RetractableAccumulator
       if (!isNull(v)) msRemove(a as Multiset, v, 0);
       return a;
     },
+    merge: (a, b) => msMerge(a as Multiset, b as Multiset, 0),
     result: (a) => {
       const counts = (a as Multiset).counts;
       if (call.fn === 'COUNT') return counts.size;

@@ -20,6 +20,15 @@ interface Group {
   entry: string | undefined;
   dirty: boolean;
   stored: boolean;
+  /**
+   * The batch that last touched the group (a stamp instead of a per-batch Map lookup on every row), its
+   * result before that batch (null: the key did not exist), its place in the batch's list of touched
+   * groups, and whether it was dropped from state since.
+   */
+  batch: number;
+  before: Row | null;
+  slot: number;
+  gone: boolean;
 }
 
 /** A keyed state entry of one group: the same values as one snapshot entry. */
@@ -59,8 +68,15 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly groups = new Map<unknown, Group>();
   private readonly nk: number;
   private lastSweep: number;
-  /** Per batch: the result row of each touched key before the batch (null: the key did not exist). */
-  private readonly before = new Map<unknown, Row | null>();
+  /** The current batch's stamp (see Group.batch). */
+  private batchNo = 1;
+  /** The groups the current batch touched, in the order it first touched their keys. */
+  private touched: Group[] = [];
+  /**
+   * Groups the current batch touched and then dropped (retracted to zero, by key): a new group for the
+   * same key within the batch takes over their place and their result before the batch. Rarely used.
+   */
+  private readonly droppedInBatch = new Map<unknown, Group>();
   private readonly keyVals: unknown[];
   private readonly argVals: unknown[];
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
@@ -127,14 +143,27 @@ export class GroupAggregateOp implements Operator, KeyedState {
     if (g && stateTtlMs > 0 && t - g.touched >= stateTtlMs) {
       // Expired but not swept yet: as if it had been (silently gone; this row starts from zero).
       this.dropGroup(mk, g);
-      if (!this.before.has(mk)) this.before.set(mk, null);
       g = undefined;
     }
-    if (!this.before.has(mk)) this.before.set(mk, g ? (g.last ?? this.resultRow(g)) : null);
+    if (g && g.batch !== this.batchNo) this.touch(mk, g, g.last ?? this.resultRow(g));
     if (accumulate) {
       if (!g) {
-        g = { key: keyVals.map((v) => (v === undefined ? null : v)), accs: accumulators.map((acc) => acc.init()), rows: 0, touched: t, last: undefined, entry: undefined, dirty: false, stored: false };
+        g = {
+          key: keyVals.map((v) => (v === undefined ? null : v)),
+          accs: accumulators.map((acc) => acc.init()),
+          rows: 0,
+          touched: t,
+          last: undefined,
+          entry: undefined,
+          dirty: false,
+          stored: false,
+          batch: 0,
+          before: null,
+          slot: -1,
+          gone: false,
+        };
         this.groups.set(mk, g);
+        this.touch(mk, g, null);
         if (this.tracking && this.removed.size > 0) {
           // The store still holds this key's previous group: the new one overwrites that entry.
           const e = this.entryOf(g);
@@ -158,6 +187,23 @@ export class GroupAggregateOp implements Operator, KeyedState {
     if (g.rows <= 0) this.dropGroup(mk, g);
   }
 
+  /** The batch's first touch of `g`: remember its result before the batch and its place in the output. */
+  private touch(mk: unknown, g: Group, before: Row | null): void {
+    g.batch = this.batchNo;
+    const prev = this.droppedInBatch.size > 0 ? this.droppedInBatch.get(mk) : undefined;
+    if (prev) {
+      // The key was touched earlier in this batch, then dropped: it changes from its state before the batch.
+      this.droppedInBatch.delete(mk);
+      g.before = prev.before;
+      g.slot = prev.slot;
+      this.touched[prev.slot] = g;
+      return;
+    }
+    g.before = before;
+    g.slot = this.touched.length;
+    this.touched.push(g);
+  }
+
   private markDirty(g: Group): void {
     if (this.tracking && !g.dirty) {
       g.dirty = true;
@@ -168,6 +214,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
   /** Removes a group from state; its stored entry (if any) is deleted at the next checkpoint. */
   private dropGroup(mk: unknown, g: Group): void {
     this.groups.delete(mk);
+    g.gone = true;
+    if (g.batch === this.batchNo) this.droppedInBatch.set(mk, g);
     g.dirty = false;
     if (g.stored) this.removed.add(this.entryOf(g));
     g.stored = false;
@@ -179,19 +227,23 @@ export class GroupAggregateOp implements Operator, KeyedState {
   }
 
   private finishBatch(t: number): void {
-    const before = this.before;
-    if (before.size > 0) {
+    const touched = this.touched;
+    if (touched.length > 0) {
       const out: Change[] = [];
-      for (const [mk, b] of before) {
-        const g = this.groups.get(mk);
-        const a = g ? this.resultRow(g) : null;
-        if (g) g.last = a!;
+      for (let i = 0; i < touched.length; i++) {
+        const g = touched[i]!;
+        const b = g.before;
+        g.before = null;
+        const a = g.gone ? null : this.resultRow(g);
+        if (a !== null) g.last = a;
         if (b === null) {
           if (a !== null) out.push({ op: '+I', row: a });
         } else if (a === null) out.push({ op: '-D', row: b });
         else if (!sameRow(b, a)) out.push({ op: '-U', row: b }, { op: '+U', row: a });
       }
-      before.clear();
+      this.touched = [];
+      this.droppedInBatch.clear();
+      this.batchNo++;
       if (out.length > 0) this.out.pushChanges(out);
     }
     const ttl = this.cfg.stateTtlMs;
@@ -227,7 +279,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
   restore(state: unknown): void {
     const s = state as GroupAggSnapshot;
     this.groups.clear();
-    this.before.clear();
+    this.touched = [];
+    this.droppedInBatch.clear();
     for (const [key, saved, rows, touched] of s.groups) this.restoreGroup(key, saved, rows, touched, false);
     // The store does not hold this state as entries (an in-memory restore, or a whole-snapshot checkpoint).
     this.full = true;
@@ -237,7 +290,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   private restoreGroup(key: unknown[], saved: unknown[], rows: number, touched: number, stored: boolean): Group {
     const accs = this.cfg.accumulators;
-    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), rows, touched, last: undefined, entry: undefined, dirty: false, stored };
+    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), rows, touched, last: undefined, entry: undefined, dirty: false, stored, batch: 0, before: null, slot: -1, gone: false };
     this.groups.set(this.mapKey(key), g);
     return g;
   }
@@ -270,15 +323,21 @@ export class GroupAggregateOp implements Operator, KeyedState {
     return keyedChanges(full, upserts, deletes);
   }
 
-  restoreKeyed(entries: ReadonlyMap<string, unknown>): void {
+  /**
+   * `stored` false: the entries are a copy from elsewhere (e.g. progress kept in the catalog), not what this
+   * job's store holds, so the next keyedChanges() is full, as after restore(). The groups' order does not
+   * matter for what comes out: a batch emits the keys it touched in the order it first touched them.
+   */
+  restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
     this.groups.clear();
-    this.before.clear();
+    this.touched = [];
+    this.droppedInBatch.clear();
     for (const [k, v] of entries) {
       const [key, saved, rows, touched] = v as GroupEntry;
-      this.restoreGroup(key, saved, rows, touched, true).entry = k;
+      this.restoreGroup(key, saved, rows, touched, stored).entry = k;
     }
     this.tracking = true;
-    this.full = false;
+    this.full = !stored;
     this.dirtyGroups = [];
     this.removed.clear();
   }

@@ -33,6 +33,18 @@ export class SourceStage {
 
   /** Physical rows of one partition, in offset order. Returns the rows actually pushed. */
   push(partition: number, physical: Row[], now: number): number {
+    const { rows, maxWatermark } = this.complete(physical);
+    this.observe(partition, maxWatermark, now);
+    if (rows.length > 0) this.entry.push(rows);
+    return rows.length;
+  }
+
+  /**
+   * The stateless half of push(): full rows (computed columns added; a row a computed column fails on is
+   * counted bad and left out) and the greatest watermark candidate among them (undefined: none). A worker
+   * thread of a parallel job runs this, the job's own stage then only observe()s.
+   */
+  complete(physical: Row[]): { rows: Row[]; maxWatermark: number | undefined } {
     const computed = this.computed;
     const wmFn = this.wmFn;
     const rows: Row[] = computed.length === 0 ? physical : [];
@@ -54,10 +66,13 @@ export class SourceStage {
         if (typeof w === 'number' && w > maxWm) maxWm = w;
       }
     }
-    if (wmFn && maxWm > Number.MIN_SAFE_INTEGER) this.watermarks.observe(partition, maxWm, now);
+    return { rows, maxWatermark: wmFn && maxWm > Number.MIN_SAFE_INTEGER ? maxWm : undefined };
+  }
+
+  /** Records that a batch of the partition arrived, with its greatest watermark candidate if any. */
+  observe(partition: number, maxWatermark: number | undefined, now: number): void {
+    if (maxWatermark !== undefined) this.watermarks.observe(partition, maxWatermark, now);
     else this.watermarks.touch(partition, now);
-    if (rows.length > 0) this.entry.push(rows);
-    return rows.length;
   }
 
   /** Sends the combined watermark downstream if it advanced. */

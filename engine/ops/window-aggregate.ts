@@ -25,6 +25,17 @@ type GroupEntry = [start: number, key: unknown[], accs: unknown[], seq: number];
 /** The keyed entry holding the operator's watermark (group entries' keys start with a digit or '-'). */
 const WM_ENTRY = 'wm';
 
+/**
+ * Partial aggregates of a batch of rows (the local half of a two-phase aggregation, built in a worker by
+ * LocalWindowAggregate): per window start, per group key, accumulators over the batch's rows; windows and
+ * groups in the order the rows first reached them.
+ */
+export interface WindowPartials {
+  readonly windows: [start: number, groups: [key: unknown[], accs: unknown[]][]][];
+  /** How many rows had each window start as their last (latest) window: what the late check needs. */
+  readonly lastStarts: [start: number, rows: number][];
+}
+
 /** The aggregate's state, as snapshots store it. */
 interface WindowAggSnapshot {
   readonly watermark: number;
@@ -97,24 +108,53 @@ export class WindowAggregateOp implements Operator, KeyedState {
         const start = starts[w]!;
         if (start + size - 1 <= this.wm) continue;
         placed = true;
-        let groups = this.windows.get(start);
-        if (!groups) {
-          groups = new Map();
-          this.windows.set(start, groups);
-        }
-        let g = groups.get(mapKey);
-        if (!g) {
-          g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };
-          groups.set(mapKey, g);
-        }
-        if (this.tracking && !g.dirty) {
-          g.dirty = true;
-          this.dirtyGroups.push(g);
-        }
+        const g = this.group(start, mapKey, keyVals, true);
         const accs = g.accs;
         for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
       }
       if (!placed) this.counters.late++;
+    }
+  }
+
+  /** The group of `mapKey` in the window, created (with fresh accumulators) if new; marked dirty for the next checkpoint. */
+  private group(start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
+    let groups = this.windows.get(start);
+    if (!groups) {
+      groups = new Map();
+      this.windows.set(start, groups);
+    }
+    let g = groups.get(mapKey);
+    if (!g) {
+      g = { key: copyKey ? keyVals.slice() : keyVals, accs: this.cfg.accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };
+      groups.set(mapKey, g);
+    }
+    if (this.tracking && !g.dirty) {
+      g.dirty = true;
+      this.dirtyGroups.push(g);
+    }
+    return g;
+  }
+
+  /**
+   * The global half of a two-phase aggregation: folds partial accumulators that a worker built over some
+   * rows (LocalWindowAggregate) into the state, with the late check of push() done per window against
+   * this operator's watermark. Merged in the order the rows would have been pushed, the state, the late
+   * count and the order of output rows are those of pushing the rows themselves (up to the rounding of
+   * floating-point sums, which add in another order).
+   */
+  mergePartials(p: WindowPartials): void {
+    const size = this.cfg.spec.size;
+    const accumulators = this.cfg.accumulators;
+    const na = accumulators.length;
+    const nk = this.exprKeyCount;
+    // A row is late when its last window fired (windows fire in start order): all its windows have.
+    for (const [start, rows] of p.lastStarts) if (start + size - 1 <= this.wm) this.counters.late += rows;
+    for (const [start, groups] of p.windows) {
+      if (start + size - 1 <= this.wm) continue;
+      for (const [key, accs] of groups) {
+        const g = this.group(start, nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key), key, false);
+        for (let a = 0; a < na; a++) g.accs[a] = accumulators[a]!.merge(g.accs[a], accs[a]);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.
 import { formatTs, rng } from '../../examples/weibo/generator.ts';
 import { BROKERS, produce, readJson, suffix, testClient, waitFor } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
+import { waitForFinished, waitForRead } from '../support/chaos.ts';
 import { ServerProcess } from '../support/server-process.ts';
 
 const EVENTS = Number(process.env['WEIR_CHAOS_EVENTS'] ?? 200_000);
@@ -106,20 +107,9 @@ FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY 
       let at = 'during recovery';
       if (i !== recoveryKill) {
         const target = reached + (0.05 + r() * 0.45) * (EVENTS - reached);
-        at = await waitFor(
-          `the job to read ${Math.round(target)} events`,
-          async () => {
-            const j = await server!.call('GET', `/v1/jobs/${id}`);
-            if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-            const n = (j.metrics.partitions as { offset: number }[]).reduce((s, p) => s + p.offset, 0);
-            if (j.state === 'FINISHED') return 'FINISHED';
-            if (n < target) return undefined;
-            reached = n;
-            return `${j.state} at ${n}`;
-          },
-          90_000,
-          20,
-        );
+        const seen = await waitForRead(server, id, target);
+        at = seen.at;
+        reached = Math.max(reached, seen.read);
       }
       await new Promise((res) => setTimeout(res, Math.floor(r() * (i === recoveryKill ? 1000 : 100))));
       await server.kill('SIGKILL');
@@ -127,16 +117,7 @@ FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY 
       await server.start();
     }
 
-    const done = await waitFor(
-      'the job to finish',
-      async () => {
-        const j = await server!.call('GET', `/v1/jobs/${id}`);
-        if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-        return j.state === 'FINISHED' ? j : undefined;
-      },
-      120_000,
-      200,
-    );
+    const done = await waitForFinished(server, id);
     expect(done.error).toBeUndefined();
     const elapsed = Date.now() - t0;
 

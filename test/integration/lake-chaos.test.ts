@@ -11,7 +11,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
 import { formatTs, rng } from '../../examples/weibo/generator.ts';
-import { produce, suffix, testClient, waitFor } from '../support/kafka.ts';
+import { produce, suffix, testClient } from '../support/kafka.ts';
+import { waitForFinished, waitForRead } from '../support/chaos.ts';
 import { ServerProcess } from '../support/server-process.ts';
 import { tempDataDir } from '../support/server.ts';
 
@@ -95,20 +96,8 @@ INSERT INTO lake SELECT *, DATE_FORMAT(ts, 'HH') AS hr FROM ev;`;
     let reached = 0;
     for (let i = 0; i < KILLS; i++) {
       const target = reached + (0.1 + r() * 0.3) * (EVENTS - reached);
-      const at = await waitFor(
-        `the job to read ${Math.round(target)} events`,
-        async () => {
-          const j = await server!.call('GET', `/v1/jobs/${id}`);
-          if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-          if (j.state === 'FINISHED') return 'FINISHED';
-          const n = (j.metrics.partitions as { offset: number }[]).reduce((s, p) => s + p.offset, 0);
-          if (n < target) return undefined;
-          reached = n;
-          return `${j.state} at ${n}`;
-        },
-        90_000,
-        20,
-      );
+      const { at, read } = await waitForRead(server, id, target);
+      reached = Math.max(reached, read);
       await new Promise((res) => setTimeout(res, Math.floor(r() * 150)));
       await server.kill('SIGKILL');
       kills.push(at);
@@ -124,16 +113,7 @@ INSERT INTO lake SELECT *, DATE_FORMAT(ts, 'HH') AS hr FROM ev;`;
       await server.start();
     }
 
-    await waitFor(
-      'the job to finish',
-      async () => {
-        const j = await server!.call('GET', `/v1/jobs/${id}`);
-        if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-        return j.state === 'FINISHED' ? j : undefined;
-      },
-      120_000,
-      200,
-    );
+    await waitForFinished(server, id);
     expect(listFiles(path).filter((f) => f.split('/').pop()!.startsWith('.part-'))).toEqual([]);
     // The watermark reached END: every partition is committed, and no half-written success file is left.
     expect(successDirs(path)).toEqual([...new Set(visible(path).map((f) => dirname(f)))].sort());

@@ -362,6 +362,8 @@ describe('nothing is ever a 500', () => {
     "INSERT INTO counts SELECT window_start, window_end, uid, r FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY att) AS r FROM TABLE(TUMBLE(TABLE posts, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE r <= 0",
     "INSERT INTO counts SELECT window_start, window_end, uid, 1 FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY att) FROM TABLE(TUMBLE(TABLE posts, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE uid > 3",
     "INSERT INTO counts SELECT window_start, window_end, uid, r FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY att ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS r FROM TABLE(TUMBLE(TABLE posts, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE r <= 3",
+    "SET 'parallelism.default' = '0'",
+    "SET 'table.exec.resource.default-parallelism' = 'many'",
     "SELECT 'unterminated",
     'SELECT "unterminated',
     'SELECT 1 /* unterminated',

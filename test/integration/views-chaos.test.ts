@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
 import { formatTs, rng } from '../../examples/weibo/generator.ts';
-import { produce, suffix, testClient, waitFor } from '../support/kafka.ts';
+import { produce, suffix, testClient } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
+import { waitForFinished, waitForRead } from '../support/chaos.ts';
 import { ServerProcess } from '../support/server-process.ts';
 
 const EVENTS = Number(process.env['WEIR_VIEWS_CHAOS_EVENTS'] ?? 100_000);
@@ -80,36 +81,15 @@ CREATE MATERIALIZED VIEW big AS SELECT k, v, ts FROM events WHERE v >= 900;`,
     let reached = 0;
     for (let i = 0; i < KILLS; i++) {
       const target = reached + (0.1 + r() * 0.4) * (EVENTS - reached);
-      const at = await waitFor(
-        `the job to read ${Math.round(target)} events`,
-        async () => {
-          const j = await server!.call('GET', `/v1/jobs/${id}`);
-          if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-          if (j.state === 'FINISHED') return 'FINISHED';
-          const n = (j.metrics.partitions as { offset: number }[]).reduce((s, p) => s + p.offset, 0);
-          if (n < target) return undefined;
-          reached = n;
-          return `${j.state} at ${n}`;
-        },
-        90_000,
-        20,
-      );
+      const { at, read } = await waitForRead(server, id, target);
+      reached = Math.max(reached, read);
       await new Promise((res) => setTimeout(res, Math.floor(r() * 100)));
       await server.kill('SIGKILL');
       kills.push(at);
       await server.start();
     }
-    await waitFor(
-      'the job to finish',
-      async () => {
-        const j = await server!.call('GET', `/v1/jobs/${id}`);
-        if (j.state === 'FAILED') throw Object.assign(new Error(`job FAILED: ${j.error}`), { fatal: true });
-        return j.state === 'FINISHED' ? j : undefined;
-      },
-      120_000,
-      200,
-    );
-    await waitFor('the append-only view to finish', async () => ((await server!.call('GET', `/v1/jobs/${bigId}`)).state === 'FINISHED' ? true : undefined), 60_000, 200);
+    await waitForFinished(server, id);
+    await waitForFinished(server, bigId, 60_000);
 
     await oracle.load('ev', [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
     const cols = ['window_start', 'window_end', 'k', 'n', 'total'];

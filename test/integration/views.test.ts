@@ -6,7 +6,8 @@
 // event's time is its clock minus a jitter below the 5 s watermark delay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
-import { formatTs, rng } from '../../examples/weibo/generator.ts';
+import { formatTs } from '../../examples/weibo/generator.ts';
+import { clockedEvents } from '../support/events.ts';
 import { BROKERS, produce, suffix, testClient } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
 import { startServer } from '../support/server.ts';
@@ -26,23 +27,12 @@ interface Event {
 }
 
 function generate(topic: string): { records: ProducerRecord[]; events: Event[] } {
-  const r = rng(4242);
-  const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25, 10, 0, 0) + p * 3000);
-  const records: ProducerRecord[] = [];
-  const events: Event[] = [];
-  for (let i = 0; i < EVENTS; i++) {
-    const p = i % PARTITIONS;
-    clocks[p]! += 1 + Math.floor(r() * 40);
-    const ev: Event = {
-      uid: 1 + Math.floor(r() * 300),
-      topic: TOPICS[Math.floor(r() * TOPICS.length)]!,
-      ts: clocks[p]! - Math.floor(r() * 3000),
-      att: r() < 0.1 ? null : Math.floor(r() * 300),
-    };
-    events.push(ev);
-    records.push({ topic, partition: p, key: null, value: Buffer.from(JSON.stringify({ ...ev, ts: formatTs(ev.ts) })) });
-  }
-  return { records, events };
+  return clockedEvents({ topic, partitions: PARTITIONS, count: EVENTS, seed: 4242, maxStepMs: 40, jitterMs: 3000 }, (r, ts) => ({
+    uid: 1 + Math.floor(r() * 300),
+    topic: TOPICS[Math.floor(r() * TOPICS.length)]!,
+    ts,
+    att: r() < 0.1 ? null : Math.floor(r() * 300),
+  }));
 }
 
 let server: TestServer;

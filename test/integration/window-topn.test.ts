@@ -7,7 +7,8 @@
 // expected rows do not depend on the order partitions are read in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
-import { formatTs, rng } from '../../examples/weibo/generator.ts';
+import { formatTs } from '../../examples/weibo/generator.ts';
+import { clockedEvents } from '../support/events.ts';
 import { BROKERS, produce, suffix, testClient } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
 import { startServer } from '../support/server.ts';
@@ -27,20 +28,14 @@ interface Event {
 }
 
 function generate(topic: string): { records: ProducerRecord[]; events: Event[] } {
-  const r = rng(777);
-  const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25, 10, 0, 0) + p * 2000);
-  const records: ProducerRecord[] = [];
-  const events: Event[] = [];
-  for (let i = 0; i < EVENTS; i++) {
-    const p = i % PARTITIONS;
-    clocks[p]! += 1 + Math.floor(r() * 300);
+  return clockedEvents({ topic, partitions: PARTITIONS, count: EVENTS, seed: 777, maxStepMs: 300, jitterMs: 3000, stagger: 2000 }, (r, ts, seq) => ({
+    seq,
     // Zipf-like bloggers, so a few lead each window and the ranking is not decided by the tie-breaker alone.
-    const uid = 1 + Math.floor(200 * r() ** 3);
-    const ev: Event = { seq: i, uid, topic: TOPICS[Math.floor(r() * TOPICS.length)]!, ts: clocks[p]! - Math.floor(r() * 3000), att: r() < 0.1 ? null : Math.floor(r() * 50) };
-    events.push(ev);
-    records.push({ topic, partition: p, key: null, value: Buffer.from(JSON.stringify({ ...ev, ts: formatTs(ev.ts) })) });
-  }
-  return { records, events };
+    uid: 1 + Math.floor(200 * r() ** 3),
+    topic: TOPICS[Math.floor(r() * TOPICS.length)]!,
+    ts,
+    att: r() < 0.1 ? null : Math.floor(r() * 50),
+  }));
 }
 
 let server: TestServer;

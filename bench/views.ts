@@ -1,6 +1,7 @@
 /**
  * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
- * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]`:
+ * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]
+ * [--parallelism 1,2,2rows,...] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
  *
  * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
  *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
@@ -9,16 +10,23 @@
  *     `--seconds`: latency p50/p95/p99 (target p99 < 20 ms), and the server's event-loop delay meanwhile;
  * (c) the same lookups on the view once it no longer changes; (d) the same straight into a QueryPool (no HTTP).
  *
+ * `--parallelism` runs (a) once per item, in order, each with its own view job and `SET 'parallelism.default'`
+ * to the number (default: one run, the server's default); `Nrows` is N instances that hand the GROUP BY
+ * rows instead of partial aggregates (WEIR_GROUP_PARTIALS=off, the code path before local pre-aggregation).
+ * (b)-(d) use the first item.
+ *
  * The platform and its REST server run in this process, as `weir server` does; the clients run in a
- * worker thread (their own event loop), so their own work does not count into the server's latency.
+ * process of their own (`--clients-in process`, the default; `worker`: a worker thread of this process, as
+ * before 2026-11-26), so their own work does not count into the server's latency. `--client`: node:http
+ * requests over kept-alive connections (the default) or fetch() (before 2026-11-26, ~10x the CPU per request).
  * 'updating' is `SELECT uid, COUNT(*), SUM(att) ... GROUP BY uid`; 'windowed' a TUMBLE of one day with
  * GROUP BY window_start, window_end, uid (one window holds every key).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createKafkaClient } from '../connectors/kafka/client.ts';
@@ -27,6 +35,7 @@ import { formatTimestamp } from '../connectors/formats/timestamp.ts';
 import { QueryPool } from '../connectors/sqlite/query-pool.ts';
 import { ViewStore } from '../connectors/sqlite/view-store.ts';
 import { CheckpointStore } from '../jobs/checkpoint-store.ts';
+import { pollSlicing } from '../jobs/poll-slices.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
@@ -68,54 +77,148 @@ function lookupTemplate(mode: Mode, name: string): string {
     : `SELECT uid, posts, att FROM ${name} WHERE window_start = '${day}' AND window_end = '${next}' AND uid = $KEY`;
 }
 
-/** The clients, in a worker thread: `clients` loops, each POSTing one lookup after the other until told to stop. */
+/**
+ * The clients: `clients` loops, each POSTing one lookup after the other until told to stop. Run either in a
+ * worker thread of this process or in a child process of their own (`--clients-in`): in a worker, their
+ * fetch() work shares this process (its heap, GC and libuv) with the server it measures.
+ * Also reports the clients' own event-loop utilization (how busy their thread was).
+ */
 const CLIENTS = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { url, template, keys, clients } = workerData;
+const wt = require('node:worker_threads');
+const port = wt.parentPort ?? { on: (e, f) => process.on(e, f), postMessage: (m) => process.send(m) };
+const { url, template, keys, clients, client } = wt.parentPort ? wt.workerData : JSON.parse(process.env.WEIR_BENCH_CLIENTS);
 let stop = false;
 const lat = [];
 let errors = 0;
 let lastError = '';
 let rows = 0;
-parentPort.on('message', () => { stop = true; });
+port.on('message', () => { stop = true; });
+const elu0 = performance.eventLoopUtilization();
+const cpu0 = process.cpuUsage();
+// fetch() costs ~0.3 ms of the clients' CPU per request (WHATWG streams over undici), several times the
+// server's work for a lookup: with it the clients' own thread is the bottleneck (docs/benchmarks.md). 'http' is node:http over kept-alive
+// connections, one per client loop.
+const agent = new (require('node:http').Agent)({ keepAlive: true, maxSockets: clients });
+const target = new URL(url);
+function post(body) {
+  return new Promise((resolve, reject) => {
+    const req = require('node:http').request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => { try { resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }); } catch (e) { reject(e); } });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+async function fetchPost(body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, body: await res.json() };
+}
+const send = client === 'fetch' ? fetchPost : post;
 async function loop(c) {
   let k = c * 7;
   while (!stop) {
     k = (k * 48271 + 11) % keys;
     const t0 = performance.now();
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: template.replace('$KEY', String(k)) }) });
-      const body = await res.json();
-      if (res.status !== 200) { errors++; lastError = JSON.stringify(body).slice(0, 200); }
-      else rows += body.rows.length;
+      const res = await send(JSON.stringify({ sql: template.replace('$KEY', String(k)) }));
+      if (res.status !== 200) { errors++; lastError = JSON.stringify(res.body).slice(0, 200); }
+      else rows += res.body.rows.length;
     } catch (e) { errors++; lastError = String(e); }
     lat.push(performance.now() - t0);
   }
 }
-Promise.all(Array.from({ length: clients }, (_, c) => loop(c))).then(() => parentPort.postMessage({ lat, errors, lastError, rows }));
+Promise.all(Array.from({ length: clients }, (_, c) => loop(c))).then(() => {
+  const cpu = process.cpuUsage(cpu0);
+  port.postMessage({ lat, errors, lastError, rows, elu: performance.eventLoopUtilization(elu0).utilization, cpuMs: wt.parentPort ? undefined : (cpu.user + cpu.system) / 1000 });
+});
 `;
+
+type ClientsIn = 'worker' | 'process';
+type ClientKind = 'http' | 'fetch';
 
 interface LoadResult {
   readonly lat: number[];
   readonly errors: number;
   readonly lastError: string;
   readonly rows: number;
+  /** The clients' event-loop utilization (0..1). */
+  readonly elu: number;
+  /** The client process's CPU time (process mode only: in a worker, process.cpuUsage counts the server too). */
+  readonly cpuMs?: number;
 }
 
-function startClients(url: string, template: string, keys: number, clients: number): { stop: () => Promise<LoadResult> } {
-  const w = new Worker(CLIENTS, { eval: true, workerData: { url, template, keys, clients } });
-  const done = new Promise<LoadResult>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
+function startClients(
+  where: ClientsIn,
+  client: ClientKind,
+  dir: string,
+  url: string,
+  template: string,
+  keys: number,
+  clients: number,
+): { stop: () => Promise<LoadResult> } {
+  const workerData = { url, template, keys, clients, client };
+  switch (where) {
+    case 'worker': {
+      const w = new Worker(CLIENTS, { eval: true, workerData });
+      const done = new Promise<LoadResult>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      return {
+        stop: async () => {
+          w.postMessage('stop');
+          const r = await done;
+          await w.terminate();
+          return r;
+        },
+      };
+    }
+    case 'process': {
+      const script = join(dir, 'clients.cjs');
+      writeFileSync(script, CLIENTS);
+      const child = fork(script, [], { env: { ...process.env, WEIR_BENCH_CLIENTS: JSON.stringify(workerData) }, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const done = new Promise<LoadResult>((resolve, reject) => {
+        child.once('message', (m) => resolve(m as LoadResult));
+        child.once('error', reject);
+        child.once('exit', (code) => reject(new Error(`query clients exited with ${code}`)));
+      });
+      return {
+        stop: async () => {
+          child.send('stop');
+          const r = await done;
+          child.kill();
+          return r;
+        },
+      };
+    }
+    default: {
+      const never: never = where;
+      throw new Error(`unknown --clients-in ${String(never)}`);
+    }
+  }
+}
+
+/** The server thread's event-loop utilization and this process's CPU time since `start()`. */
+function serverLoad(): { end: () => string } {
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   return {
-    stop: async () => {
-      w.postMessage('stop');
-      const r = await done;
-      await w.terminate();
-      return r;
+    end: () => {
+      const cpu = process.cpuUsage(cpu0);
+      const s = (performance.now() - t0) / 1000;
+      return `server thread busy ${(performance.eventLoopUtilization(elu0).utilization * 100).toFixed(0)} %, server process CPU ${((cpu.user + cpu.system) / 1e6 / s).toFixed(2)} cores`;
     },
   };
+}
+
+/** What the clients cost themselves: their loop's utilization, and their process's CPU when they have one. */
+function clientLoad(r: LoadResult, seconds: number): string {
+  return `clients' thread busy ${(r.elu * 100).toFixed(0)} %${r.cpuMs !== undefined ? `, client process CPU ${(r.cpuMs / 1000 / seconds).toFixed(2)} cores` : ''}`;
 }
 
 /**
@@ -161,6 +264,13 @@ function pct(sorted: readonly number[], q: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
 
+/** One --parallelism item: `N`, or `Nrows` (N instances handing the aggregate rows, not partials). */
+function parseParallelism(item: string): { n: number; rows: boolean } {
+  const m = /^(\d+)(rows)?$/.exec(item.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N or Nrows (N >= 1), not ${item}`);
+  return { n: Number(m[1]), rows: m[2] !== undefined };
+}
+
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
 async function maintain(platform: Platform, sql: string, count: number): Promise<{ rate: RateResult; job: JobInfo; startupMs: number }> {
   const submitted = performance.now();
@@ -201,6 +311,17 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     ViewStore.sliceMs = sliceMs;
     CheckpointStore.sliceMs = sliceMs;
   }
+  const parallelisms = (args.get('parallelism') ?? '').split(',').filter((x) => x !== '').map(parseParallelism);
+  // How long the job may push one poll's rows before the event loop gets a turn; Infinity: the whole poll at once.
+  if (args.has('job-slice-ms')) {
+    const ms = Number(args.get('job-slice-ms'));
+    if (!(ms > 0)) throw new Error(`--job-slice-ms must be a positive number of ms or Infinity, not ${args.get('job-slice-ms')}`);
+    pollSlicing.ms = ms;
+  }
+  const clientsIn = (args.get('clients-in') ?? 'process') as ClientsIn;
+  if (clientsIn !== 'process' && clientsIn !== 'worker') throw new Error(`--clients-in process|worker, not ${clientsIn}`);
+  const clientKind = (args.get('client') ?? 'http') as ClientKind;
+  if (clientKind !== 'http' && clientKind !== 'fetch') throw new Error(`--client http|fetch, not ${clientKind}`);
   const only = args.get('only');
   if (only !== undefined && only !== 'maintenance') throw new Error(`--only maintenance (or nothing: every part), not ${only}`);
   if (mode !== 'updating' && mode !== 'windowed') throw new Error(`--mode updating|windowed, not ${mode}`);
@@ -208,7 +329,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
   const topic = `bench_views_${suffix}`;
   console.log(
     `views benchmark (${mode}): ${count.toLocaleString('en-US')} events, ${keys.toLocaleString('en-US')} keys, 4 partitions, ${clients} query clients, ` +
-      `checkpoint slices of ${ViewStore.sliceMs} ms, topic ${topic}`,
+      `checkpoint slices of ${ViewStore.sliceMs} ms, job slices of ${pollSlicing.ms} ms, topic ${topic}`,
   );
   const produced = await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS, event: keyedEvent(keys) });
   console.log(fmtRate('produce', produced));
@@ -221,13 +342,27 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     const url = `${await app.listen({ port: 0, host: '127.0.0.1' })}/v1/query`;
     await platform.execute(`${TABLE(topic)};`);
 
-    // (a) maintenance alone.
-    const a = await maintain(platform, viewSql(mode, 'stats_a'), count);
-    const rows = await platform.execute('SELECT COUNT(*) AS n FROM stats_a;');
-    console.log(
-      `${fmtRate(`(a) view maintenance, ${mode}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
-        `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms`,
-    );
+    // (a) maintenance alone (once per --parallelism item).
+    for (const [i, par] of (parallelisms.length > 0 ? parallelisms : [undefined]).entries()) {
+      const view = i === 0 ? 'stats_a' : `stats_a${i}`;
+      if (par?.rows) process.env['WEIR_GROUP_PARTIALS'] = 'off';
+      try {
+        const set = par ? `SET 'parallelism.default' = '${par.n}'; ` : '';
+        // The job runs on the server's thread: how long it held that thread at most (a request would wait).
+        const aDelay = monitorEventLoopDelay({ resolution: 5 });
+        aDelay.enable();
+        const a = await maintain(platform, `${set}${viewSql(mode, view)}`, count);
+        aDelay.disable();
+        const rows = await platform.execute(`SELECT COUNT(*) AS n FROM ${view};`);
+        const label = par ? `, p=${par.n}${par.rows ? ' (rows, no pre-aggregation)' : ''}` : '';
+        console.log(
+          `${fmtRate(`(a) view maintenance, ${mode}${label}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
+            `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms; event-loop delay p99 ${(aDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(aDelay.max / 1e6).toFixed(1)} ms`,
+        );
+      } finally {
+        if (par?.rows) delete process.env['WEIR_GROUP_PARTIALS'];
+      }
+    }
 
     if (only === 'maintenance') return;
 
@@ -237,16 +372,21 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     await platform.execute(`${TABLE(liveTopic).replace('CREATE TABLE posts', 'CREATE TABLE posts_live').replace(", 'scan.bounded.mode' = 'latest-offset'", '')};`);
     const producer = startProducer(liveTopic, keys, rate, seconds);
     // A view shows what its last checkpoint committed: checkpoint every second, as a live dashboard would.
-    const live = await platform.execute(`SET 'execution.checkpointing.interval' = '${checkpoint}'; ${viewSql(mode, 'stats_live', 'posts_live')};`);
+    const liveSet = parallelisms[0] ? `SET 'parallelism.default' = '${parallelisms[0].n}'; ` : '';
+    if (parallelisms[0]?.rows) process.env['WEIR_GROUP_PARTIALS'] = 'off';
+    const live = await platform.execute(`${liveSet}SET 'execution.checkpointing.interval' = '${checkpoint}'; ${viewSql(mode, 'stats_live', 'posts_live')};`);
+    delete process.env['WEIR_GROUP_PARTIALS'];
     const liveId = live.find((x) => x.kind === 'job')!.jobId!;
     // The server's event loop runs the job too: its stalls are the floor of every answer's latency.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const load = startClients(url, lookupTemplate(mode, 'stats_live'), keys, clients);
+    const serverB = serverLoad();
+    const load = startClients(clientsIn, clientKind, dir, url, lookupTemplate(mode, 'stats_live'), keys, clients);
     const t0 = performance.now();
     const produced = await producer;
     const r = await load.stop();
     const elapsed = (performance.now() - t0) / 1000;
+    const serverBLoad = serverB.end();
     loopDelay.disable();
     const info = platform.getJob(liveId)!;
     await platform.stopJob(liveId);
@@ -256,16 +396,18 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
         `(job read ${info.metrics.recordsIn.toLocaleString('en-US')} by the end): ${r.lat.length.toLocaleString('en-US')} queries (${Math.round(r.lat.length / elapsed)}/s, ${r.rows} rows found), ` +
         `p50 ${pct(sorted, 0.5)} ms, p95 ${pct(sorted, 0.95)} ms, p99 ${pct(sorted, 0.99)} ms, max ${pct(sorted, 1)} ms, errors ${r.errors}${r.errors ? ` (${r.lastError})` : ''}`,
     );
-    console.log(`    server event-loop delay meanwhile: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+    console.log(`    server event-loop delay meanwhile: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ${serverBLoad}; ${clientLoad(r, elapsed)}`);
 
     // (c) the same lookups on the finished view: the query path alone.
-    const idle = startClients(url, lookupTemplate(mode, 'stats_live'), keys, clients);
+    const serverC = serverLoad();
+    const idle = startClients(clientsIn, clientKind, dir, url, lookupTemplate(mode, 'stats_live'), keys, clients);
     await new Promise((res) => setTimeout(res, 3000));
     const c = await idle.stop();
+    const serverCLoad = serverC.end();
     const cs = [...c.lat].sort((x, y) => x - y);
     console.log(
       `(c) POST /v1/query point lookups on the idle view, ${clients} clients: ${c.lat.length.toLocaleString('en-US')} queries (${Math.round(c.lat.length / 3)}/s), ` +
-        `p50 ${pct(cs, 0.5)} ms, p95 ${pct(cs, 0.95)} ms, p99 ${pct(cs, 0.99)} ms, max ${pct(cs, 1)} ms, errors ${c.errors}`,
+        `p50 ${pct(cs, 0.5)} ms, p95 ${pct(cs, 0.95)} ms, p99 ${pct(cs, 0.99)} ms, max ${pct(cs, 1)} ms, errors ${c.errors}; ${serverCLoad}; ${clientLoad(c, 3)}`,
     );
 
     // (d) the same lookups straight into a query pool over the same store: the query path without HTTP.

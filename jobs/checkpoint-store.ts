@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd } from '../connectors/sqlite/index.ts';
 import type { Steps } from '../connectors/sqlite/index.ts';
+import { offloadWalCheckpoints } from '../connectors/sqlite/wal-checkpointer.ts';
 import { isKeyedChanges, keyedEntries } from '../engine/state/keyed.ts';
 import type { KeyedChanges } from '../engine/state/keyed.ts';
 import { decodeSnapshot, encodeSnapshot } from '../engine/state/snapshot-codec.ts';
@@ -57,6 +58,7 @@ const RETAINED = 2;
  */
 export class CheckpointStore {
   private readonly db: Db;
+  private readonly releaseWal: () => void;
   /** Hash of each live entry's value (the newest non-aborted checkpoint's), to skip unchanged ones. */
   private live = new Map<string, string>();
   /** Serialized size of the live entries (for the whole-size metric without reading them). */
@@ -69,6 +71,8 @@ export class CheckpointStore {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // WAL checkpoints in a worker thread, not in a COMMIT on the job's (the serving) thread.
+    this.releaseWal = offloadWalCheckpoints(this.db, file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS checkpoints (
         id INTEGER PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -336,6 +340,7 @@ export class CheckpointStore {
   }
 
   close(): void {
+    this.releaseWal();
     this.db.close();
   }
 }

@@ -17,6 +17,7 @@ import type { FrontResult } from '../engine/parallel/front.ts';
 import { ParallelInstances } from './parallel/instances.ts';
 import type { ParallelBatch } from './parallel/instances.ts';
 import { effectiveParallelism, isRawSource } from './parallel/parallelism.ts';
+import { SliceClock, pieces } from './poll-slices.ts';
 import type { RawSource } from './parallel/parallelism.ts';
 
 /**
@@ -295,13 +296,20 @@ export class Job {
       const batches = await source.poll(200);
       const t0 = performance.now();
       const now = Date.now();
+      // The poll in slices (see poll-slices.ts): other requests on this thread wait one slice, not the poll.
+      const clock = new SliceClock();
       for (const b of batches) {
         this.recordsIn += b.rows.length + b.bad.length;
         if (b.bad.length > 0) {
           this.counters.bad += b.bad.length;
           this.counters.lastError = `partition ${b.partition} offset ${b.bad[b.bad.length - 1]!.offset}: ${b.bad[b.bad.length - 1]!.error}`;
         }
-        stage.push(b.partition, b.rows, now);
+        // An updating aggregate emits a key's net change per pushed batch: pieces would multiply its
+        // changelog (and differ from the parallel instances' per-batch partials), so its batches go whole.
+        for (const piece of this.plan.appendOnly ? pieces(b.rows) : [b.rows]) {
+          stage.push(b.partition, piece, now);
+          await clock.turn();
+        }
       }
       stage.advance(now);
       for (const p of source.finishedPartitions?.() ?? []) stage.watermarks.finish(p);
@@ -387,6 +395,8 @@ export class Job {
     const batches = await p.results;
     // Dead letters are acknowledged before their batch is processed (see KafkaSource.deadLetter).
     await par.source.deadLetter(batches.flatMap((b) => b.bad));
+    // Batch by batch in slices, as process() does (the instances' batches are a partition's poll each).
+    const clock = new SliceClock();
     for (const b of batches) {
       this.recordsIn += b.records;
       if (b.bad.length > 0) {
@@ -399,6 +409,7 @@ export class Job {
       }
       stage.observe(b.partition, b.front.maxWatermark, p.now);
       par.deliver(b.front.output);
+      await clock.turn();
     }
     stage.advance(p.now);
     for (const q of p.finished) stage.watermarks.finish(q);

@@ -119,7 +119,13 @@ export class QueryPool {
   private dispatch(): void {
     while (this.queue.length > 0) {
       let w = this.workers.find((x) => x.busy.length === 0);
-      if (!w && this.workers.length < this.size) w = this.spawn();
+      if (!w && this.workers.length < this.size) {
+        // All children at once, on the first query: spawn() forks this process synchronously, 100-250 ms
+        // once its heap is a few hundred MB, and a child started later would fork in the middle of a burst
+        // of queries (the first time two run at once), stalling every request and the jobs on this thread.
+        w = this.spawn();
+        while (this.workers.length < this.size) this.spawn();
+      }
       if (!w) return;
       // Share what waits among the children that are free now, rather than give it all to the first.
       const idle = Math.max(1, this.workers.filter((x) => x.busy.length === 0).length + this.size - this.workers.length);

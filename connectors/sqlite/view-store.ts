@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd } from './slices.ts';
 import type { Steps } from './slices.ts';
+import { offloadWalCheckpoints } from './wal-checkpointer.ts';
 import { decodeValue, quoteIdent } from './values.ts';
 import type { StoredValue } from './values.ts';
 
@@ -70,6 +71,7 @@ export class ViewStore {
   private readonly db: Db;
   private readonly listeners = new Map<string, Set<ChangeListener>>();
   private readonly metaCache = new Map<string, ViewMeta>();
+  private readonly releaseWal: () => void;
 
   private constructor(readonly path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -77,6 +79,8 @@ export class ViewStore {
     this.db.pragma('journal_mode = WAL');
     // FULL: a commit that recorded a checkpoint id must survive power loss like the checkpoint store does.
     this.db.pragma('synchronous = FULL');
+    // WAL checkpoints in a worker thread, not in a COMMIT on this (the serving) thread.
+    this.releaseWal = offloadWalCheckpoints(this.db, path);
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${META_TABLE} (
       name TEXT PRIMARY KEY COLLATE NOCASE, job_id TEXT NOT NULL, columns TEXT NOT NULL, key TEXT,
       checkpoint_id INTEGER, committed_at TEXT, watermark TEXT, created_at TEXT NOT NULL
@@ -100,6 +104,7 @@ export class ViewStore {
     ViewStore.open_.delete(this.path);
     this.finishPending();
     this.readConn?.close();
+    this.releaseWal();
     this.db.close();
   }
 

@@ -1,10 +1,10 @@
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
 import type { PlanNode } from '../plan/plan.ts';
-import { accumulatorFor, insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
+import { accumulatorFor } from './accumulators.ts';
 import { takesChanges } from './changelog.ts';
 import type { ChangeDownstream } from './changelog.ts';
-import { GroupAggregateOp } from './group-aggregate.ts';
+import { GroupAggregateOp, groupAggConfig } from './group-aggregate.ts';
 import type { Downstream, OpCounters, Operator } from './operator.ts';
 import { ChangelogFilterOp, ChangelogProjectOp, FilterOp, ProjectOp } from './stateless.ts';
 import { UnnestOp } from './unnest.ts';
@@ -127,18 +127,7 @@ export function buildPipeline(root: PlanNode, sink: Downstream | (Downstream & C
         break;
       }
       case 'groupAggregate': {
-        const op = new GroupAggregateOp(
-          {
-            keyExprs: node.keys.map((k) => compileExpr(k, ctx)),
-            // Retractable state (multisets for MIN/MAX, counts for SUM) only when the input can retract.
-            accumulators: node.aggs.map(isUpdating(node.input) ? retractableAccumulatorFor : insertOnlyAccumulatorFor),
-            aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
-            stateTtlMs: node.stateTtlMs,
-          },
-          changeOut(out, 'an updating aggregate'),
-          counters,
-          opts.now,
-        );
+        const op = new GroupAggregateOp(groupAggConfig(node, timeZone), changeOut(out, 'an updating aggregate'), counters, opts.now);
         ops.push(op);
         out = op;
         node = node.input;

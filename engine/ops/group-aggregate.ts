@@ -1,4 +1,8 @@
 import type { CompiledExpr } from '../expr/bound.ts';
+import { compileExpr } from '../expr/index.ts';
+import { isUpdating } from '../plan/plan.ts';
+import type { PlanNode } from '../plan/plan.ts';
+import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
 import type { RetractableAccumulator } from './accumulators.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
@@ -50,6 +54,41 @@ export interface GroupAggConfig {
   readonly aggArgs: readonly (CompiledExpr | undefined)[];
   /** table.exec.state.ttl in ms; 0 keeps every key forever. */
   readonly stateTtlMs: number;
+}
+
+/**
+ * A GROUP BY's compiled configuration (also what a parallel instance pre-aggregates with: its partial
+ * accumulators must be of the same kind as the ones they merge into).
+ */
+export function groupAggConfig(node: Extract<PlanNode, { kind: 'groupAggregate' }>, timeZone: string): GroupAggConfig {
+  const ctx = { timeZone };
+  return {
+    keyExprs: node.keys.map((k) => compileExpr(k, ctx)),
+    // Retractable state (multisets for MIN/MAX, counts for SUM) only when the input can retract.
+    accumulators: node.aggs.map(isUpdating(node.input) ? retractableAccumulatorFor : insertOnlyAccumulatorFor),
+    aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
+    stateTtlMs: node.stateTtlMs,
+  };
+}
+
+/**
+ * Partial aggregates of one batch of insert-only rows (the local half of a two-phase aggregation,
+ * engine/parallel/local-group-aggregate.ts), column-wise so that they cross threads as three flat arrays:
+ * group i has key values keys[i*nk ..], accumulators accs[i*na ..] and rows[i] input rows, the groups in
+ * the order the batch first had their keys.
+ */
+export interface GroupPartials {
+  readonly keys: unknown[];
+  readonly accs: unknown[];
+  readonly rows: number[];
+}
+
+/**
+ * The Map key of a group's key values. NULL and undefined are one key (a missing field is NULL); JSON
+ * keeps NULL distinct from the string 'null'.
+ */
+export function groupMapKey(vals: readonly unknown[], nk: number): unknown {
+  return nk === 0 ? '' : nk === 1 ? (vals[0] === undefined ? null : vals[0]) : JSON.stringify(vals.map((v) => (v === undefined ? null : v)));
 }
 
 /** Not more often than this, however short the TTL: a sweep walks every key. */
@@ -119,14 +158,37 @@ export class GroupAggregateOp implements Operator, KeyedState {
     this.out.watermark(wm);
   }
 
-  private mapKey(vals: readonly unknown[]): unknown {
+  /**
+   * Folds the partial aggregates of one batch of insert-only rows into the state, exactly as push() of
+   * that batch would (only the order in which floating-point sums are added differs): groups are taken or
+   * created in the same order, and the batch emits the net change of each key it touched.
+   */
+  mergePartials(p: GroupPartials): void {
+    const t = this.now();
+    const accumulators = this.cfg.accumulators;
     const nk = this.nk;
-    // NULL and undefined are one key (a missing field is NULL); JSON keeps NULL distinct from the string 'null'.
-    return nk === 0 ? '' : nk === 1 ? (vals[0] === undefined ? null : vals[0]) : JSON.stringify(vals.map((v) => (v === undefined ? null : v)));
+    const na = accumulators.length;
+    const keyVals = this.keyVals;
+    const { keys, accs: partial, rows } = p;
+    for (let i = 0; i < rows.length; i++) {
+      for (let k = 0; k < nk; k++) keyVals[k] = keys[i * nk + k];
+      const mk = this.mapKey(keyVals);
+      const g = this.liveGroup(mk, t) ?? this.newGroup(mk, keyVals, t);
+      this.markDirty(g);
+      const accs = g.accs;
+      for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.merge(accs[a], partial[i * na + a]);
+      g.rows += rows[i]!;
+      g.touched = t;
+    }
+    this.finishBatch(t);
+  }
+
+  private mapKey(vals: readonly unknown[]): unknown {
+    return groupMapKey(vals, this.nk);
   }
 
   private apply(r: Row, accumulate: boolean, t: number): void {
-    const { keyExprs, accumulators, aggArgs, stateTtlMs } = this.cfg;
+    const { keyExprs, accumulators, aggArgs } = this.cfg;
     const nk = this.nk;
     const na = accumulators.length;
     const keyVals = this.keyVals;
@@ -139,37 +201,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
       return;
     }
     const mk = this.mapKey(keyVals);
-    let g = this.groups.get(mk);
-    if (g && stateTtlMs > 0 && t - g.touched >= stateTtlMs) {
-      // Expired but not swept yet: as if it had been (silently gone; this row starts from zero).
-      this.dropGroup(mk, g);
-      g = undefined;
-    }
-    if (g && g.batch !== this.batchNo) this.touch(mk, g, g.last ?? this.resultRow(g));
+    let g = this.liveGroup(mk, t);
     if (accumulate) {
-      if (!g) {
-        g = {
-          key: keyVals.map((v) => (v === undefined ? null : v)),
-          accs: accumulators.map((acc) => acc.init()),
-          rows: 0,
-          touched: t,
-          last: undefined,
-          entry: undefined,
-          dirty: false,
-          stored: false,
-          batch: 0,
-          before: null,
-          slot: -1,
-          gone: false,
-        };
-        this.groups.set(mk, g);
-        this.touch(mk, g, null);
-        if (this.tracking && this.removed.size > 0) {
-          // The store still holds this key's previous group: the new one overwrites that entry.
-          const e = this.entryOf(g);
-          if (this.removed.delete(e)) g.stored = true;
-        }
-      }
+      g ??= this.newGroup(mk, keyVals, t);
       this.markDirty(g);
       const accs = g.accs;
       for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
@@ -185,6 +219,46 @@ export class GroupAggregateOp implements Operator, KeyedState {
     g.touched = t;
     this.markDirty(g);
     if (g.rows <= 0) this.dropGroup(mk, g);
+  }
+
+  /** The group of a key if it holds one that has not expired, touched by the current batch. */
+  private liveGroup(mk: unknown, t: number): Group | undefined {
+    const g = this.groups.get(mk);
+    if (!g) return undefined;
+    const ttl = this.cfg.stateTtlMs;
+    if (ttl > 0 && t - g.touched >= ttl) {
+      // Expired but not swept yet: as if it had been (silently gone; this row starts from zero).
+      this.dropGroup(mk, g);
+      return undefined;
+    }
+    if (g.batch !== this.batchNo) this.touch(mk, g, g.last ?? this.resultRow(g));
+    return g;
+  }
+
+  /** A new, empty group for a key the state does not hold, touched by the current batch. */
+  private newGroup(mk: unknown, keyVals: readonly unknown[], t: number): Group {
+    const g: Group = {
+      key: keyVals.map((v) => (v === undefined ? null : v)),
+      accs: this.cfg.accumulators.map((acc) => acc.init()),
+      rows: 0,
+      touched: t,
+      last: undefined,
+      entry: undefined,
+      dirty: false,
+      stored: false,
+      batch: 0,
+      before: null,
+      slot: -1,
+      gone: false,
+    };
+    this.groups.set(mk, g);
+    this.touch(mk, g, null);
+    if (this.tracking && this.removed.size > 0) {
+      // The store still holds this key's previous group: the new one overwrites that entry.
+      const e = this.entryOf(g);
+      if (this.removed.delete(e)) g.stored = true;
+    }
+    return g;
   }
 
   /** The batch's first touch of `g`: remember its result before the batch and its place in the output. */

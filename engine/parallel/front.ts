@@ -2,13 +2,19 @@ import { buildPipeline, windowAggConfig } from '../ops/build.ts';
 import type { OpCounters, Row } from '../ops/operator.ts';
 import { SourceStage } from '../ops/source-stage.ts';
 import type { WindowPartials } from '../ops/window-aggregate.ts';
+import { groupAggConfig } from '../ops/group-aggregate.ts';
+import type { GroupPartials } from '../ops/group-aggregate.ts';
 import type { PlanNode } from '../plan/plan.ts';
+import { LocalGroupAggregate } from './local-group-aggregate.ts';
 import { LocalWindowAggregate } from './local-window-aggregate.ts';
 import { splitPlan } from './split.ts';
 
 /** What a parallel instance hands back for one batch of a partition's rows. */
 export interface FrontResult {
-  readonly output: { readonly kind: 'rows'; readonly rows: Row[] } | { readonly kind: 'partials'; readonly partials: WindowPartials };
+  readonly output:
+    | { readonly kind: 'rows'; readonly rows: Row[] }
+    | { readonly kind: 'partials'; readonly partials: WindowPartials }
+    | { readonly kind: 'groupPartials'; readonly partials: GroupPartials | null };
   /** The batch's greatest watermark candidate (undefined: none), for the job's per-partition watermark. */
   readonly maxWatermark: number | undefined;
   /** Rows the front skipped as bad (a failed computed column, filter, projection, key...) and the last one's error. */
@@ -18,8 +24,9 @@ export interface FrontResult {
 
 /**
  * One parallel instance of a plan's front (splitPlan): the source stage's computed columns and watermark
- * candidates, the stateless operators, and for a window aggregate its local pre-aggregation. Batches are
- * independent: nothing is kept from one to the next, so any instance can take any partition's batch.
+ * candidates, the stateless operators, and for a window aggregate or a GROUP BY over them its local
+ * pre-aggregation. Batches are independent: nothing is kept from one to the next, so any instance can take
+ * any partition's batch.
  */
 export class PipelineFront {
   private readonly stage: SourceStage;
@@ -36,6 +43,10 @@ export class PipelineFront {
       const local = new LocalWindowAggregate(windowAggConfig(boundary, timeZone), counters);
       this.entry = buildPipeline(split.front, local, counters, timeZone).entry;
       this.collect = () => ({ kind: 'partials', partials: local.take() });
+    } else if (split.output === 'groupPartials' && boundary?.kind === 'groupAggregate') {
+      const local = new LocalGroupAggregate(groupAggConfig(boundary, timeZone), counters);
+      this.entry = buildPipeline(split.front, local, counters, timeZone).entry;
+      this.collect = () => ({ kind: 'groupPartials', partials: local.take() });
     } else {
       let rows: Row[] = [];
       const sink = {

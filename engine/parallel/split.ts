@@ -1,3 +1,4 @@
+import { isUpdating } from '../plan/plan.ts';
 import type { PlanNode } from '../plan/plan.ts';
 
 /**
@@ -13,9 +14,10 @@ export interface PlanSplit {
   readonly frontOperators: number;
   /**
    * What the instances hand back: 'partials' when the first stateful operator is a window aggregate (they
-   * pre-aggregate, LocalWindowAggregate), else 'rows' (the front's output rows).
+   * pre-aggregate, LocalWindowAggregate), 'groupPartials' when it is a non-windowed GROUP BY over
+   * insert-only rows (LocalGroupAggregate), else 'rows' (the front's output rows).
    */
-  readonly output: 'partials' | 'rows';
+  readonly output: 'partials' | 'groupPartials' | 'rows';
 }
 
 /** Whether the operator of this node keeps no state across rows, so that every instance may run a copy. */
@@ -37,5 +39,15 @@ export function splitPlan(root: PlanNode): PlanSplit {
   let i = 1;
   while (i < chain.length && stateless(chain[i]!)) i++;
   const boundary = chain[i];
-  return { front: chain[i - 1]!, frontOperators: i - 1, output: boundary?.kind === 'windowAggregate' ? 'partials' : 'rows' };
+  return { front: chain[i - 1]!, frontOperators: i - 1, output: outputBefore(boundary) };
+}
+
+function outputBefore(boundary: PlanNode | undefined): PlanSplit['output'] {
+  if (boundary?.kind === 'windowAggregate') return 'partials';
+  // An input that retracts (an aggregate over an aggregate) cannot be pre-aggregated: its -U/-D must find
+  // the rows they take back. Below the first stateful operator that never happens, but say so.
+  // WEIR_GROUP_PARTIALS=off: the rows instead (the code path before local pre-aggregation, kept for the
+  // views benchmark's comparison; read as a job starts, in its thread and in each instance alike).
+  if (boundary?.kind === 'groupAggregate' && !isUpdating(boundary.input) && process.env['WEIR_GROUP_PARTIALS'] !== 'off') return 'groupPartials';
+  return 'rows';
 }

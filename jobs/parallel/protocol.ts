@@ -1,7 +1,7 @@
 /**
  * Messages between a parallel job (jobs/job.ts) and its pipeline instances (instance.ts, one worker
  * thread each). Record values travel packed into one transferred buffer per partition batch; results as
- * structured clones (rows, or partial aggregates, which are much smaller).
+ * structured clones (rows, or partial aggregates: fewer when keys repeat within a batch).
  */
 import type { JsonDecoderOptions } from '../../connectors/formats/json.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';

@@ -1,0 +1,81 @@
+import { groupMapKey } from '../ops/group-aggregate.ts';
+import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
+import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
+import { badRow } from '../ops/stateless.ts';
+
+/**
+ * The local half of a two-phase non-windowed GROUP BY over insert-only rows: a parallel instance folds the
+ * rows of one batch into partial accumulators per group key and hands those over (take()) instead of the
+ * rows; GroupAggregateOp.mergePartials is the global half, which also owns the state TTL, the changelog
+ * and the keyed state. Nothing is kept between batches. A row whose key or argument fails is a bad row
+ * here, with the same error as in GroupAggregateOp.push (the same expressions in the same order).
+ */
+export class LocalGroupAggregate implements Downstream {
+  /** Map key → the group's index in the partials, in first-appearance order. */
+  private index = new Map<unknown, number>();
+  private keys: unknown[] = [];
+  private accs: unknown[] = [];
+  private rows: number[] = [];
+  /** Whether rows reached this batch's aggregate at all (GroupAggregateOp.push would have been called). */
+  private pushed = false;
+  private readonly keyVals: unknown[];
+  private readonly argVals: unknown[];
+
+  constructor(
+    private readonly cfg: GroupAggConfig,
+    private readonly counters: OpCounters,
+  ) {
+    this.keyVals = new Array(cfg.keyExprs.length);
+    this.argVals = new Array(cfg.accumulators.length);
+  }
+
+  push(rows: Row[]): void {
+    const { keyExprs, accumulators, aggArgs } = this.cfg;
+    const nk = keyExprs.length;
+    const na = accumulators.length;
+    const keyVals = this.keyVals;
+    const argVals = this.argVals;
+    const accs = this.accs;
+    if (rows.length > 0) this.pushed = true;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      try {
+        for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
+        for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
+      } catch (e) {
+        badRow(this.counters, e);
+        continue;
+      }
+      const mk = groupMapKey(keyVals, nk);
+      let g = this.index.get(mk);
+      if (g === undefined) {
+        g = this.rows.length;
+        this.index.set(mk, g);
+        for (let k = 0; k < nk; k++) this.keys.push(keyVals[k] === undefined ? null : keyVals[k]);
+        for (let a = 0; a < na; a++) accs.push(accumulators[a]!.init());
+        this.rows.push(0);
+      }
+      const at = g * na;
+      for (let a = 0; a < na; a++) accs[at + a] = accumulators[a]!.add(accs[at + a], argVals[a]);
+      this.rows[g]!++;
+    }
+  }
+
+  watermark(): void {
+    // The global half has no event-time state; watermarks are the job's.
+  }
+
+  /**
+   * The partials of the rows pushed since the last take() (null: no row reached the aggregate, so push()
+   * would not have been called, not even for rows that all turn out bad), and a fresh start.
+   */
+  take(): GroupPartials | null {
+    const out: GroupPartials | null = this.pushed ? { keys: this.keys, accs: this.accs, rows: this.rows } : null;
+    this.pushed = false;
+    this.index = new Map();
+    this.keys = [];
+    this.accs = [];
+    this.rows = [];
+    return out;
+  }
+}

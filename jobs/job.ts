@@ -330,15 +330,7 @@ export class Job {
       }
       if (done) return true;
     }
-    if (this.draining) {
-      stage.end();
-      await sink.flush();
-      await this.checkpoint();
-      return true;
-    }
-    await sink.flush();
-    await this.checkpoint();
-    return false;
+    return this.finishStopping();
   }
 
   /**
@@ -375,17 +367,18 @@ export class Job {
       if (done) return true;
     }
     while (queue.length > 0) await mergeNext();
-    const stage = this.stage!;
-    const sink = this.sink!;
-    if (this.draining) {
-      stage.end();
-      await sink.flush();
-      await this.checkpoint();
-      return true;
-    }
-    await sink.flush();
+    return this.finishStopping();
+  }
+
+  /**
+   * The end of a stopped loop: a final checkpoint of what the sink has taken; with drain, every open window
+   * fires first and the job counts as finished (true).
+   */
+  private async finishStopping(): Promise<boolean> {
+    if (this.draining) this.stage!.end();
+    await this.sink!.flush();
     await this.checkpoint();
-    return false;
+    return this.draining;
   }
 
   /** One poll's instance results into the job's part of the pipeline, as process() does with one poll. */

@@ -22,15 +22,12 @@ const PARTITIONS = 4;
 
 let client: KafkaClient;
 let oracle: Oracle;
-let dataDir: string;
 let server: ServerProcess | undefined;
-let passed = false;
 const topics: string[] = [];
 
 beforeAll(async () => {
   client = testClient('weir-it-views-upd-chaos');
   oracle = await Oracle.create();
-  dataDir = mkdtempSync(join(tmpdir(), 'weir-views-upd-chaos-'));
 });
 
 afterAll(async () => {
@@ -38,82 +35,92 @@ afterAll(async () => {
   for (const t of topics) await client?.deleteTopic(t).catch(() => undefined);
   await client?.close();
   oracle?.close();
-  if (passed) rmSync(dataDir, { recursive: true, force: true });
-  else console.error(`views-updating-chaos: data dir kept for inspection: ${dataDir}`);
 });
 
-describe('chaos: SIGKILL the server while an updating materialized view is maintained', () => {
+// In the job's own thread, and in two parallel instances that pre-aggregate each batch (the partials path).
+describe.each([1, 2])('chaos: SIGKILL the server while an updating materialized view is maintained, parallelism %i', (parallelism) => {
   it(`${EVENTS} events, ${KILLS} kills: the view holds exactly the expected rows`, { timeout: 240_000 }, async () => {
-    const src = `views_upd_chaos_${suffix()}`;
-    topics.push(src);
-    await client.createTopic(src, PARTITIONS);
-    const r = rng(SEED);
-    const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25) + p * 900);
-    const records: ProducerRecord[] = [];
-    const evs: [string | null, number, number][] = [];
-    for (let i = 0; i < EVENTS; i++) {
-      const p = Math.floor(r() * PARTITIONS);
-      clocks[p]! += Math.floor(r() * 20);
-      const k = r() < 0.05 ? null : `k${Math.floor(r() * 200)}`;
-      const v = Math.floor(r() * 1000) - 500;
-      const ts = clocks[p]! - Math.floor(r() * 2500);
-      evs.push([k, v, ts]);
-      records.push({ topic: src, partition: p, key: null, value: Buffer.from(JSON.stringify({ k, v, ts: formatTs(ts) })) });
-    }
-    await produce(client, records, 125);
+    const dataDir = mkdtempSync(join(tmpdir(), 'weir-views-upd-chaos-'));
+    let passed = false;
+    try {
+      const src = `views_upd_chaos_${suffix()}`;
+      topics.push(src);
+      await client.createTopic(src, PARTITIONS);
+      const r = rng(SEED);
+      const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25) + p * 900);
+      const records: ProducerRecord[] = [];
+      const evs: [string | null, number, number][] = [];
+      for (let i = 0; i < EVENTS; i++) {
+        const p = Math.floor(r() * PARTITIONS);
+        clocks[p]! += Math.floor(r() * 20);
+        const k = r() < 0.05 ? null : `k${Math.floor(r() * 200)}`;
+        const v = Math.floor(r() * 1000) - 500;
+        const ts = clocks[p]! - Math.floor(r() * 2500);
+        evs.push([k, v, ts]);
+        records.push({ topic: src, partition: p, key: null, value: Buffer.from(JSON.stringify({ k, v, ts: formatTs(ts) })) });
+      }
+      await produce(client, records, 125);
 
-    server = new ServerProcess(dataDir);
-    await server.start();
-    const res = await server.call('POST', '/v1/statements', {
-      sql: `
+      server = new ServerProcess(dataDir);
+      await server.start();
+      const res = await server.call('POST', '/v1/statements', {
+        sql: `
 CREATE TABLE events (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '3' SECOND)
   WITH ('connector' = 'kafka', 'topic' = '${src}', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset',
         'scan.bounded.mode' = 'latest-offset', 'properties.max.partition.fetch.bytes' = '4096', 'properties.fetch.max.bytes' = '4096');
 SET 'execution.checkpointing.interval' = '100 ms';
+SET 'parallelism.default' = '${parallelism}';
 CREATE MATERIALIZED VIEW totals AS SELECT k, COUNT(*) AS n, SUM(v) AS total, MIN(v) AS lo, MAX(v) AS hi
 FROM events GROUP BY k HAVING SUM(v) > 0;
 CREATE MATERIALIZED VIEW spread AS SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, SUM(n) AS n
 FROM (SELECT k, SUM(v) AS total, COUNT(*) AS n FROM events GROUP BY k);`,
-    });
-    const id = res.results.at(-2).jobId as string;
-    const spreadId = res.results.at(-1).jobId as string;
-    expect(id).toBeTruthy();
+      });
+      const id = res.results.at(-2).jobId as string;
+      const spreadId = res.results.at(-1).jobId as string;
+      expect(id).toBeTruthy();
 
-    const kills: string[] = [];
-    let reached = 0;
-    for (let i = 0; i < KILLS; i++) {
-      const target = reached + (0.1 + r() * 0.4) * (EVENTS - reached);
-      const { at, read } = await waitForRead(server, id, target);
-      reached = Math.max(reached, read);
-      await new Promise((res) => setTimeout(res, Math.floor(r() * 100)));
-      await server.kill('SIGKILL');
-      kills.push(at);
-      await server.start();
+      const kills: string[] = [];
+      let reached = 0;
+      for (let i = 0; i < KILLS; i++) {
+        const target = reached + (0.1 + r() * 0.4) * (EVENTS - reached);
+        const { at, read } = await waitForRead(server, id, target);
+        reached = Math.max(reached, read);
+        await new Promise((res) => setTimeout(res, Math.floor(r() * 100)));
+        await server.kill('SIGKILL');
+        kills.push(at);
+        await server.start();
+      }
+      await waitForFinished(server, id);
+      await waitForFinished(server, spreadId, 60_000);
+
+      await oracle.load(`ev_${parallelism}`, [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
+      const check = async (view: string, cols: string[], oracleSql: string): Promise<number> => {
+        const want = (await oracle.query(oracleSql)).map((row) => canon(row, cols));
+        const q = await server!.call('POST', '/v1/query', { sql: `SELECT ${cols.join(', ')} FROM ${view}` });
+        const got = (q.rows as unknown[][]).map((row) => canon(Object.fromEntries(cols.map((c, i) => [c, row[i]])), cols));
+        const diff = multisetDiff(got, want);
+        expect({ missing: diff.missing.slice(0, 10), extra: diff.extra.slice(0, 10), n: got.length }, view).toEqual({ missing: [], extra: [], n: want.length });
+        return got.length;
+      };
+      const rows = await check('totals', ['k', 'n', 'total', 'lo', 'hi'], `SELECT k, COUNT(*) AS n, CAST(SUM(v) AS BIGINT) AS total, MIN(v) AS lo, MAX(v) AS hi FROM ev_${parallelism} GROUP BY k HAVING SUM(v) > 0`);
+      await check(
+        'spread',
+        ['top', 'bottom', 'keys', 'n'],
+        `SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, CAST(SUM(n) AS BIGINT) AS n FROM (SELECT k, CAST(SUM(v) AS BIGINT) AS total, COUNT(*) AS n FROM ev_${parallelism} GROUP BY k)`,
+      );
+      // Sums random-walk around 0: many keys end at or below it (the HAVING removes them), others above.
+      const flipped = await oracle.query(`SELECT COUNT(*) AS n FROM (SELECT k, SUM(v) AS t FROM ev_${parallelism} GROUP BY k) WHERE t <= 0`);
+      console.log(`views-updating-chaos p=${parallelism}: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
+      expect(kills.filter((k) => k.startsWith('RUNNING')).length, kills.join('; ')).toBeGreaterThanOrEqual(2);
+      expect(Number(flipped[0]!['n'])).toBeGreaterThan(10);
+      expect(rows).toBeGreaterThan(10);
+      expect(((await server.call('GET', `/v1/jobs/${id}`)) as { metrics: { parallelism?: number } }).metrics.parallelism).toBe(parallelism);
+      passed = true;
+    } finally {
+      await server?.kill('SIGKILL');
+      server = undefined;
+      if (passed) rmSync(dataDir, { recursive: true, force: true });
+      else console.error(`views-updating-chaos: data dir kept for inspection: ${dataDir}`);
     }
-    await waitForFinished(server, id);
-    await waitForFinished(server, spreadId, 60_000);
-
-    await oracle.load('ev', [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
-    const check = async (view: string, cols: string[], oracleSql: string): Promise<number> => {
-      const want = (await oracle.query(oracleSql)).map((row) => canon(row, cols));
-      const q = await server!.call('POST', '/v1/query', { sql: `SELECT ${cols.join(', ')} FROM ${view}` });
-      const got = (q.rows as unknown[][]).map((row) => canon(Object.fromEntries(cols.map((c, i) => [c, row[i]])), cols));
-      const diff = multisetDiff(got, want);
-      expect({ missing: diff.missing.slice(0, 10), extra: diff.extra.slice(0, 10), n: got.length }, view).toEqual({ missing: [], extra: [], n: want.length });
-      return got.length;
-    };
-    const rows = await check('totals', ['k', 'n', 'total', 'lo', 'hi'], 'SELECT k, COUNT(*) AS n, CAST(SUM(v) AS BIGINT) AS total, MIN(v) AS lo, MAX(v) AS hi FROM ev GROUP BY k HAVING SUM(v) > 0');
-    await check(
-      'spread',
-      ['top', 'bottom', 'keys', 'n'],
-      'SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, CAST(SUM(n) AS BIGINT) AS n FROM (SELECT k, CAST(SUM(v) AS BIGINT) AS total, COUNT(*) AS n FROM ev GROUP BY k)',
-    );
-    // Sums random-walk around 0: many keys end at or below it (the HAVING removes them), others above.
-    const flipped = await oracle.query('SELECT COUNT(*) AS n FROM (SELECT k, SUM(v) AS t FROM ev GROUP BY k) WHERE t <= 0');
-    console.log(`views-updating-chaos: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
-    expect(kills.filter((k) => k.startsWith('RUNNING')).length, kills.join('; ')).toBeGreaterThanOrEqual(2);
-    expect(Number(flipped[0]!['n'])).toBeGreaterThan(10);
-    expect(rows).toBeGreaterThan(10);
-    passed = true;
   });
 });

@@ -40,6 +40,8 @@ export interface JobMetrics {
   readonly partitions: readonly PartitionMetrics[];
   readonly batchLatencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
   readonly lastCheckpoint?: { readonly id: number; readonly completedAt: string; readonly durationMs: number; readonly stateBytes: number };
+  /** Pipeline instances the job runs (absent before it first opens). */
+  readonly parallelism?: number;
 }
 
 export interface PlanNode {

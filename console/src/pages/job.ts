@@ -113,6 +113,7 @@ export function mountJob(root: HTMLElement, ctx: PageContext, id: string): void 
       stat('Malformed', fmtInt(m.recordsBad), m.recordsBad > 0 ? 'warn' : ''),
       stat('Batch latency p99', m.batchLatencyMs ? fmtDuration(m.batchLatencyMs.p99) : '–'),
       stat('Last checkpoint', cp ? `#${cp.id} ${fmtAgo(cp.completedAt)} (${fmtDuration(cp.durationMs)}, ${fmtBytes(cp.stateBytes)})` : '–'),
+      stat('Parallelism', m.parallelism === undefined ? '–' : m.parallelism === 1 ? '1 (job thread)' : `${m.parallelism} worker threads`),
     );
     if (!drawnPlan) {
       drawnPlan = true;

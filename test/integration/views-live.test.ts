@@ -7,6 +7,7 @@ import { formatTs } from '../../examples/weibo/generator.ts';
 import { BROKERS, produce, suffix, testClient, waitFor } from '../support/kafka.ts';
 import { startServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
+import { openSse } from '../support/sse.ts';
 
 let server: TestServer;
 let client: KafkaClient;
@@ -24,45 +25,6 @@ async function produceMinutes(topic: string, from: number, to: number, perMinute
     }
   }
   await produce(client, records);
-}
-
-interface SseEvent {
-  event: string;
-  data: any;
-}
-
-/** A Server-Sent Events reader over fetch: collects events until closed. */
-function openSse(url: string): { events: SseEvent[]; close: () => void; ready: Promise<void> } {
-  const ac = new AbortController();
-  const events: SseEvent[] = [];
-  const ready = (async () => {
-    const res = await fetch(url, { signal: ac.signal });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buf += dec.decode(value, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const ev = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (ev) events.push({ event: ev, data: data ? JSON.parse(data) : undefined });
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })();
-  })();
-  return { events, close: () => ac.abort(), ready };
 }
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { BROKERS, produce, suffix, testClient, waitFor } from '../support/kafka.
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
 import { startServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
+import { openSse } from '../support/sse.ts';
 
 const PARTITIONS = 4;
 const EVENTS = Number(process.env['WEIR_VIEWS_UPDATING_EVENTS'] ?? 100_000);
@@ -18,44 +19,6 @@ const TOPICS = ['天气', '世界杯', 'ai', 'tea "time"', null];
 const READER_EVENTS = 40_000;
 const READER_CHUNK = 2_000;
 const READER_GROUPS = 50;
-
-interface SseEvent {
-  event: string;
-  data: any;
-}
-
-/** A Server-Sent Events reader over fetch: collects events until closed. */
-function openSse(url: string): { events: SseEvent[]; close: () => void; ready: Promise<void> } {
-  const ac = new AbortController();
-  const events: SseEvent[] = [];
-  const ready = (async () => {
-    const res = await fetch(url, { signal: ac.signal });
-    expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buf += dec.decode(value, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const ev = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (ev) events.push({ event: ev, data: data ? JSON.parse(data) : undefined });
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })();
-  })();
-  return { events, close: () => ac.abort(), ready };
-}
 
 let server: TestServer;
 let client: KafkaClient;

@@ -11,11 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
+import type { KafkaClient } from '../../connectors/kafka/client.ts';
 import { formatTs, rng } from '../../examples/weibo/generator.ts';
 import { BROKERS, produce, readJson, suffix, testClient, waitFor } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
-import { waitForFinished, waitForRead } from '../support/chaos.ts';
+import { chaosEvents, waitForFinished, waitForRead } from '../support/chaos.ts';
+import type { ChaosEvent } from '../support/chaos.ts';
 import { ServerProcess } from '../support/server-process.ts';
 
 const EVENTS = Number(process.env['WEIR_CHAOS_EVENTS'] ?? 200_000);
@@ -23,31 +24,10 @@ const KILLS = Number(process.env['WEIR_CHAOS_KILLS'] ?? 6);
 const SEED = Number(process.env['WEIR_CHAOS_SEED'] ?? 3);
 const PARTITIONS = 4;
 
-interface Ev {
-  k: string;
-  v: number;
-  ts: number;
-}
-
-function generate(topic: string): { records: ProducerRecord[]; evs: Ev[] } {
-  const r = rng(SEED);
-  const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25) + p * 900);
-  const records: ProducerRecord[] = [];
-  const evs: Ev[] = [];
-  for (let i = 0; i < EVENTS; i++) {
-    const p = Math.floor(r() * PARTITIONS);
-    clocks[p]! += Math.floor(r() * 20);
-    const ev = { k: `k${Math.floor(r() * 20)}`, v: Math.floor(r() * 1000) - 50, ts: clocks[p]! - Math.floor(r() * 2500) };
-    evs.push(ev);
-    records.push({ topic, partition: p, key: null, value: Buffer.from(JSON.stringify({ k: ev.k, v: ev.v, ts: formatTs(ev.ts) })) });
-  }
-  return { records, evs };
-}
-
 let client: KafkaClient;
 let oracle: Oracle;
 let src = '';
-let evs: Ev[] = [];
+let evs: ChaosEvent[] = [];
 let produceMs = 0;
 let server: ServerProcess | undefined;
 const topics: string[] = [];
@@ -59,12 +39,12 @@ beforeAll(async () => {
   src = `chaos_src_${suffix()}`;
   topics.push(src);
   await client.createTopic(src, PARTITIONS);
-  const gen = generate(src);
-  evs = gen.evs;
+  const gen = chaosEvents(src, { count: EVENTS, partitions: PARTITIONS, seed: SEED, keys: 20, nullKeyShare: 0, vMin: -50 });
+  evs = gen.events;
   // Many small record batches, read with small fetches: the job takes many batches and checkpoints.
   await produce(client, gen.records, 125);
   produceMs = Date.now() - t0;
-  await oracle.load('ev', [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs.map((e) => [e.k, e.v, e.ts]));
+  await oracle.load('ev', [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
 }, 120_000);
 
 afterAll(async () => {

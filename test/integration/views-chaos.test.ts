@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
+import type { KafkaClient } from '../../connectors/kafka/client.ts';
 import { formatTs, rng } from '../../examples/weibo/generator.ts';
 import { produce, suffix, testClient } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
-import { waitForFinished, waitForRead } from '../support/chaos.ts';
+import { chaosEvents, waitForFinished, waitForRead } from '../support/chaos.ts';
 import { ServerProcess } from '../support/server-process.ts';
 
 const EVENTS = Number(process.env['WEIR_VIEWS_CHAOS_EVENTS'] ?? 100_000);
@@ -46,19 +46,7 @@ describe('chaos: SIGKILL the server while a materialized view is maintained', ()
     const src = `views_chaos_${suffix()}`;
     topics.push(src);
     await client.createTopic(src, PARTITIONS);
-    const r = rng(SEED);
-    const clocks = Array.from({ length: PARTITIONS }, (_, p) => Date.UTC(2026, 10, 25) + p * 900);
-    const records: ProducerRecord[] = [];
-    const evs: [string | null, number, number][] = [];
-    for (let i = 0; i < EVENTS; i++) {
-      const p = Math.floor(r() * PARTITIONS);
-      clocks[p]! += Math.floor(r() * 20);
-      const k = r() < 0.05 ? null : `k${Math.floor(r() * 20)}`;
-      const v = Math.floor(r() * 1000) - 50;
-      const ts = clocks[p]! - Math.floor(r() * 2500);
-      evs.push([k, v, ts]);
-      records.push({ topic: src, partition: p, key: null, value: Buffer.from(JSON.stringify({ k, v, ts: formatTs(ts) })) });
-    }
+    const { records, events: evs } = chaosEvents(src, { count: EVENTS, partitions: PARTITIONS, seed: SEED, keys: 20, nullKeyShare: 0.05, vMin: -50 });
     await produce(client, records, 125);
 
     server = new ServerProcess(dataDir);
@@ -77,6 +65,8 @@ CREATE MATERIALIZED VIEW big AS SELECT k, v, ts FROM events WHERE v >= 900;`,
     const bigId = res.results.at(-1).jobId as string;
     expect(id).toBeTruthy();
 
+    // Seeded kill points: each waits for a random share of what is left to read, then a random delay.
+    const r = rng(SEED * 7919);
     const kills: string[] = [];
     let reached = 0;
     for (let i = 0; i < KILLS; i++) {

@@ -1,5 +1,7 @@
 // What the chaos tests share: waiting for a job (in a `weir server` child process) to reach a point of
 // its input before a SIGKILL, and waiting for it to finish. A FAILED job ends the wait at once.
+import type { ProducerRecord } from '../../connectors/kafka/client.ts';
+import { formatTs, rng } from '../../examples/weibo/generator.ts';
 import { waitFor } from './kafka.ts';
 import type { ServerProcess } from './server-process.ts';
 
@@ -39,4 +41,32 @@ export async function waitForFinished(server: ServerProcess, id: string, timeout
     const j = await job(server, id);
     return j.state === 'FINISHED' ? j : undefined;
   }, timeoutMs, 200);
+}
+
+/** One event of the chaos tests: key (NULL in a share of them), value, event time (ms). */
+export type ChaosEvent = [k: string | null, v: number, ts: number];
+
+/**
+ * The chaos tests' input: `count` events on random partitions, each partition's clock monotone up to a
+ * jitter below 2.5 s (under the tests' 3 s watermark bound, so nothing is late in any run), keys k0..k{keys-1}
+ * (NULL in `nullKeyShare` of them), values in [vMin, vMin + 1000). Deterministic for a seed.
+ */
+export function chaosEvents(
+  topic: string,
+  o: { readonly count: number; readonly partitions: number; readonly seed: number; readonly keys: number; readonly nullKeyShare: number; readonly vMin: number },
+): { records: ProducerRecord[]; events: ChaosEvent[] } {
+  const r = rng(o.seed);
+  const clocks = Array.from({ length: o.partitions }, (_, p) => Date.UTC(2026, 10, 25) + p * 900);
+  const records: ProducerRecord[] = [];
+  const events: ChaosEvent[] = [];
+  for (let i = 0; i < o.count; i++) {
+    const p = Math.floor(r() * o.partitions);
+    clocks[p]! += Math.floor(r() * 20);
+    const k = o.nullKeyShare > 0 && r() < o.nullKeyShare ? null : `k${Math.floor(r() * o.keys)}`;
+    const v = Math.floor(r() * 1000) + o.vMin;
+    const ts = clocks[p]! - Math.floor(r() * 2500);
+    events.push([k, v, ts]);
+    records.push({ topic, partition: p, key: null, value: Buffer.from(JSON.stringify({ k, v, ts: formatTs(ts) })) });
+  }
+  return { records, events };
 }

@@ -1,5 +1,6 @@
 import { getZone } from '../engine/expr/index.ts';
-import type { JobPlan, PlanNode } from '../engine/plan/plan.ts';
+import { sourceOf } from '../engine/plan/plan.ts';
+import type { JobPlan } from '../engine/plan/plan.ts';
 import type { JobInfo, JobMetrics } from './api.ts';
 
 /**
@@ -197,9 +198,7 @@ function zoneOf(id: string): ReturnType<typeof getZone> {
 
 /** How a job's watermark reads as an instant: its source's rowtime type and the job's time zone. */
 export function watermarkReading(plan: JobPlan, timeZone: string): WatermarkReading {
-  let node: PlanNode = plan.root;
-  while (node.kind !== 'source') node = node.input;
-  const t = node.table;
+  const t = sourceOf(plan.root).table;
   const kind = t.watermark ? t.columns[t.watermark.index]?.type.kind : undefined;
   return { rowtime: kind === 'TIMESTAMP_LTZ' ? 'TIMESTAMP_LTZ' : 'TIMESTAMP', timeZone };
 }

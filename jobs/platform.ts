@@ -11,7 +11,7 @@ import { getConnector } from '../connectors/registry.ts';
 import { OptionError } from '../connectors/types.ts';
 import { probeBrokers } from '../connectors/kafka/probe.ts';
 import { explainJson, explainText } from '../engine/plan/explain.ts';
-import { isUpdating } from '../engine/plan/plan.ts';
+import { isUpdating, sourceOf } from '../engine/plan/plan.ts';
 import type { JobPlan, PlanNode, SinkTable } from '../engine/plan/plan.ts';
 import { Planner, buildTable, updatingPos } from '../engine/plan/planner.ts';
 import { typeToString } from '../engine/plan/types.ts';
@@ -621,11 +621,7 @@ export async function createPlatform(opts: PlatformOptions): Promise<Platform> {
 
 /** Refuses at submit time a query that reads a table whose connector cannot be read (upsert-kafka, filesystem). */
 function assertReadable(root: PlanNode, pos: Pos): void {
-  let n: PlanNode = root;
-  // Every operator has one input until joins arrive; the chain ends at the source.
-  while ('input' in n) n = n.input;
-  if (n.kind !== 'source') return;
-  const t = n.table;
+  const t = sourceOf(root).table;
   if (getConnector(t.connector)?.createSource) return;
   const why = t.connector === 'upsert-kafka' ? UPSERT_KAFKA_NOT_A_SOURCE : 'the connector only writes';
   throw new SqlError('unsupported', `Table '${t.name}' (connector '${t.connector}') cannot be read: ${why}`, pos);

@@ -4,6 +4,7 @@ import { SourceStage } from '../ops/source-stage.ts';
 import type { WindowPartials } from '../ops/window-aggregate.ts';
 import { groupAggConfig } from '../ops/group-aggregate.ts';
 import type { GroupPartials } from '../ops/group-aggregate.ts';
+import { sourceOf } from '../plan/plan.ts';
 import type { PlanNode } from '../plan/plan.ts';
 import { LocalGroupAggregate } from './local-group-aggregate.ts';
 import { LocalWindowAggregate } from './local-window-aggregate.ts';
@@ -78,8 +79,3 @@ export class PipelineFront {
   }
 }
 
-function sourceOf(root: PlanNode): Extract<PlanNode, { kind: 'source' }> {
-  let n = root;
-  while (n.kind !== 'source') n = n.input;
-  return n;
-}

@@ -127,23 +127,36 @@ export interface JobPlan {
   readonly uses: readonly string[];
 }
 
-/** Whether the node emits a changelog (+I/-U/+U/-D) rather than inserts only: a non-windowed aggregate is below it. */
-export function isUpdating(n: PlanNode): boolean {
+/** The node a plan node reads from; undefined for a source (plans are chains). */
+export function planInput(n: PlanNode): PlanNode | undefined {
   switch (n.kind) {
     case 'source':
-      return false;
-    case 'groupAggregate':
-      return true;
+      return undefined;
     case 'filter':
     case 'project':
     case 'unnest':
     case 'windowAssign':
     case 'windowAggregate':
     case 'windowTopN':
-      return isUpdating(n.input);
+    case 'groupAggregate':
+      return n.input;
     default: {
       const never: never = n;
       return never;
     }
   }
+}
+
+/** The source a plan reads (every chain ends at one). */
+export function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> {
+  let x = n;
+  for (let next = planInput(x); next; next = planInput(x)) x = next;
+  if (x.kind !== 'source') throw new Error(`plan chain ends at ${x.kind}, not a source`);
+  return x;
+}
+
+/** Whether the node emits a changelog (+I/-U/+U/-D) rather than inserts only: a non-windowed aggregate is below it. */
+export function isUpdating(n: PlanNode): boolean {
+  for (let x: PlanNode | undefined = n; x; x = planInput(x)) if (x.kind === 'groupAggregate') return true;
+  return false;
 }

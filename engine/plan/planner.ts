@@ -4,7 +4,7 @@ import type { Expr, FromItem, Select, SelectItem } from '../sql/ast.ts';
 import { SqlError } from '../sql/errors.ts';
 import type { Pos } from '../sql/errors.ts';
 import type { Statement } from '../sql/statement.ts';
-import { isUpdating } from './plan.ts';
+import { isUpdating, sourceOf } from './plan.ts';
 import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SortKey, SourceTable, WindowSpec } from './plan.ts';
 import { T, isNumeric, sameType, typeToString } from './types.ts';
 import type { SqlType } from './types.ts';
@@ -601,24 +601,6 @@ function maxInput(e: BoundExpr): number {
   }
 }
 
-function sourceOf(n: PlanNode): Extract<PlanNode, { kind: 'source' }> | undefined {
-  switch (n.kind) {
-    case 'source':
-      return n;
-    case 'filter':
-    case 'project':
-    case 'unnest':
-    case 'windowAssign':
-    case 'windowAggregate':
-    case 'windowTopN':
-    case 'groupAggregate':
-      return sourceOf(n.input);
-    default: {
-      const never: never = n;
-      return never;
-    }
-  }
-}
 
 function bindAgg(e: Extract<Expr, { kind: 'call' }>, scope: Scope): AggCall {
   const name = e.name as 'COUNT' | 'SUM' | 'MIN' | 'MAX' | 'AVG';

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPlatform } from '../jobs/platform.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
-import { DEFAULT_BROKERS, fmtRate, measureRawConsume, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureRawConsume, parseArgs, produceEvents, sampleCpu } from './util.ts';
+import type { CpuSample } from './util.ts';
 import type { RateResult } from './util.ts';
 
 const TABLE = (topic: string) => `CREATE TABLE posts (
@@ -31,7 +32,7 @@ const JOBS = {
   },
 } as const;
 
-async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: string, count: number, parallelism: number | undefined): Promise<{ rate: RateResult; job: JobInfo; mainBusy: number }> {
+async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: string, count: number, parallelism: number | undefined): Promise<{ rate: RateResult; job: JobInfo; mainBusy: number; cpu: string }> {
   const j = JOBS[name];
   const run = parallelism === undefined ? name : `${name}-p${parallelism}-${runs++}`;
   // Each run its own sink (and output topic), so alternating runs do not share anything but the input.
@@ -44,6 +45,7 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
   let t0 = 0;
   // How busy the job's (main) thread was while the job read: near 1 means it, not the instances, limits.
   let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  let cpu0: CpuSample | undefined;
   const [res] = await platform.execute(`SET 'pipeline.name' = '${run}'; ${set}${insert};`).then((r) => r.filter((x) => x.kind === 'job'));
   const id = res!.jobId!;
   for (;;) {
@@ -53,13 +55,15 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
     if (t0 === 0 && info.metrics.recordsIn > 0) {
       t0 = performance.now();
       elu0 = performance.eventLoopUtilization();
+      cpu0 = sampleCpu();
     }
     if (info.state === 'FINISHED') {
       const now = performance.now();
       const seconds = (now - (t0 || submitted)) / 1000;
       console.log(`  ${run}: start-up ${Math.round((t0 || now) - submitted)} ms, total ${((now - submitted) / 1000).toFixed(2)} s`);
       const mainBusy = elu0 ? performance.eventLoopUtilization(elu0).utilization : Number.NaN;
-      return { rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 }, job: info, mainBusy };
+      const cpu = cpu0 ? cpuPerRecord(cpu0, sampleCpu(), count) : '';
+      return { rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 }, job: info, mainBusy, cpu };
     }
     if (info.state === 'FAILED') throw new Error(`job ${name} failed: ${info.error}`);
     await new Promise((r) => setTimeout(r, 5));
@@ -81,9 +85,10 @@ export async function runPipelineBench(argv: readonly string[]): Promise<void> {
   const rounds = Math.max(1, Number(args.get('ceiling-rounds') ?? 3));
   const reads: RateResult[] = [];
   for (let r = 1; r <= rounds; r++) {
+    const cpu0 = sampleCpu();
     const c = await measureRawConsume(topic);
     reads.push(c);
-    console.log(fmtRate(`raw consume, round ${r}`, c));
+    console.log(`${fmtRate(`raw consume, round ${r}`, c)}  ${cpuPerRecord(cpu0, sampleCpu(), c.records)}`);
   }
   const ceiling = [...reads].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond)[Math.floor((rounds - 1) / 2)]!;
   console.log(fmtRate(`raw consume (ceiling: median of ${rounds})`, ceiling));
@@ -99,12 +104,12 @@ export async function runPipelineBench(argv: readonly string[]): Promise<void> {
       const ratios = new Map<number | undefined, number[]>();
       for (let round = 0; round < rounds; round++) {
         for (const p of levels) {
-          const { rate, job, mainBusy } = await runJob(platform, name, suffix, count, p);
+          const { rate, job, mainBusy, cpu } = await runJob(platform, name, suffix, count, p);
           const ratio = rate.recordsPerSecond / ceiling.recordsPerSecond;
           ratios.set(p, [...(ratios.get(p) ?? []), ratio]);
           const lat = job.metrics.batchLatencyMs;
           const label = p === undefined ? `job ${name}` : `job ${name} p=${p}`;
-          console.log(`${fmtRate(label, rate)}  ratio ${ratio.toFixed(2)} of ceiling; batch latency p50 ${lat?.p50} ms, p95 ${lat?.p95} ms, p99 ${lat?.p99} ms; out ${job.metrics.recordsOut}, late ${job.metrics.recordsLate}; main thread busy ${(mainBusy * 100).toFixed(0)} %`);
+          console.log(`${fmtRate(label, rate)}  ratio ${ratio.toFixed(2)} of ceiling; batch latency p50 ${lat?.p50} ms, p95 ${lat?.p95} ms, p99 ${lat?.p99} ms; out ${job.metrics.recordsOut}, late ${job.metrics.recordsLate}; main thread busy ${(mainBusy * 100).toFixed(0)} %; ${cpu}`);
         }
       }
       if (levels.length > 1 || rounds > 1) {

@@ -1,7 +1,7 @@
 /**
  * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
  * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]
- * [--parallelism 1,2,2rows,...] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
+ * [--parallelism 1,2,2rows,1mb,2mb,...] [--mini-batch '5 s',1000000] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
  *
  * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
  *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
@@ -12,7 +12,9 @@
  *
  * `--parallelism` runs (a) once per item, in order, each with its own view job and `SET 'parallelism.default'`
  * to the number (default: one run, the server's default); `Nrows` is N instances that hand the GROUP BY
- * rows instead of partial aggregates (WEIR_GROUP_PARTIALS=off, the code path before local pre-aggregation).
+ * rows instead of partial aggregates (WEIR_GROUP_PARTIALS=off, the code path before local pre-aggregation);
+ * `Nmb` is N with mini-batch aggregation (table.exec.mini-batch.*, latency and size from `--mini-batch`,
+ * default '5 s' and 1,000,000 rows: a view shows its changes at checkpoints anyway).
  * (b)-(d) use the first item.
  *
  * The platform and its REST server run in this process, as `weir server` does; the clients run in a
@@ -264,16 +266,34 @@ function pct(sorted: readonly number[], q: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
 
-/** One --parallelism item: `N`, or `Nrows` (N instances handing the aggregate rows, not partials). */
-function parseParallelism(item: string): { n: number; rows: boolean } {
-  const m = /^(\d+)(rows)?$/.exec(item.trim());
-  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N or Nrows (N >= 1), not ${item}`);
-  return { n: Number(m[1]), rows: m[2] !== undefined };
+/** One --parallelism item: `N`, `Nrows` (N instances handing the aggregate rows, not partials) or `Nmb` (mini-batch on). */
+function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: boolean } {
+  const m = /^(\d+)(rows|mb)?$/.exec(item.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows or Nmb (N >= 1), not ${item}`);
+  return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb' };
+}
+
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`  CPU profile of the job's thread: ${file}`);
+    },
+  };
 }
 
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
 async function maintain(platform: Platform, sql: string, count: number): Promise<{ rate: RateResult; job: JobInfo; startupMs: number }> {
   const submitted = performance.now();
+  // WEIR_BENCH_PROFILE=dir: a CPU profile of this thread while the job runs (not the produce and ceiling before it).
+  const profiling = process.env['WEIR_BENCH_PROFILE'] ? await startProfile() : undefined;
   const res = await platform.execute(`${sql};`);
   const id = res.find((r) => r.kind === 'job')?.jobId;
   if (!id) throw new Error(`no job from: ${sql}`);
@@ -283,6 +303,7 @@ async function maintain(platform: Platform, sql: string, count: number): Promise
     if (t0 === 0 && info.metrics.recordsIn > 0) t0 = performance.now();
     if (info.state === 'FINISHED') {
       const seconds = (performance.now() - (t0 || submitted)) / 1000;
+      if (profiling) await profiling.stop(join(process.env['WEIR_BENCH_PROFILE']!, `view-job-${Date.now()}.cpuprofile`));
       return {
         rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 },
         job: info,
@@ -312,6 +333,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     CheckpointStore.sliceMs = sliceMs;
   }
   const parallelisms = (args.get('parallelism') ?? '').split(',').filter((x) => x !== '').map(parseParallelism);
+  const miniBatch = (args.get('mini-batch') ?? '5 s,1000000').split(',');
   // How long the job may push one poll's rows before the event loop gets a turn; Infinity: the whole poll at once.
   if (args.has('job-slice-ms')) {
     const ms = Number(args.get('job-slice-ms'));
@@ -347,14 +369,18 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
       const view = i === 0 ? 'stats_a' : `stats_a${i}`;
       if (par?.rows) process.env['WEIR_GROUP_PARTIALS'] = 'off';
       try {
-        const set = par ? `SET 'parallelism.default' = '${par.n}'; ` : '';
+        const set =
+          (par ? `SET 'parallelism.default' = '${par.n}'; ` : '') +
+          (par?.miniBatch
+            ? `SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '${miniBatch[0]}'; SET 'table.exec.mini-batch.size' = '${miniBatch[1]}'; `
+            : '');
         // The job runs on the server's thread: how long it held that thread at most (a request would wait).
         const aDelay = monitorEventLoopDelay({ resolution: 5 });
         aDelay.enable();
         const a = await maintain(platform, `${set}${viewSql(mode, view)}`, count);
         aDelay.disable();
         const rows = await platform.execute(`SELECT COUNT(*) AS n FROM ${view};`);
-        const label = par ? `, p=${par.n}${par.rows ? ' (rows, no pre-aggregation)' : ''}` : '';
+        const label = par ? `, p=${par.n}${par.rows ? ' (rows, no pre-aggregation)' : ''}${par.miniBatch ? `, mini-batch ${miniBatch.join('/')}` : ''}` : '';
         console.log(
           `${fmtRate(`(a) view maintenance, ${mode}${label}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
             `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms; event-loop delay p99 ${(aDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(aDelay.max / 1e6).toFixed(1)} ms`,

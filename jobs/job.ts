@@ -315,6 +315,7 @@ export class Job {
       for (const p of source.finishedPartitions?.() ?? []) stage.watermarks.finish(p);
       const done = source.finished();
       if (done) stage.end();
+      this.tickOperators();
       await sink.flush();
       if (batches.length > 0) this.latency.add(performance.now() - t0);
       this.inRate.sample(now, this.recordsIn);
@@ -407,11 +408,17 @@ export class Job {
     stage.advance(p.now);
     for (const q of p.finished) stage.watermarks.finish(q);
     if (p.done) stage.end();
+    this.tickOperators();
     await sink.flush();
     if (batches.length > 0) this.latency.add(performance.now() - p.t0);
     const now = Date.now();
     this.inRate.sample(now, this.recordsIn);
     this.outRate.sample(now, this.recordsOut);
+  }
+
+  /** Lets operators emit what they have held back long enough (mini-batch latency), upstream first. */
+  private tickOperators(): void {
+    for (const op of this.operators) op.tick?.();
   }
 
   private checkpoints(): CheckpointStore {
@@ -451,6 +458,11 @@ export class Job {
    * resolved by recover() on restart.
    */
   private async checkpoint(): Promise<void> {
+    // What operators hold back (an open mini-batch) goes to the sink first: the checkpoint's offsets and
+    // state cover it, so the sink must have it before it is flushed or committed.
+    let held = false;
+    for (const op of this.operators) if (op.flush?.()) held = true;
+    if (held) await this.sink!.flush();
     const source = this.source!;
     const data: CheckpointData = {
       offsets: source.positions(),

@@ -23,7 +23,8 @@ export function stateShape(plan: JobPlan): string[] {
         return `${n.operator}(${n.detail})`;
       default:
         // Stateful (WindowAssign, WindowAggregate, and whatever comes later): detail and output types.
-        return `${n.operator}(${n.detail}) -> [${types}]`;
+        // Mini-batching changes when changes are emitted, not the state: a job may resume with it on or off.
+        return `${n.operator}(${n.detail.replace(/, miniBatch=\[[^\]]*\]/, '')}) -> [${types}]`;
     }
   });
 }

@@ -12,7 +12,7 @@ import { OptionError } from '../connectors/types.ts';
 import { probeBrokers } from '../connectors/kafka/probe.ts';
 import { explainJson, explainText } from '../engine/plan/explain.ts';
 import { isUpdating, sourceOf } from '../engine/plan/plan.ts';
-import type { JobPlan, PlanNode, SinkTable } from '../engine/plan/plan.ts';
+import type { JobPlan, MiniBatch, PlanNode, SinkTable } from '../engine/plan/plan.ts';
 import { Planner, buildTable, updatingPos } from '../engine/plan/planner.ts';
 import { typeToString } from '../engine/plan/types.ts';
 import { SqlError, posAt } from '../engine/sql/errors.ts';
@@ -26,6 +26,7 @@ import { PARALLELISM_SETTINGS, parallelismSetting } from './parallel/parallelism
 import { CheckpointStore } from './checkpoint-store.ts';
 import { Job } from './job.ts';
 import { parseDuration } from '../engine/time/duration.ts';
+import { checkMiniBatchValue, miniBatchSetting } from './mini-batch.ts';
 import type { JobProgress } from './job.ts';
 import { planChange } from './plan-compat.ts';
 import { MaterializedViews, VIEW_CONNECTOR, viewKey, viewSink } from './materialized-views.ts';
@@ -152,7 +153,7 @@ export class WeirPlatform implements Platform {
         const t = stmt.target;
         let plan: JobPlan | { root: JobPlan['root'] };
         if (t.kind === 'insert') plan = this.planInsert(t, settings);
-        else if (t.kind === 'query') plan = { root: this.planner(settings).planQuery(t.query) };
+        else if (t.kind === 'query') plan = { root: this.planner(settings, t.query.pos).planQuery(t.query) };
         else if (t.kind === 'createMaterializedView') plan = this.planView(t, settings).plan;
         else throw new SqlError('unsupported', 'EXPLAIN works on a query, an INSERT INTO or a CREATE MATERIALIZED VIEW', t.pos);
         const text = explainText(plan);
@@ -179,6 +180,8 @@ export class WeirPlatform implements Platform {
             throw new SqlError('option', (e as Error).message, stmt.pos);
           }
         }
+        const badMiniBatch = checkMiniBatchValue(stmt.key, stmt.value!);
+        if (badMiniBatch) throw new SqlError('option', badMiniBatch, stmt.pos);
         if (stmt.key === 'table.exec.state.ttl' && parseDuration(stmt.value!) === undefined) {
           throw new SqlError('option', `Invalid 'table.exec.state.ttl' = '${stmt.value}' (a duration such as '1 h', '30 min' or '0' to keep state forever)`, stmt.pos);
         }
@@ -239,7 +242,7 @@ export class WeirPlatform implements Platform {
           return { kind: 'rows', columns: r.columns, rows: r.rows };
         }
         // Bind first, so a mistake in the query is reported as such rather than hidden behind this refusal.
-        this.planner(settings).planQuery(stmt.query);
+        this.planner(settings, stmt.query.pos).planQuery(stmt.query);
         throw new SqlError(
           'unsupported',
           'A SELECT over a stream never ends; write its results somewhere with INSERT INTO <table> SELECT ... (materialized views and previews are coming)',
@@ -317,8 +320,19 @@ export class WeirPlatform implements Platform {
     }
   }
 
-  private planner(settings: Record<string, string>): Planner {
-    return new Planner(this.catalog, { timeZone: settings['table.local-time-zone'] ?? 'UTC', stateTtlMs: parseDuration(settings['table.exec.state.ttl']) ?? 0 });
+  /** `pos`: where a setting that cannot be used (mini-batch half set) is reported, the statement that plans a job. */
+  private planner(settings: Record<string, string>, pos?: Pos): Planner {
+    let miniBatch: MiniBatch | undefined;
+    try {
+      miniBatch = miniBatchSetting(settings);
+    } catch (e) {
+      throw new SqlError('option', (e as Error).message, pos ?? { line: 1, column: 1, offset: 0 });
+    }
+    return new Planner(this.catalog, {
+      timeZone: settings['table.local-time-zone'] ?? 'UTC',
+      stateTtlMs: parseDuration(settings['table.exec.state.ttl']) ?? 0,
+      ...(miniBatch ? { miniBatch } : {}),
+    });
   }
 
   private planInsert(stmt: Extract<Statement, { kind: 'insert' }>, settings: Record<string, string>): JobPlan {
@@ -345,7 +359,7 @@ export class WeirPlatform implements Platform {
       if (e instanceof OptionError) throw new SqlError('option', `Sink '${t.name}': ${e.message}`, stmt.sinkPos);
       throw e;
     }
-    const planner = this.planner(settings);
+    const planner = this.planner(settings, stmt.pos);
     const root = planner.planInsert(stmt, sink);
     assertReadable(root, stmt.query.pos);
     const plan: JobPlan = { root, sink, appendOnly: !isUpdating(root), uses: [...planner.uses] };
@@ -366,7 +380,7 @@ export class WeirPlatform implements Platform {
 
   /** The job of a materialized view: its query into the view's table in the view store. */
   private planView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): { plan: JobPlan; key: readonly string[] | null } {
-    const planner = this.planner(settings);
+    const planner = this.planner(settings, stmt.pos);
     const root = planner.planQuery(stmt.query);
     assertReadable(root, stmt.query.pos);
     return { plan: { root, sink: viewSink(stmt.name, root, this.views.path), appendOnly: !isUpdating(root), uses: [...planner.uses] }, key: viewKey(root) };

@@ -1,7 +1,7 @@
 import type { CompiledExpr } from '../expr/bound.ts';
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
-import type { PlanNode } from '../plan/plan.ts';
+import type { MiniBatch, PlanNode } from '../plan/plan.ts';
 import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
 import type { RetractableAccumulator } from './accumulators.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
@@ -9,6 +9,7 @@ import type { Change, ChangeDownstream } from './changelog.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { badRow } from './stateless.ts';
+import { WATERMARK_END } from './operator.ts';
 import type { OpCounters, Operator, Row } from './operator.ts';
 
 interface Group {
@@ -54,6 +55,8 @@ export interface GroupAggConfig {
   readonly aggArgs: readonly (CompiledExpr | undefined)[];
   /** table.exec.state.ttl in ms; 0 keeps every key forever. */
   readonly stateTtlMs: number;
+  /** table.exec.mini-batch.*: undefined emits every batch's net change. */
+  readonly miniBatch?: MiniBatch | undefined;
 }
 
 /**
@@ -68,6 +71,7 @@ export function groupAggConfig(node: Extract<PlanNode, { kind: 'groupAggregate' 
     accumulators: node.aggs.map(isUpdating(node.input) ? retractableAccumulatorFor : insertOnlyAccumulatorFor),
     aggArgs: node.aggs.map((a) => (a.arg ? compileExpr(a.arg, ctx) : undefined)),
     stateTtlMs: node.stateTtlMs,
+    miniBatch: node.miniBatch,
   };
 }
 
@@ -101,6 +105,11 @@ const MIN_SWEEP_INTERVAL_MS = 1000;
  * before and after the batch, -D when the last row of a key was retracted; a key whose result did not
  * change emits nothing. Keys not updated for `stateTtlMs` of processing time are dropped silently (as
  * Flink's table.exec.state.ttl): a later row for such a key starts from zero.
+ *
+ * With a mini-batch (MiniBatch in plan.ts) the "batch" whose net change is emitted spans several input
+ * batches: a key updated by every one of them emits one -U/+U pair for all of them. This is where a GROUP
+ * BY over many keys spends its time otherwise (a change object, a result row and a sink write per input
+ * row when keys rarely repeat within one input batch).
  */
 export class GroupAggregateOp implements Operator, KeyedState {
   readonly name = 'groupAggregate';
@@ -125,6 +134,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private dirtyGroups: Group[] = [];
   /** Entry keys the store holds whose group is gone (retracted to zero rows, or expired by the TTL). */
   private readonly removed = new Set<string>();
+  /** Input rows of the open mini-batch, and when its first batch came (-1: none open). */
+  private held = 0;
+  private heldSince = -1;
 
   constructor(
     private readonly cfg: GroupAggConfig,
@@ -141,7 +153,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   push(rows: Row[]): void {
     const t = this.now();
     for (let i = 0; i < rows.length; i++) this.apply(rows[i]!, true, t);
-    this.finishBatch(t);
+    this.endBatch(t, rows.length);
   }
 
   pushChanges(changes: Change[]): void {
@@ -150,12 +162,40 @@ export class GroupAggregateOp implements Operator, KeyedState {
       const c = changes[i]!;
       this.apply(c.row, isAccumulate(c), t);
     }
-    this.finishBatch(t);
+    this.endBatch(t, changes.length);
   }
 
   watermark(wm: number): void {
-    // No event-time state: watermarks pass through.
+    // No event-time state: watermarks pass through; the end of the input closes an open mini-batch first.
+    if (wm >= WATERMARK_END) this.flush();
     this.out.watermark(wm);
+  }
+
+  /** An input batch is in the state: emit its net change, or keep gathering while the mini-batch is open. */
+  private endBatch(t: number, rows: number): void {
+    const mb = this.cfg.miniBatch;
+    if (mb !== undefined) {
+      if (this.heldSince < 0) this.heldSince = t;
+      this.held += rows;
+      if (this.held < mb.size && t - this.heldSince < mb.latencyMs) return;
+    }
+    this.held = 0;
+    this.heldSince = -1;
+    this.finishBatch(t);
+  }
+
+  flush(): boolean {
+    if (this.heldSince < 0) return false;
+    this.held = 0;
+    this.heldSince = -1;
+    this.finishBatch(this.now());
+    return true;
+  }
+
+  tick(): boolean {
+    const mb = this.cfg.miniBatch;
+    if (mb === undefined || this.heldSince < 0 || this.now() - this.heldSince < mb.latencyMs) return false;
+    return this.flush();
   }
 
   /**
@@ -170,6 +210,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const na = accumulators.length;
     const keyVals = this.keyVals;
     const { keys, accs: partial, rows } = p;
+    let input = 0;
     for (let i = 0; i < rows.length; i++) {
       for (let k = 0; k < nk; k++) keyVals[k] = keys[i * nk + k];
       const mk = this.mapKey(keyVals);
@@ -178,9 +219,10 @@ export class GroupAggregateOp implements Operator, KeyedState {
       const accs = g.accs;
       for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.merge(accs[a], partial[i * na + a]);
       g.rows += rows[i]!;
+      input += rows[i]!;
       g.touched = t;
     }
-    this.finishBatch(t);
+    this.endBatch(t, input);
   }
 
   private mapKey(vals: readonly unknown[]): unknown {
@@ -355,6 +397,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
     this.groups.clear();
     this.touched = [];
     this.droppedInBatch.clear();
+    this.held = 0;
+    this.heldSince = -1;
     for (const [key, saved, rows, touched] of s.groups) this.restoreGroup(key, saved, rows, touched, false);
     // The store does not hold this state as entries (an in-memory restore, or a whole-snapshot checkpoint).
     this.full = true;
@@ -406,6 +450,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
     this.groups.clear();
     this.touched = [];
     this.droppedInBatch.clear();
+    this.held = 0;
+    this.heldSince = -1;
     for (const [k, v] of entries) {
       const [key, saved, rows, touched] = v as GroupEntry;
       this.restoreGroup(key, saved, rows, touched, stored).entry = k;

@@ -22,6 +22,14 @@ export interface Operator extends Downstream {
   readonly name: string;
   snapshot?(): unknown;
   restore?(state: unknown): void;
+  /**
+   * For operators that hold output back (mini-batch aggregation): emit all of it now. The job calls it,
+   * upstream operators first, before every checkpoint, so the sink has everything the state has seen.
+   * Returns whether anything was held.
+   */
+  flush?(): boolean;
+  /** Emits what is held if it has been held long enough (processing time); the job calls it after every poll. */
+  tick?(): boolean;
 }
 
 export const WATERMARK_END = Number.MAX_SAFE_INTEGER;

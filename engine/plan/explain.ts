@@ -51,7 +51,8 @@ function describeNode(n: PlanNode): { op: string; detail: string } {
     }
     case 'groupAggregate': {
       const ttl = n.stateTtlMs > 0 ? `, stateTtl=${n.stateTtlMs}ms` : '';
-      return { op: 'GroupAggregate', detail: `groupBy=[${n.keys.map(exprToString).join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]${ttl}` };
+      const mb = n.miniBatch ? `, miniBatch=[latency=${n.miniBatch.latencyMs}ms, size=${n.miniBatch.size}]` : '';
+      return { op: 'GroupAggregate', detail: `groupBy=[${n.keys.map(exprToString).join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]${ttl}${mb}` };
     }
     default: {
       const never: never = n;

@@ -49,6 +49,18 @@ export interface SourceTable {
  * The physical plan of a job: a chain of operators, plain data, stored in the catalog so a job can
  * be rebuilt after a restart. Every node carries its output schema.
  */
+/**
+ * Mini-batch aggregation (Flink's table.exec.mini-batch.enabled / allow-latency / size): an updating
+ * aggregate emits the net change of each key it touched once per mini-batch, not once per input batch. A
+ * mini-batch ends when `size` input rows have gathered, when the first of them is `latencyMs` old, before
+ * every checkpoint and at the end of the input. State is updated row by row as always; only the changelog
+ * is held back (one row per touched key), so memory does not grow with `size`.
+ */
+export interface MiniBatch {
+  readonly latencyMs: number;
+  readonly size: number;
+}
+
 export type PlanNode =
   | { readonly kind: 'source'; readonly table: SourceTable; readonly schema: readonly Column[] }
   | { readonly kind: 'filter'; readonly input: PlanNode; readonly predicate: BoundExpr; readonly schema: readonly Column[] }
@@ -95,6 +107,8 @@ export type PlanNode =
       readonly keys: readonly BoundExpr[];
       readonly aggs: readonly AggCall[];
       readonly stateTtlMs: number;
+      /** table.exec.mini-batch.*: hold the changelog back per key (absent: emit the net change of every batch). */
+      readonly miniBatch?: MiniBatch;
       readonly schema: readonly Column[];
     };
 

@@ -5,7 +5,7 @@ import { SqlError } from '../sql/errors.ts';
 import type { Pos } from '../sql/errors.ts';
 import type { Statement } from '../sql/statement.ts';
 import { isUpdating, sourceOf } from './plan.ts';
-import type { AggCall, AggFn, Column, GroupKey, PlanNode, SinkTable, SortKey, SourceTable, WindowSpec } from './plan.ts';
+import type { AggCall, AggFn, Column, GroupKey, MiniBatch, PlanNode, SinkTable, SortKey, SourceTable, WindowSpec } from './plan.ts';
 import { T, isNumeric, sameType, typeToString } from './types.ts';
 import type { SqlType } from './types.ts';
 
@@ -21,6 +21,8 @@ export interface PlannerSettings {
   readonly timeZone: string;
   /** table.exec.state.ttl in ms for updating aggregates (default 0: keep state forever). */
   readonly stateTtlMs?: number;
+  /** table.exec.mini-batch.* for updating aggregates (undefined: off, Flink's default). */
+  readonly miniBatch?: MiniBatch;
 }
 
 const AGGS = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG']);
@@ -386,7 +388,7 @@ export class Planner {
       keyCols.push({ name: g.kind === 'column' ? g.name : `$key${keys.length - 1}`, type: b.type });
     }
     const bound = this.bindAggregateOutput(q, inScope, q.groupBy, keyCols);
-    const agg: PlanNode = { kind: 'groupAggregate', input: input.node, keys, aggs: bound.aggs, stateTtlMs: this.settings.stateTtlMs ?? 0, schema: bound.aggSchema };
+    const agg: PlanNode = { kind: 'groupAggregate', input: input.node, keys, aggs: bound.aggs, stateTtlMs: this.settings.stateTtlMs ?? 0, ...(this.settings.miniBatch ? { miniBatch: this.settings.miniBatch } : {}), schema: bound.aggSchema };
     return this.aboveAggregate(q, agg, bound);
   }
 

@@ -108,6 +108,22 @@ describe('errors in statements point at the statement, line and column', () => {
     expect(err.message).toContain('uid'); // the columns that do exist
   });
 
+  it('mini-batch switched on without its latency and size: 400 at the statement that starts the job; bad values at the SET', async () => {
+    const sql = "SET 'table.exec.mini-batch.enabled' = 'true';\nSET 'table.exec.mini-batch.allow-latency' = '2 s';\n  CREATE MATERIALIZED VIEW never_mb AS SELECT uid, COUNT(*) AS n FROM posts GROUP BY uid";
+    const err = expectSqlError(await server.sql(sql));
+    expect(err).toMatchObject({ statement: 3, ...posOf(sql, 'CREATE'), kind: 'option' });
+    expect(err.message).toContain("'table.exec.mini-batch.size'");
+    expect(err.message).not.toContain("'table.exec.mini-batch.allow-latency'");
+    const bad = "SHOW TABLES;\nSET 'table.exec.mini-batch.size' = '-5'";
+    const err2 = expectSqlError(await server.sql(bad));
+    expect(err2).toMatchObject({ statement: 2, line: 2, column: 1 });
+    expect(err2.message).toMatch(/positive number of rows/);
+    // Set in full, it shows in the plan.
+    const ok = await server.sql("SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '2 s'; SET 'table.exec.mini-batch.size' = '5000';\nEXPLAIN SELECT uid, COUNT(*) AS n FROM posts GROUP BY uid");
+    expect(ok.status, ok.text).toBe(200);
+    expect(JSON.stringify(ok.body.results.at(-1).rows)).toContain('miniBatch=[latency=2000ms, size=5000]');
+  });
+
   it('an unknown table: 400 at the name', async () => {
     const sql = 'INSERT INTO counts\nSELECT window_start, window_end, uid, COUNT(*)\nFROM TABLE(TUMBLE(TABLE postz, DESCRIPTOR(ts), INTERVAL \'1\' MINUTE))\nGROUP BY window_start, window_end, uid';
     const err = expectSqlError(await server.sql(sql));
@@ -363,6 +379,8 @@ describe('nothing is ever a 500', () => {
     "INSERT INTO counts SELECT window_start, window_end, uid, 1 FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY att) FROM TABLE(TUMBLE(TABLE posts, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE uid > 3",
     "INSERT INTO counts SELECT window_start, window_end, uid, r FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY att ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS r FROM TABLE(TUMBLE(TABLE posts, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) WHERE r <= 3",
     "SET 'parallelism.default' = '0'",
+    "SET 'table.exec.mini-batch.allow-latency' = 'soon'",
+    "SET 'table.exec.mini-batch.enabled' = 'yes'",
     "SET 'table.exec.resource.default-parallelism' = 'many'",
     "SELECT 'unterminated",
     'SELECT "unterminated',

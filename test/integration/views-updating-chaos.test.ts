@@ -37,9 +37,15 @@ afterAll(async () => {
   oracle?.close();
 });
 
-// In the job's own thread, and in two parallel instances that pre-aggregate each batch (the partials path).
-describe.each([1, 2])('chaos: SIGKILL the server while an updating materialized view is maintained, parallelism %i', (parallelism) => {
+// In the job's own thread, and in two parallel instances that pre-aggregate each batch (the partials path);
+// and with mini-batch aggregation, where changes wait for the end of a mini-batch (or a checkpoint).
+describe.each([
+  { parallelism: 1, miniBatch: false },
+  { parallelism: 2, miniBatch: false },
+  { parallelism: 2, miniBatch: true },
+])('chaos: SIGKILL the server while an updating materialized view is maintained, parallelism $parallelism, mini-batch $miniBatch', ({ parallelism, miniBatch }) => {
   it(`${EVENTS} events, ${KILLS} kills: the view holds exactly the expected rows`, { timeout: 240_000 }, async () => {
+    const tag = `${parallelism}${miniBatch ? '_mb' : ''}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'weir-views-upd-chaos-'));
     let passed = false;
     try {
@@ -58,6 +64,7 @@ CREATE TABLE events (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - 
         'scan.bounded.mode' = 'latest-offset', 'properties.max.partition.fetch.bytes' = '4096', 'properties.fetch.max.bytes' = '4096');
 SET 'execution.checkpointing.interval' = '100 ms';
 SET 'parallelism.default' = '${parallelism}';
+${miniBatch ? "SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '1 s'; SET 'table.exec.mini-batch.size' = '5000';" : ''}
 CREATE MATERIALIZED VIEW totals AS SELECT k, COUNT(*) AS n, SUM(v) AS total, MIN(v) AS lo, MAX(v) AS hi
 FROM events GROUP BY k HAVING SUM(v) > 0;
 CREATE MATERIALIZED VIEW spread AS SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, SUM(n) AS n
@@ -83,7 +90,7 @@ FROM (SELECT k, SUM(v) AS total, COUNT(*) AS n FROM events GROUP BY k);`,
       await waitForFinished(server, id);
       await waitForFinished(server, spreadId, 60_000);
 
-      await oracle.load(`ev_${parallelism}`, [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
+      await oracle.load(`ev_${tag}`, [['k', 'VARCHAR'], ['v', 'INTEGER'], ['ts', 'BIGINT']], evs);
       const check = async (view: string, cols: string[], oracleSql: string): Promise<number> => {
         const want = (await oracle.query(oracleSql)).map((row) => canon(row, cols));
         const q = await server!.call('POST', '/v1/query', { sql: `SELECT ${cols.join(', ')} FROM ${view}` });
@@ -92,15 +99,15 @@ FROM (SELECT k, SUM(v) AS total, COUNT(*) AS n FROM events GROUP BY k);`,
         expect({ missing: diff.missing.slice(0, 10), extra: diff.extra.slice(0, 10), n: got.length }, view).toEqual({ missing: [], extra: [], n: want.length });
         return got.length;
       };
-      const rows = await check('totals', ['k', 'n', 'total', 'lo', 'hi'], `SELECT k, COUNT(*) AS n, CAST(SUM(v) AS BIGINT) AS total, MIN(v) AS lo, MAX(v) AS hi FROM ev_${parallelism} GROUP BY k HAVING SUM(v) > 0`);
+      const rows = await check('totals', ['k', 'n', 'total', 'lo', 'hi'], `SELECT k, COUNT(*) AS n, CAST(SUM(v) AS BIGINT) AS total, MIN(v) AS lo, MAX(v) AS hi FROM ev_${tag} GROUP BY k HAVING SUM(v) > 0`);
       await check(
         'spread',
         ['top', 'bottom', 'keys', 'n'],
-        `SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, CAST(SUM(n) AS BIGINT) AS n FROM (SELECT k, CAST(SUM(v) AS BIGINT) AS total, COUNT(*) AS n FROM ev_${parallelism} GROUP BY k)`,
+        `SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, CAST(SUM(n) AS BIGINT) AS n FROM (SELECT k, CAST(SUM(v) AS BIGINT) AS total, COUNT(*) AS n FROM ev_${tag} GROUP BY k)`,
       );
       // Sums random-walk around 0: many keys end at or below it (the HAVING removes them), others above.
-      const flipped = await oracle.query(`SELECT COUNT(*) AS n FROM (SELECT k, SUM(v) AS t FROM ev_${parallelism} GROUP BY k) WHERE t <= 0`);
-      console.log(`views-updating-chaos p=${parallelism}: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
+      const flipped = await oracle.query(`SELECT COUNT(*) AS n FROM (SELECT k, SUM(v) AS t FROM ev_${tag} GROUP BY k) WHERE t <= 0`);
+      console.log(`views-updating-chaos p=${parallelism}${miniBatch ? ' mini-batch' : ''}: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
       expect(kills.filter((k) => k.startsWith('RUNNING')).length, kills.join('; ')).toBeGreaterThanOrEqual(2);
       expect(Number(flipped[0]!['n'])).toBeGreaterThan(10);
       expect(rows).toBeGreaterThan(10);

@@ -1,6 +1,6 @@
 /**
  * A job's poll in slices. The job runs on the thread that also serves HTTP; a large poll (a backlog after
- * a checkpoint, or a bounded topic read at full speed: up to the fetch limit, ~16 MB of records) pushed
+ * a checkpoint, or a bounded topic read at full speed: up to the fetch limit, 1 MB of records by default, more if the table raises 'properties.fetch.max.bytes') pushed
  * through the operators in one go holds every request for that long. So the job pushes a poll's batches
  * one by one, a large batch in pieces, and gives the event loop a turn whenever a slice has used its
  * budget. Only when the work runs changes: the watermark still advances once per poll, after all its

@@ -62,9 +62,9 @@ export interface ReaderOptions {
   readonly partitions: ReadonlyMap<number, number>;
   /** Default: 'isolation.level' from the properties, else 'read_uncommitted' (Flink's Kafka default). */
   readonly isolationLevel?: IsolationLevel;
-  /** Upper bound of one fetch response (all partitions of one broker). Default 16 MiB. */
+  /** Upper bound of one fetch response (all partitions of one broker). Default 1 MiB (the broker returns at least one batch). */
   readonly maxBytes?: number;
-  /** Upper bound per partition in one fetch. Default max(1 MiB, maxBytes / partitions). */
+  /** Upper bound per partition in one fetch. Default 1 MiB, as Kafka's max.partition.fetch.bytes. */
   readonly maxPartitionBytes?: number;
   /**
    * What to do when a start offset is no longer (or not yet) in the log: 'earliest' (default, as Flink's

@@ -19,6 +19,8 @@ export class LocalWindowAggregate implements Downstream {
   private windows = new Map<number, Map<unknown, LocalGroup>>();
   private lastStarts = new Map<number, number>();
   private readonly starts: number[] = [];
+  /** The group maps of the windows in `starts`, in the same order (see push). */
+  private readonly startGroups: Map<unknown, LocalGroup>[] = [];
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -32,31 +34,80 @@ export class LocalWindowAggregate implements Downstream {
     const keyVals: unknown[] = new Array(nk);
     const argVals: unknown[] = new Array(na);
     const starts = this.starts;
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      const ts = r[timeIndex];
-      if (typeof ts !== 'number') continue; // as WindowAggregateOp: no window, not late
-      try {
-        for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
-        for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
-      } catch (e) {
-        badRow(this.counters, e);
-        continue;
+    const startGroups = this.startGroups;
+    const windows = this.windows;
+    const step = spec.kind === 'TUMBLE' ? spec.size : spec.slide;
+    // Rows come mostly in event-time order, so nearly every row falls in the windows of the row before.
+    // The windows of the last windowStarts() call hold for every ts in [lo, hi): there, the row's windows
+    // and their group maps are reused as they are, with no window arithmetic and no `windows` lookup.
+    // The cache lives for one push() only: take() replaces the group maps it points to.
+    let lo = Infinity;
+    let hi = -Infinity;
+    let nw = 0;
+    // Rows per last window start are counted here and added to `lastStarts` when a run of rows with the
+    // same last start ends: one Map update per run instead of per row. A start's first run ends before
+    // the first run of any start seen after it, so the Map keeps the order of first appearance.
+    let runStart = NaN;
+    let run = 0;
+    try {
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        const ts = r[timeIndex];
+        if (typeof ts !== 'number') continue; // as WindowAggregateOp: no window, not late
+        try {
+          for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
+          for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
+        } catch (e) {
+          badRow(this.counters, e);
+          continue;
+        }
+        if (!(ts >= lo && ts < hi)) {
+          nw = windowStarts(ts, spec, starts);
+          if (nw > 0) {
+            // Windows are [start, start + size) on a grid of `step`; these stay exactly the windows of ts
+            // while ts is in all of them (>= the latest start, < the earliest end) and neither the next
+            // later grid window (starting at latest + step) nor the next earlier one (ending at
+            // earliest - step + size) takes it in.
+            const latest = starts[0]!;
+            const earliest = starts[nw - 1]!;
+            lo = Math.max(latest, earliest - step + spec.size);
+            hi = Math.min(latest + step, earliest + spec.size);
+          } else {
+            lo = Infinity;
+            hi = -Infinity;
+          }
+          for (let w = 0; w < nw; w++) {
+            const start = starts[w]!;
+            let groups = windows.get(start);
+            if (!groups) windows.set(start, (groups = new Map()));
+            startGroups[w] = groups;
+          }
+          // windowStarts gives the latest window first. (NaN never equals itself: such rows are still
+          // counted, a run of one each.)
+          if (starts[0]! !== runStart) {
+            if (run > 0) this.addLastStart(runStart, run);
+            runStart = starts[0]!;
+            run = 0;
+          }
+        }
+        run++;
+        const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
+        for (let w = 0; w < nw; w++) {
+          const groups = startGroups[w]!;
+          let g = groups.get(mapKey);
+          if (!g) groups.set(mapKey, (g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) }));
+          const accs = g.accs;
+          for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
+        }
       }
-      const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
-      const nw = windowStarts(ts, spec, starts);
-      // windowStarts gives the latest window first.
-      this.lastStarts.set(starts[0]!, (this.lastStarts.get(starts[0]!) ?? 0) + 1);
-      for (let w = 0; w < nw; w++) {
-        const start = starts[w]!;
-        let groups = this.windows.get(start);
-        if (!groups) this.windows.set(start, (groups = new Map()));
-        let g = groups.get(mapKey);
-        if (!g) groups.set(mapKey, (g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) }));
-        const accs = g.accs;
-        for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
-      }
+    } finally {
+      // Also when an error escapes (not a bad row): the rows before it stay counted, as they were pushed.
+      if (run > 0) this.addLastStart(runStart, run);
     }
+  }
+
+  private addLastStart(start: number, rows: number): void {
+    this.lastStarts.set(start, (this.lastStarts.get(start) ?? 0) + rows);
   }
 
   watermark(): void {
@@ -71,6 +122,8 @@ export class LocalWindowAggregate implements Downstream {
     };
     this.windows = new Map();
     this.lastStarts = new Map();
+    // Not needed for correctness (push() starts its cache afresh), but keeps the handed-over maps collectable.
+    this.startGroups.length = 0;
     return out;
   }
 }

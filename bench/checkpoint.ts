@@ -26,7 +26,7 @@ import type { Platform } from '../jobs/api.ts';
 import { CheckpointStore } from '../jobs/checkpoint-store.ts';
 import { planGolden } from '../test/support/golden.ts';
 import { ServerProcess } from '../test/support/server-process.ts';
-import { DEFAULT_BROKERS, fmtRate, measureRawConsume, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
 import type { RateResult } from './util.ts';
 
 const SOURCE = (topic: string) => `CREATE TABLE posts (
@@ -81,10 +81,7 @@ async function throughput(count: number, suffix: string): Promise<void> {
   const topic = `bench_cp_posts_${suffix}`;
   console.log(`\n1. throughput: ${count.toLocaleString('en-US')} events, 4 partitions, topic ${topic}`);
   console.log(fmtRate('produce', await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS })));
-  const reads: RateResult[] = [];
-  for (let r = 1; r <= 3; r++) reads.push(await measureRawConsume(topic));
-  const ceiling = [...reads].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond)[1]!;
-  console.log(fmtRate('raw consume (ceiling: median of 3)', ceiling));
+  const ceiling = await measureCeiling(topic);
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-cp-'));
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
   try {

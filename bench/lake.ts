@@ -24,7 +24,7 @@ import { T } from '../engine/plan/types.ts';
 import { WeiboGenerator } from '../examples/weibo/generator.ts';
 import type { WeiboEvent } from '../examples/weibo/generator.ts';
 import { createPlatform } from '../jobs/platform.ts';
-import { DEFAULT_BROKERS, fmtRate, measureRawConsume, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
 
 function totalBytes(dir: string, suffix: string): number {
   let n = 0;
@@ -59,8 +59,7 @@ async function endToEnd(count: number, codec: string, fetch: string | undefined,
   const gen = generator();
   const produced = await produceEvents({ topic, count, partitions: 4, event: () => JSON.stringify(gen.next()) });
   console.log(fmtRate('produce', produced));
-  const ceiling = await measureRawConsume(topic);
-  console.log(fmtRate('raw consume (ceiling)', ceiling));
+  const ceiling = await measureCeiling(topic);
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-lake-'));
   const lake = join(dir, 'lake');
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPlatform } from '../jobs/platform.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
-import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureRawConsume, parseArgs, produceEvents, sampleCpu } from './util.ts';
+import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureCeiling, parseArgs, produceEvents, sampleCpu } from './util.ts';
 import type { CpuSample } from './util.ts';
 import type { RateResult } from './util.ts';
 
@@ -82,16 +82,7 @@ export async function runPipelineBench(argv: readonly string[]): Promise<void> {
   console.log(fmtRate('produce', produced));
   // The ceiling's single ~0.5 s read swings by ±30 % between back-to-back runs on the shared machine:
   // read the topic several times and divide by the median, so ratios of different runs compare.
-  const rounds = Math.max(1, Number(args.get('ceiling-rounds') ?? 3));
-  const reads: RateResult[] = [];
-  for (let r = 1; r <= rounds; r++) {
-    const cpu0 = sampleCpu();
-    const c = await measureRawConsume(topic);
-    reads.push(c);
-    console.log(`${fmtRate(`raw consume, round ${r}`, c)}  ${cpuPerRecord(cpu0, sampleCpu(), c.records)}`);
-  }
-  const ceiling = [...reads].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond)[Math.floor((rounds - 1) / 2)]!;
-  console.log(fmtRate(`raw consume (ceiling: median of ${rounds})`, ceiling));
+  const ceiling = await measureCeiling(topic, Math.max(1, Number(args.get('ceiling-rounds') ?? 3)));
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
   try {

@@ -41,7 +41,7 @@ import { pollSlicing } from '../jobs/poll-slices.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
-import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureRawConsume, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
 import type { RateResult } from './util.ts';
 
 type Mode = 'updating' | 'windowed';
@@ -355,8 +355,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
   );
   const produced = await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS, event: keyedEvent(keys) });
   console.log(fmtRate('produce', produced));
-  const ceiling = await measureRawConsume(topic);
-  console.log(fmtRate('raw consume (ceiling)', ceiling));
+  const ceiling = await measureCeiling(topic);
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-views-'));
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
   const app = await buildServer(platform);

@@ -1,3 +1,4 @@
+import { aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
@@ -8,7 +9,6 @@ import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
-import { badRow } from './stateless.ts';
 import { WATERMARK_END } from './operator.ts';
 import type { OpCounters, Operator, Row } from './operator.ts';
 
@@ -235,13 +235,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const na = accumulators.length;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
-    try {
-      for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
-      for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
-    } catch (e) {
-      badRow(this.counters, e);
-      return;
-    }
+    if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) return;
     const mk = this.mapKey(keyVals);
     let g = this.liveGroup(mk, t);
     if (accumulate) {

@@ -1,10 +1,10 @@
+import { aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
-import { badRow } from './stateless.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
 
 interface Group {
@@ -94,13 +94,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       const r = rows[i]!;
       const ts = r[timeIndex];
       if (typeof ts !== 'number') continue; // NULL event time: no window (Flink drops it too)
-      try {
-        for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
-        for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
-      } catch (e) {
-        badRow(this.counters, e);
-        continue;
-      }
+      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
       const nw = windowStarts(ts, spec, starts);
       let placed = false;

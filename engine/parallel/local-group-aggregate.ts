@@ -1,7 +1,7 @@
+import { aggregateInputs } from '../ops/aggregate-inputs.ts';
 import { groupMapKey } from '../ops/group-aggregate.ts';
 import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
-import { badRow } from '../ops/stateless.ts';
 
 /**
  * The local half of a two-phase non-windowed GROUP BY over insert-only rows: a parallel instance folds the
@@ -39,13 +39,7 @@ export class LocalGroupAggregate implements Downstream {
     if (rows.length > 0) this.pushed = true;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
-      try {
-        for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
-        for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
-      } catch (e) {
-        badRow(this.counters, e);
-        continue;
-      }
+      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
       const mk = groupMapKey(keyVals, nk);
       let g = this.index.get(mk);
       if (g === undefined) {

@@ -1,5 +1,5 @@
+import { aggregateInputs } from '../ops/aggregate-inputs.ts';
 import { windowStarts } from '../time/windows.ts';
-import { badRow } from '../ops/stateless.ts';
 import type { WindowAggConfig, WindowPartials } from '../ops/window-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
 
@@ -54,13 +54,7 @@ export class LocalWindowAggregate implements Downstream {
         const r = rows[i]!;
         const ts = r[timeIndex];
         if (typeof ts !== 'number') continue; // as WindowAggregateOp: no window, not late
-        try {
-          for (let k = 0; k < nk; k++) keyVals[k] = keyExprs[k]!(r);
-          for (let a = 0; a < na; a++) argVals[a] = aggArgs[a] ? aggArgs[a]!(r) : undefined;
-        } catch (e) {
-          badRow(this.counters, e);
-          continue;
-        }
+        if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
         if (!(ts >= lo && ts < hi)) {
           nw = windowStarts(ts, spec, starts);
           if (nw > 0) {

@@ -11,6 +11,7 @@ import type { AggCall } from '../../engine/plan/plan.ts';
 import { T } from '../../engine/plan/types.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import { decodeSnapshot, encodeSnapshot } from '../../engine/state/snapshot-codec.ts';
+import { applyChanges, rng } from '../support/changelog.ts';
 import type { KeyedChanges } from '../../engine/state/keyed.ts';
 
 const call = (fn: AggCall['fn'], distinct = false, type: SqlType = T.bigint): AggCall => ({ fn, arg: undefined, distinct, type, text: fn });
@@ -56,42 +57,6 @@ function bruteForce(live: Row[]): Map<unknown, Row> {
     ]);
   }
   return out;
-}
-
-/** Applies a changelog to a keyed table, checking that it is consistent with what the table holds. */
-function applyChanges(view: Map<unknown, Row>, changes: readonly Change[]): void {
-  for (let i = 0; i < changes.length; i++) {
-    const c = changes[i]!;
-    const k = c.row[0];
-    switch (c.op) {
-      case '+I':
-        expect(view.has(k), `+I of a key the view holds: ${JSON.stringify(c.row)}`).toBe(false);
-        view.set(k, c.row);
-        break;
-      case '-U':
-        expect(view.get(k), '-U carries the row the view holds').toEqual(c.row);
-        expect(changes[i + 1]?.op, '-U is followed by its +U').toBe('+U');
-        expect(changes[i + 1]?.row[0]).toBe(k);
-        break;
-      case '+U':
-        expect(changes[i - 1]?.op).toBe('-U');
-        view.set(k, c.row);
-        break;
-      case '-D':
-        expect(view.get(k), '-D carries the row the view holds').toEqual(c.row);
-        view.delete(k);
-        break;
-    }
-  }
-}
-
-/** A small deterministic PRNG (tests must not be flaky). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('GroupAggregateOp under insert/retract sequences', () => {

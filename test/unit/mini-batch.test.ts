@@ -12,6 +12,7 @@ import type { Row } from '../../engine/ops/operator.ts';
 import type { AggCall, MiniBatch } from '../../engine/plan/plan.ts';
 import { T } from '../../engine/plan/types.ts';
 import { checkMiniBatchValue, miniBatchSetting } from '../../jobs/mini-batch.ts';
+import { applyChanges, rng } from '../support/changelog.ts';
 
 const call = (fn: AggCall['fn']): AggCall => ({ fn, arg: undefined, distinct: false, type: T.bigint, text: fn });
 const AGGS: AggCall[] = [call('COUNT_STAR'), call('SUM'), call('MIN'), call('MAX')];
@@ -29,39 +30,6 @@ function makeOp(out: ChangeDownstream, miniBatch: MiniBatch | undefined, now: ()
     { late: 0, bad: 0, lastError: null },
     now,
   );
-}
-
-/** Applies a changelog to a keyed table, checking it against what the table holds. */
-function apply(view: Map<unknown, Row>, changes: readonly Change[]): void {
-  for (let i = 0; i < changes.length; i++) {
-    const c = changes[i]!;
-    const k = c.row[0];
-    switch (c.op) {
-      case '+I':
-        expect(view.has(k)).toBe(false);
-        view.set(k, c.row);
-        break;
-      case '-U':
-        expect(view.get(k)).toEqual(c.row);
-        expect(changes[i + 1]?.op).toBe('+U');
-        break;
-      case '+U':
-        view.set(k, c.row);
-        break;
-      case '-D':
-        expect(view.get(k)).toEqual(c.row);
-        view.delete(k);
-        break;
-    }
-  }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('mini-batch aggregation', () => {
@@ -101,8 +69,8 @@ describe('mini-batch aggregation', () => {
           // A mini-batch ended: the table equals the reference's, and no key changed twice in it.
           const keys = got.filter((c) => c.op !== '-U').map((c) => c.row[0]);
           expect(new Set(keys).size).toBe(keys.length);
-          apply(view, got);
-          apply(want, refOut);
+          applyChanges(view, got);
+          applyChanges(want, refOut);
           refOut.length = 0;
           expect(view).toEqual(want);
           got = [];
@@ -112,8 +80,8 @@ describe('mini-batch aggregation', () => {
         expect(batchesSinceFlush, 'a mini-batch never outlives its size in rows').toBeLessThanOrEqual(40);
       }
       op.watermark(WATERMARK_END);
-      apply(view, got);
-      apply(want, refOut);
+      applyChanges(view, got);
+      applyChanges(want, refOut);
       expect(view).toEqual(want);
       expect(flushes).toBeGreaterThan(20);
       expect(flushes).toBeLessThan(500);

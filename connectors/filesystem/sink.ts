@@ -19,11 +19,14 @@ const ROW_GROUP_ROWS = 50_000;
 /** Upper bound on a part file's buffered (not yet encoded) bytes, estimated. */
 const ROW_GROUP_BYTES = 64 * 1024 * 1024;
 /**
- * Requests to the encoding worker that may still run when flush() returns: it waits for the rest
- * (back-pressure), so what is queued for the worker stays about one batch, beside the row group each
- * open file buffers in the worker.
+ * Rows shipped to an encoding worker and not yet taken by it (estimated bytes) that flush() lets run
+ * on; beyond that it waits (back-pressure). Enough for the job's thread to go on decoding while the
+ * worker encodes a row group (ROW_GROUP_ROWS), so the two threads overlap: with at most two requests in
+ * flight, as before, they mostly took turns (docs/benchmarks.md, lake: +28 % rows/s).
  */
-const MAX_IN_FLIGHT_PER_WORKER = 2;
+const MAX_QUEUED_BYTES_PER_WORKER = 32 * 1024 * 1024;
+/** And requests (each bucket ships its own per flush): many small ones cost a message each. */
+const MAX_IN_FLIGHT_PER_WORKER = 64;
 /** Partition directories remembered by raw values (cleared when full: a lake has few live partitions). */
 const DIR_CACHE_SIZE = 4096;
 /** The sink's own directory under the table's path: hidden from lake readers by its '.' prefix. */
@@ -58,6 +61,8 @@ interface OpenPart {
   readonly encoder: EncodeWorker;
   /** Bytes on disk, as the worker last reported. */
   bytes: number;
+  /** Estimated bytes of rows shipped to it that the worker has not taken yet (they may make `bytes` grow). */
+  queued: number;
 }
 
 /** The rows of one partition since the last flush, column by column, already converted. */
@@ -100,6 +105,8 @@ export class FileSystemSink implements Sink {
   private readonly encoders: EncodeWorker[] = [];
   /** Worker requests not yet awaited; each settles without throwing (a failure lands in `failure`). */
   private inFlight: Promise<void>[] = [];
+  /** Estimated bytes of the rows in `inFlight` requests. */
+  private queuedBytes = 0;
   private failure: Error | undefined;
   private readonly fds = new Set<number>();
   private wm: number | undefined;
@@ -184,14 +191,19 @@ export class FileSystemSink implements Sink {
 
   /**
    * Hands each partition's new rows to an encoding worker and rolls files by size and age. Waits only
-   * when more than MAX_IN_FLIGHT_PER_WORKER requests per worker are outstanding. Rows not yet in a
-   * finished file are not lost on a crash: the job replays them from its last checkpoint. Throws once a
-   * worker failed.
+   * when more than MAX_QUEUED_BYTES_PER_WORKER (or MAX_IN_FLIGHT_PER_WORKER requests) per worker are
+   * outstanding, or when a file has as much shipped to it as its size limit but not yet reported (so
+   * that rolling by size sees it). Rows not yet in a finished file are not lost on a crash: the job
+   * replays them from its last checkpoint. Throws once a worker failed.
    */
   async flush(): Promise<void> {
     this.check();
+    for (const b of this.buckets.values()) this.ship(b);
+    const n = this.opts.parallelism;
+    while (this.inFlight.length > 0 && (this.queuedBytes > MAX_QUEUED_BYTES_PER_WORKER * n || this.inFlight.length > MAX_IN_FLIGHT_PER_WORKER * n || this.partOverSize())) {
+      await this.inFlight.shift();
+    }
     for (const b of this.buckets.values()) {
-      this.ship(b);
       for (let lane = 0; lane < b.parts.length; lane++) {
         const part = b.parts[lane];
         if (part && part.bytes >= this.opts.fileSize) this.roll(b, lane);
@@ -204,8 +216,13 @@ export class FileSystemSink implements Sink {
         if (b.parts.some((p) => p && now - p.openedAt >= this.opts.rolloverIntervalMs)) this.rollAll(b);
       }
     }
-    while (this.inFlight.length > MAX_IN_FLIGHT_PER_WORKER * this.opts.parallelism) await this.inFlight.shift();
     this.check();
+  }
+
+  /** Whether an open file may have reached its size limit with rows its worker has not reported on. */
+  private partOverSize(): boolean {
+    for (const b of this.buckets.values()) for (const p of b.parts) if (p && p.queued > 0 && p.bytes + p.queued >= this.opts.fileSize) return true;
+    return false;
   }
 
   /** The first encoding worker's thread, once started (tests make it crash). */
@@ -223,11 +240,25 @@ export class FileSystemSink implements Sink {
     return this.encoders[lane]!;
   }
 
-  private send(encoder: EncodeWorker, req: Parameters<EncodeWorker['request']>[0], then: (bytes: number) => void, transfer: ArrayBuffer[] = []): void {
+  /** `part`: the file an 'add' ships `queued` estimated bytes to, counted as queued until the worker answers. */
+  private send(encoder: EncodeWorker, req: Parameters<EncodeWorker['request']>[0], then: (bytes: number) => void, transfer: ArrayBuffer[] = [], part?: OpenPart, queued = 0): void {
+    this.queuedBytes += queued;
+    if (part) part.queued += queued;
+    const settled = (): void => {
+      this.queuedBytes -= queued;
+      if (part) part.queued -= queued;
+    };
     this.inFlight.push(
-      encoder.request(req, transfer).then(then, (e: unknown) => {
-        this.failure ??= e instanceof Error ? e : new Error(String(e));
-      }),
+      encoder.request(req, transfer).then(
+        (bytes) => {
+          settled();
+          then(bytes);
+        },
+        (e: unknown) => {
+          settled();
+          this.failure ??= e instanceof Error ? e : new Error(String(e));
+        },
+      ),
     );
   }
 
@@ -244,7 +275,7 @@ export class FileSystemSink implements Sink {
       this.fds.add(fd);
       // The file's first rows choose how its text travels (dictionary codes or UTF-8), for all its rows.
       const wires = this.fileColumns.map((c, j) => wireFor(c.type, b.columns[j]!));
-      part = { rel, file: this.seq++, fd, openedAt: Date.now(), wires, encoder: this.encoderFor(lane), bytes: 0 };
+      part = { rel, file: this.seq++, fd, openedAt: Date.now(), wires, encoder: this.encoderFor(lane), bytes: 0, queued: 0 };
       b.parts[lane] = part;
       const rowGroupBytes = Math.min(ROW_GROUP_BYTES, this.opts.fileSize);
       this.send(part.encoder, { op: 'open', file: part.file, fd, columns: this.fileColumns, wires, codec: this.opts.codec, rowGroupRows: ROW_GROUP_ROWS, rowGroupBytes }, () => undefined);
@@ -255,7 +286,7 @@ export class FileSystemSink implements Sink {
     // Transferred buffers move to the worker and cloned arrays are copied now: fresh arrays take the next rows.
     this.send(target.encoder, { op: 'add', file: target.file, columns, rows: b.rows, estBytes: b.estBytes }, (bytes) => {
       target.bytes = bytes;
-    }, transfer);
+    }, transfer, target, b.estBytes);
     b.columns = this.fileColumns.map(() => []);
     b.rows = 0;
     b.estBytes = 0;

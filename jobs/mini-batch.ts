@@ -39,3 +39,19 @@ export function miniBatchSetting(settings: Readonly<Record<string, string>>): Mi
   }
   return { latencyMs: parseDuration(latency)!, size: Number(size!.trim()) };
 }
+
+/** The size of a mini-batch that only a checkpoint (or its latency) ends. */
+export const UNBOUNDED_MINI_BATCH = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The mini-batch of a materialized view's job. A view shows its changes only when a checkpoint commits,
+ * and folds them per key there, so holding an aggregate's changes back until the checkpoint changes
+ * nothing a reader sees (rows, change events, freshness) while it saves a change, a result row and a sink
+ * write per input row (docs/benchmarks.md: 1.4-1.8x for a GROUP BY over 100,000 keys). So a view's job
+ * has it on unless the statement's settings say otherwise (`'table.exec.mini-batch.enabled' = 'false'`,
+ * or other values).
+ */
+export function viewMiniBatch(settings: Readonly<Record<string, string>>, checkpointIntervalMs: number): MiniBatch | undefined {
+  if (settings[MINI_BATCH_ENABLED] !== undefined) return miniBatchSetting(settings);
+  return { latencyMs: checkpointIntervalMs, size: UNBOUNDED_MINI_BATCH };
+}

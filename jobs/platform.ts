@@ -26,7 +26,7 @@ import { PARALLELISM_SETTINGS, parallelismSetting } from './parallel/parallelism
 import { CheckpointStore } from './checkpoint-store.ts';
 import { Job } from './job.ts';
 import { parseDuration } from '../engine/time/duration.ts';
-import { checkMiniBatchValue, miniBatchSetting } from './mini-batch.ts';
+import { checkMiniBatchValue, miniBatchSetting, viewMiniBatch } from './mini-batch.ts';
 import type { JobProgress } from './job.ts';
 import { planChange } from './plan-compat.ts';
 import { MaterializedViews, VIEW_CONNECTOR, viewKey, viewSink } from './materialized-views.ts';
@@ -320,11 +320,14 @@ export class WeirPlatform implements Platform {
     }
   }
 
-  /** `pos`: where a setting that cannot be used (mini-batch half set) is reported, the statement that plans a job. */
-  private planner(settings: Record<string, string>, pos?: Pos): Planner {
+  /**
+   * `pos`: where a setting that cannot be used (mini-batch half set) is reported, the statement that plans a
+   * job. `view`: the job of a materialized view (mini-batch on by default, see viewMiniBatch).
+   */
+  private planner(settings: Record<string, string>, pos?: Pos, view = false): Planner {
     let miniBatch: MiniBatch | undefined;
     try {
-      miniBatch = miniBatchSetting(settings);
+      miniBatch = view ? viewMiniBatch(settings, this.checkpointInterval(settings)) : miniBatchSetting(settings);
     } catch (e) {
       throw new SqlError('option', (e as Error).message, pos ?? { line: 1, column: 1, offset: 0 });
     }
@@ -380,7 +383,7 @@ export class WeirPlatform implements Platform {
 
   /** The job of a materialized view: its query into the view's table in the view store. */
   private planView(stmt: Extract<Statement, { kind: 'createMaterializedView' }>, settings: Record<string, string>): { plan: JobPlan; key: readonly string[] | null } {
-    const planner = this.planner(settings, stmt.pos);
+    const planner = this.planner(settings, stmt.pos, true);
     const root = planner.planQuery(stmt.query);
     assertReadable(root, stmt.query.pos);
     return { plan: { root, sink: viewSink(stmt.name, root, this.views.path), appendOnly: !isUpdating(root), uses: [...planner.uses] }, key: viewKey(root) };
@@ -455,13 +458,18 @@ export class WeirPlatform implements Platform {
     return names > 0 && others === 0;
   }
 
+  /** execution.checkpointing.interval of a job (ms): its setting, else the server's, else 5 s. */
+  private checkpointInterval(settings: Readonly<Record<string, string>>): number {
+    return parseDuration(settings['execution.checkpointing.interval']) ?? this.opts.progressIntervalMs ?? 5000;
+  }
+
   private createJob(id: string, name: string, sql: string, createdAt: string, settings: Record<string, string>, progress: JobProgress | null): Job {
     const st = splitStatements(sql)[0];
     if (!st) throw new Error('empty job statement');
     const stmt = parseOne(sql, st);
     if (stmt.kind !== 'insert' && stmt.kind !== 'createMaterializedView') throw new Error(`job statement is a ${stmt.kind}`);
     const plan = stmt.kind === 'insert' ? this.planInsert(stmt, settings) : this.planView(stmt, settings).plan;
-    const interval = parseDuration(settings['execution.checkpointing.interval']) ?? this.opts.progressIntervalMs ?? 5000;
+    const interval = this.checkpointInterval(settings);
     const idle = parseDuration(settings['table.exec.source.idle-timeout']) ?? 0;
     this.history.describe(id, watermarkReading(plan, settings['table.local-time-zone'] ?? 'UTC'));
     return new Job(id, name, sql, createdAt, plan, { text: explainText(plan), json: explainJson(plan) }, progress, {

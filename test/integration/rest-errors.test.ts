@@ -122,6 +122,16 @@ describe('errors in statements point at the statement, line and column', () => {
     const ok = await server.sql("SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '2 s'; SET 'table.exec.mini-batch.size' = '5000';\nEXPLAIN SELECT uid, COUNT(*) AS n FROM posts GROUP BY uid");
     expect(ok.status, ok.text).toBe(200);
     expect(JSON.stringify(ok.body.results.at(-1).rows)).toContain('miniBatch=[latency=2000ms, size=5000]');
+    // A materialized view's job has it until each checkpoint unless told otherwise; a plain query does not.
+    const view = 'CREATE MATERIALIZED VIEW never_mb AS SELECT uid, COUNT(*) AS n FROM posts GROUP BY uid';
+    const dflt = await server.sql(`SET 'execution.checkpointing.interval' = '2 s';\nEXPLAIN ${view}`);
+    expect(dflt.status, dflt.text).toBe(200);
+    expect(JSON.stringify(dflt.body.results.at(-1).rows)).toContain('miniBatch=[latency=2000ms, size=unbounded]');
+    const off = await server.sql(`SET 'table.exec.mini-batch.enabled' = 'false';\nEXPLAIN ${view}`);
+    expect(off.status, off.text).toBe(200);
+    expect(JSON.stringify(off.body.results.at(-1).rows)).not.toContain('miniBatch');
+    const query = await server.sql('EXPLAIN SELECT uid, COUNT(*) AS n FROM posts GROUP BY uid');
+    expect(JSON.stringify(query.body.results.at(-1).rows)).not.toContain('miniBatch');
   });
 
   it('an unknown table: 400 at the name', async () => {

@@ -24,6 +24,11 @@ let client: KafkaClient;
 let oracle: Oracle;
 let server: ServerProcess | undefined;
 const topics: string[] = [];
+const MINI_BATCH_SETS: Record<string, string> = {
+  off: "SET 'table.exec.mini-batch.enabled' = 'false';",
+  'view default': '',
+  '5000 rows': "SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '1 s'; SET 'table.exec.mini-batch.size' = '5000';",
+};
 
 beforeAll(async () => {
   client = testClient('weir-it-views-upd-chaos');
@@ -38,14 +43,16 @@ afterAll(async () => {
 });
 
 // In the job's own thread, and in two parallel instances that pre-aggregate each batch (the partials path);
-// and with mini-batch aggregation, where changes wait for the end of a mini-batch (or a checkpoint).
+// each with mini-batch aggregation off (a change per batch) and on (a view's default: changes wait for the
+// checkpoint), and at p=2 with explicit mini-batches of 5,000 rows.
 describe.each([
-  { parallelism: 1, miniBatch: false },
-  { parallelism: 2, miniBatch: false },
-  { parallelism: 2, miniBatch: true },
+  { parallelism: 1, miniBatch: 'off' },
+  { parallelism: 1, miniBatch: 'view default' },
+  { parallelism: 2, miniBatch: 'off' },
+  { parallelism: 2, miniBatch: '5000 rows' },
 ])('chaos: SIGKILL the server while an updating materialized view is maintained, parallelism $parallelism, mini-batch $miniBatch', ({ parallelism, miniBatch }) => {
   it(`${EVENTS} events, ${KILLS} kills: the view holds exactly the expected rows`, { timeout: 240_000 }, async () => {
-    const tag = `${parallelism}${miniBatch ? '_mb' : ''}`;
+    const tag = `${parallelism}_${miniBatch.replace(/\W/g, '_')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'weir-views-upd-chaos-'));
     let passed = false;
     try {
@@ -64,7 +71,7 @@ CREATE TABLE events (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - 
         'scan.bounded.mode' = 'latest-offset', 'properties.max.partition.fetch.bytes' = '4096', 'properties.fetch.max.bytes' = '4096');
 SET 'execution.checkpointing.interval' = '100 ms';
 SET 'parallelism.default' = '${parallelism}';
-${miniBatch ? "SET 'table.exec.mini-batch.enabled' = 'true'; SET 'table.exec.mini-batch.allow-latency' = '1 s'; SET 'table.exec.mini-batch.size' = '5000';" : ''}
+${MINI_BATCH_SETS[miniBatch]}
 CREATE MATERIALIZED VIEW totals AS SELECT k, COUNT(*) AS n, SUM(v) AS total, MIN(v) AS lo, MAX(v) AS hi
 FROM events GROUP BY k HAVING SUM(v) > 0;
 CREATE MATERIALIZED VIEW spread AS SELECT MAX(total) AS top, MIN(total) AS bottom, COUNT(*) AS keys, SUM(n) AS n
@@ -107,7 +114,7 @@ FROM (SELECT k, SUM(v) AS total, COUNT(*) AS n FROM events GROUP BY k);`,
       );
       // Sums random-walk around 0: many keys end at or below it (the HAVING removes them), others above.
       const flipped = await oracle.query(`SELECT COUNT(*) AS n FROM (SELECT k, SUM(v) AS t FROM ev_${tag} GROUP BY k) WHERE t <= 0`);
-      console.log(`views-updating-chaos p=${parallelism}${miniBatch ? ' mini-batch' : ''}: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
+      console.log(`views-updating-chaos p=${parallelism}, mini-batch ${miniBatch}: ${EVENTS} events, kills (${kills.join('; ')}), ${rows} rows in the view, ${flipped[0]?.['n']} keys at or below 0`);
       expect(kills.filter((k) => k.startsWith('RUNNING')).length, kills.join('; ')).toBeGreaterThanOrEqual(2);
       expect(Number(flipped[0]!['n'])).toBeGreaterThan(10);
       expect(rows).toBeGreaterThan(10);

@@ -1,5 +1,6 @@
 import type { Change } from '../engine/ops/changelog.ts';
 import type { Column } from '../engine/plan/plan.ts';
+import type { JsonEncoderOptions } from './formats/json.ts';
 
 export type Row = unknown[];
 
@@ -87,9 +88,36 @@ export interface SinkSpec {
   readonly partitionedBy?: readonly string[];
 }
 
+/**
+ * How a sink turns a row into the bytes of a record, as plain data: a parallel pipeline instance (a worker
+ * thread, jobs/parallel) builds the same encoder from it and hands the sink encoded records
+ * (writeEncoded) instead of rows, so the job's thread neither receives the rows nor encodes them.
+ */
+export interface RecordEncoding {
+  readonly format: 'json';
+  readonly columns: readonly Column[];
+  readonly options: JsonEncoderOptions;
+  /** The key's fields by column index ('key.fields'); empty: no key. */
+  readonly keyFields: readonly number[];
+}
+
+/** Records encoded by a RecordEncoding, packed into one buffer: record i's key and value are `bytes[start, start + length)` (length -1: null). */
+export interface EncodedRecords {
+  readonly count: number;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly keyStarts: Int32Array<ArrayBuffer>;
+  readonly keyLengths: Int32Array<ArrayBuffer>;
+  readonly valueStarts: Int32Array<ArrayBuffer>;
+  readonly valueLengths: Int32Array<ArrayBuffer>;
+}
+
 export interface Sink {
   /** Buffers rows; nothing is sent until flush. */
   write(rows: Row[]): void;
+  /** Whether and how a parallel instance may encode this sink's records (then the job calls writeEncoded). */
+  recordEncoding?(): RecordEncoding | undefined;
+  /** Buffers records a parallel instance encoded with recordEncoding(), as write() buffers rows. */
+  writeEncoded?(records: EncodedRecords): void;
   /**
    * Updating plans only (connectors whose appendOnlySink is false): buffers a changelog, in order, with
    * the same flush/commit contract as write(). An upsert sink keys the rows by its primary key.

@@ -13,6 +13,7 @@ import type { CheckpointMetrics, JobInfo, JobMetrics, JobState } from './api.ts'
 import type { CheckpointData, CheckpointStore } from './checkpoint-store.ts';
 import { LatencySamples, RateMeter } from './metrics.ts';
 import { frontOutputTarget } from '../engine/parallel/deliver.ts';
+import { splitPlan } from '../engine/parallel/split.ts';
 import type { FrontResult } from '../engine/parallel/front.ts';
 import { ParallelInstances } from './parallel/instances.ts';
 import type { ParallelBatch } from './parallel/instances.ts';
@@ -270,7 +271,10 @@ export class Job {
     if (isRawSource(source) && n > 1) {
       // The instances run the plan's front; the job runs the rest, from the operator after the front on.
       const deliver = frontOutputTarget(root, this.operators, terminal);
-      const instances = new ParallelInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding() }, source.partitions, n);
+      // A plan that is all front (stateless) into a sink that says how it encodes: the instances encode too.
+      const split = splitPlan(root);
+      const encoding = this.plan.appendOnly && split.output === 'rows' && split.frontOperators === this.operators.length ? sink.recordEncoding?.() : undefined;
+      const instances = new ParallelInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding(), ...(encoding ? { encoding } : {}) }, source.partitions, n);
       this.parallel = { source, instances, deliver };
       // Booting is part of starting the job (loading code in each thread takes a moment): a failure is a failed start.
       await instances.ready();
@@ -403,6 +407,12 @@ export class Job {
       }
       stage.observe(b.partition, b.front.maxWatermark, p.now);
       par.deliver(b.front.output);
+      if (b.encoded && b.encoded.count > 0) {
+        // What terminal.push() does for rows, for the records the instance encoded from them.
+        this.recordsOut += b.encoded.count;
+        this.dirty = true;
+        sink.writeEncoded!(b.encoded);
+      }
       await clock.turn();
     }
     stage.advance(p.now);

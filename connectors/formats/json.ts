@@ -688,12 +688,17 @@ function compileObjectWriter(
 
 /** Builds an encoder writing a row (array in column order) as one JSON object. */
 export function createJsonEncoder(columns: readonly JsonColumn[], opts: JsonEncoderOptions): JsonEncoder {
-  const write = compileObjectWriter(
+  const write = createJsonTextEncoder(columns, opts);
+  return (row) => Buffer.from(write(row), 'utf8');
+}
+
+/** createJsonEncoder's text, before it becomes bytes (for writing many rows into one buffer). */
+export function createJsonTextEncoder(columns: readonly JsonColumn[], opts: JsonEncoderOptions): (row: readonly unknown[]) => string {
+  return compileObjectWriter(
     columns,
     columns.map((_, i) => i),
     opts,
   );
-  return (row) => Buffer.from(write(row), 'utf8');
 }
 
 /**
@@ -705,9 +710,18 @@ export function createKeyEncoder(
   keyFieldIndexes: readonly number[],
   opts: JsonEncoderOptions = { timestampStandard: 'SQL' },
 ): JsonEncoder {
+  const write = createKeyTextEncoder(columns, keyFieldIndexes, opts);
+  return (row) => Buffer.from(write(row), 'utf8');
+}
+
+/** createKeyEncoder's text, before it becomes bytes. */
+export function createKeyTextEncoder(
+  columns: readonly JsonColumn[],
+  keyFieldIndexes: readonly number[],
+  opts: JsonEncoderOptions = { timestampStandard: 'SQL' },
+): (row: readonly unknown[]) => string {
   for (const i of keyFieldIndexes) {
     if (!Number.isInteger(i) || i < 0 || i >= columns.length) throw new Error(`json key format: no column at index ${i}`);
   }
-  const write = compileObjectWriter(columns, keyFieldIndexes, opts);
-  return (row) => Buffer.from(write(row), 'utf8');
+  return compileObjectWriter(columns, keyFieldIndexes, opts);
 }

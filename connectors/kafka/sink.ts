@@ -1,5 +1,5 @@
 import { createJsonEncoder, createKeyEncoder } from '../formats/json.ts';
-import type { Row, Sink, SinkCommitter, SinkSpec } from '../types.ts';
+import type { EncodedRecords, RecordEncoding, Row, Sink, SinkCommitter, SinkSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
 import { openSinkWriter } from './delivery.ts';
 import { parseKafkaOptions } from './options.ts';
@@ -18,6 +18,7 @@ export class KafkaSink implements Sink {
     private readonly topic: string,
     private readonly encode: (row: readonly unknown[]) => Buffer,
     private readonly encodeKey: ((row: readonly unknown[]) => Buffer) | undefined,
+    private readonly encoding: RecordEncoding,
   ) {
     this.committer = producer.committer;
   }
@@ -31,7 +32,8 @@ export class KafkaSink implements Sink {
       const encOpts = { timestampStandard: o.timestampStandard, timeZone: spec.timeZone };
       const keyIdx = o.keyFields.map((k) => spec.columns.findIndex((c) => c.name === k));
       const encodeKey = keyIdx.length > 0 ? createKeyEncoder(spec.columns, keyIdx, encOpts) : undefined;
-      return new KafkaSink(new SinkProducer(client, writer, spec.jobId), o.topic, createJsonEncoder(spec.columns, encOpts), encodeKey);
+      const encoding: RecordEncoding = { format: 'json', columns: spec.columns, options: encOpts, keyFields: keyIdx };
+      return new KafkaSink(new SinkProducer(client, writer, spec.jobId), o.topic, createJsonEncoder(spec.columns, encOpts), encodeKey, encoding);
     } catch (e) {
       await client.close().catch(() => undefined);
       throw e;
@@ -43,6 +45,22 @@ export class KafkaSink implements Sink {
     const key = this.encodeKey;
     const p = this.producer;
     for (const r of rows) p.push({ topic: this.topic, key: key ? key(r) : null, value: enc(r) });
+  }
+
+  recordEncoding(): RecordEncoding {
+    return this.encoding;
+  }
+
+  writeEncoded(r: EncodedRecords): void {
+    const bytes = Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+    const p = this.producer;
+    for (let i = 0; i < r.count; i++) {
+      const kl = r.keyLengths[i]!;
+      const vl = r.valueLengths[i]!;
+      const ks = r.keyStarts[i]!;
+      const vs = r.valueStarts[i]!;
+      p.push({ topic: this.topic, key: kl < 0 ? null : bytes.subarray(ks, ks + kl), value: vl < 0 ? null : bytes.subarray(vs, vs + vl) });
+    }
   }
 
   flush(): Promise<void> {

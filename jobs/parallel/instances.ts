@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { BadRecord } from '../../connectors/types.ts';
+import type { BadRecord, EncodedRecords } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
 import { packValues, transferables } from './protocol.ts';
@@ -12,6 +12,8 @@ export interface ParallelBatch {
   readonly records: number;
   readonly bad: readonly BadRecord[];
   readonly front: FrontResult;
+  /** The output as the sink's records, when the instances encode them (InstanceInit.encoding). */
+  readonly encoded?: EncodedRecords;
 }
 
 interface Pending {
@@ -132,7 +134,7 @@ export class ParallelInstances {
       const bad = r.badRecords.map(
         (x): BadRecord => ({ partition: b.partition, offset: x.offset, error: x.error, value: x.value === null ? null : Buffer.from(x.value.buffer, x.value.byteOffset, x.value.byteLength) }),
       );
-      return { partition: b.partition, records: r.records, bad, front: r.front };
+      return { partition: b.partition, records: r.records, bad, front: r.front, ...(r.encoded ? { encoded: r.encoded } : {}) };
     });
   }
 

@@ -6,12 +6,18 @@
 import type { JsonDecoderOptions } from '../../connectors/formats/json.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
 import type { Column, PlanNode } from '../../engine/plan/plan.ts';
+import type { EncodedRecords, RecordEncoding } from '../../connectors/types.ts';
 
 /** workerData of an instance: everything it needs to build its decoder and its PipelineFront. */
 export interface InstanceInit {
   readonly root: PlanNode;
   readonly timeZone: string;
   readonly decoding: { readonly columns: readonly Column[]; readonly options: JsonDecoderOptions };
+  /**
+   * When the whole plan is the front and the sink can say how it encodes records: the instance encodes
+   * its output rows (BatchResult.encoded) and hands back no rows.
+   */
+  readonly encoding?: RecordEncoding;
 }
 
 /** The record values of one partition batch: value i is `lengths[i]` bytes of `bytes` from `starts[i]` (length -1: a null value), at offset `offsets[i]`. */
@@ -40,6 +46,8 @@ export interface BatchResult {
   /** Records the decoder rejected, in offset order, with their values (copies) for the dead-letter topic. */
   readonly badRecords: readonly { readonly offset: number; readonly error: string; readonly value: Uint8Array | null }[];
   readonly front: FrontResult;
+  /** The front's output rows as the sink's records (InstanceInit.encoding); `front` then holds no rows. */
+  readonly encoded?: EncodedRecords;
 }
 
 /** An instance's answers: 'ready' once when it has booted, then one reply per request. */

@@ -8,28 +8,12 @@
  * text from integer arithmetic (civil-from-days) and a two-digit table.
  */
 
+import { C, civil, daysFromCivil, daysInMonth } from '../../engine/expr/time.ts';
+
+export { daysFromCivil };
+
 const MS_PER_DAY = 86_400_000;
 const MS_PER_MINUTE = 60_000;
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = m > 2 ? m - 3 : m + 9;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return isLeap(y) ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
 
 const PAD2: string[] = [];
 for (let i = 0; i < 100; i++) PAD2.push(i < 10 ? `0${i}` : String(i));
@@ -46,18 +30,8 @@ function year4(y: number): string {
 
 /** 'yyyy-MM-dd' of the date part of epoch millis (read as UTC). */
 export function formatDate(ms: number): string {
-  const days = Math.floor(ms / MS_PER_DAY);
-  // civil_from_days
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return `${year4(y)}-${PAD2[m]}-${PAD2[d]}`;
+  civil(Math.floor(ms / MS_PER_DAY));
+  return `${year4(C.y)}-${PAD2[C.m]}-${PAD2[C.d]}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd } from '../connectors/sqlite/index.ts';
+import { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd, sortedSteps } from '../connectors/sqlite/index.ts';
 import type { Steps } from '../connectors/sqlite/index.ts';
 import { offloadWalCheckpoints } from '../connectors/sqlite/wal-checkpointer.ts';
 import { isKeyedChanges, keyedEntries } from '../engine/state/keyed.ts';
@@ -213,21 +213,34 @@ export class CheckpointStore {
             liveBytes -= (self.q.opBytes.get(op) as { n: number }).n;
             self.q.closeOp.run(id, op);
           } else {
-            for (let i = 0; i < k.deletes.length; i += ENTRIES_PER_STATEMENT) {
-              closeMany(op, k.deletes.slice(i, i + ENTRIES_PER_STATEMENT).map((key) => KEYED_PREFIX + key));
+            const deletes = yield* sortedSteps(k.deletes, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+            for (let i = 0; i < deletes.length; i += ENTRIES_PER_STATEMENT) {
+              closeMany(op, deletes.slice(i, i + ENTRIES_PER_STATEMENT).map((key) => KEYED_PREFIX + key));
               yield;
             }
           }
-          // A few entries per statement (fewer calls into SQLite), encoded here, a chunk per step: serializing
-          // and writing 100,000 groups is a long stall if done in one go.
-          for (let i = 0; i < k.upserts.length; i += ENTRIES_PER_STATEMENT) {
-            const chunk = k.upserts.slice(i, i + ENTRIES_PER_STATEMENT);
+          // Serialized first, in the operator's order (its values lie in memory about that way: walking them
+          // in key order misses the CPU caches, ~30 ms more for 100,000 groups), a chunk per step: serializing
+          // 100,000 groups is a long stall if done in one go.
+          const encoded: (readonly [key: string, value: string])[] = new Array(k.upserts.length);
+          for (let i = 0; i < k.upserts.length; i++) {
+            const [key, v] = k.upserts[i]!;
+            encoded[i] = [key, encodeEntry(v)];
+            if (i % ENTRIES_PER_STATEMENT === ENTRIES_PER_STATEMENT - 1) yield;
+          }
+          // Written in key order: the entries then go into the primary key's B-tree one after the other
+          // instead of at random places (page splits all over it). For 100,000 groups that is ~3x less SQLite
+          // work (~200 ms), against ~40 ms of sorting. The keys sort as they do with their common prefix.
+          const upserts = yield* sortedSteps(encoded, (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+          // A few entries per statement (fewer calls into SQLite), a chunk per step.
+          for (let i = 0; i < upserts.length; i += ENTRIES_PER_STATEMENT) {
+            const chunk = upserts.slice(i, i + ENTRIES_PER_STATEMENT);
             const keys = chunk.map(([key]) => KEYED_PREFIX + key);
             if (!k.full) closeMany(op, keys);
             insertMany(
               op,
               keys,
-              chunk.map(([, v]) => encodeEntry(v)),
+              chunk.map(([, v]) => v),
             );
             yield;
           }
@@ -355,10 +368,14 @@ function encodeEntry(v: unknown): string {
 }
 
 function hasLossyNumber(v: unknown): boolean {
-  if (typeof v === 'number') return !Number.isFinite(v) || Object.is(v, -0);
+  if (typeof v === 'number') return isLossy(v);
   if (v === null || typeof v !== 'object') return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (hasLossyNumber(v[i])) return true;
+    // Numbers checked in the loop, not by a call each: state entries are mostly arrays of numbers.
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'number' ? isLossy(x) : typeof x === 'object' && x !== null && hasLossyNumber(x)) return true;
+    }
     return false;
   }
   // toJSON (e.g. a Date) decides its own text: leave such values to encodeSnapshot.
@@ -366,6 +383,9 @@ function hasLossyNumber(v: unknown): boolean {
   for (const k in v) if (hasLossyNumber((v as Record<string, unknown>)[k])) return true;
   return false;
 }
+
+/** Non-finite (x - x is NaN) or -0. */
+const isLossy = (x: number): boolean => x - x !== 0 || (x === 0 && 1 / x < 0);
 
 /** Keyed entries closed or inserted per SQLite statement (and per step of a sliced write). */
 const ENTRIES_PER_STATEMENT = 64;

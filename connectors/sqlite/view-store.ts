@@ -283,28 +283,55 @@ export class ViewStore {
     const find = this.db.prepare(`SELECT rowid AS _rid, ${colList} FROM ${t} WHERE ${where} LIMIT 1`).raw(true);
     const update = this.db.prepare(`UPDATE ${t} SET ${m.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE rowid = ?`);
     const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
-    // Net change per key, in order of first appearance: the row the key ends with, or null (deleted).
-    const net = new Map<string, { keyVals: StoredValue[]; row: readonly StoredValue[] | null }>();
+    // Net change per key, in order of first appearance: the first change's row (its key values) and the row
+    // the key ends with, or null (deleted).
+    const net = new Map<unknown, { first: readonly StoredValue[]; row: readonly StoredValue[] | null }>();
+    const one = keyIdx.length === 1 ? keyIdx[0]! : -1;
     for (let i = 0; i < changes.length; i++) {
       const c = changes[i]!;
-      const keyVals = keyIdx.map((j) => c.row[j]!);
-      const k = JSON.stringify(keyVals);
+      const k = one >= 0 ? netKey(c.row[one]) : JSON.stringify(keyIdx.map((j) => c.row[j]!));
       const row = c.op === '+I' || c.op === '+U' ? c.row : null;
       const e = net.get(k);
       if (e) e.row = row;
-      else net.set(k, { keyVals, row });
+      else net.set(k, { first: c.row, row });
       if ((i & 255) === 255) yield;
     }
     // Nobody listening needs the rows before: a key without NULLs is upserted or deleted in one statement
     // (the key's unique index finds it; an identical row is left alone), half the work of find-then-write.
+    // Upserts of consecutive keys share a statement (one call into SQLite for many rows), written before
+    // any other statement runs: the writes keep the net changes' order, so new rows get the rowids (the
+    // table's row order) that one upsert per key gave them.
     const direct = !events && key.length > 0 ? this.directWriters(m, key) : undefined;
-    for (const { keyVals, row } of net.values()) {
-      yield;
+    const perStatement = Math.max(1, Math.floor(UPSERT_PARAMS / m.columns.length));
+    let upserts: StoredValue[] = [];
+    let upsertRows = 0;
+    const flush = (): void => {
+      if (upsertRows === 0) return;
+      (upsertRows === 1 ? direct!.upsert : direct!.upsertMany(upsertRows)).run(upserts);
+      upserts = [];
+      upsertRows = 0;
+    };
+    let n = 0;
+    for (const { first, row } of net.values()) {
+      const keyVals = keyIdx.map((j) => first[j] as StoredValue);
       if (direct && !keyVals.includes(null)) {
-        if (row === null) direct.del.run(...keyVals);
-        else direct.upsert.run(...row);
+        if (row === null) {
+          flush();
+          direct.del.run(...keyVals);
+        } else {
+          // Rows share one parameter list: one of the wrong length would shift the others' values.
+          if (row.length !== m.columns.length) throw new Error(`materialized view '${m.name}': a row of ${row.length} values for ${m.columns.length} columns`);
+          for (let i = 0; i < row.length; i++) upserts.push(row[i]!);
+          if (++upsertRows === perStatement) {
+            flush();
+            yield;
+          }
+        }
+        if ((++n & 63) === 0) yield;
         continue;
       }
+      flush();
+      yield;
       const old = find.get(...keyVals) as unknown[] | undefined;
       const before = old?.slice(1);
       if (row === null) {
@@ -320,18 +347,30 @@ export class ViewStore {
         events?.push({ op: '+I', row: toRow(row) });
       }
     }
+    flush();
   }
 
-  /** Upsert and delete by a key without NULLs (keys with NULLs need IS, which the unique index does not serve). */
-  private directWriters(m: ViewMeta, key: readonly string[]): { upsert: DbStatement; del: DbStatement } {
+  /**
+   * Upsert and delete by a key without NULLs (keys with NULLs need IS, which the unique index does not
+   * serve); upsertMany(n) upserts n keys in one statement (prepared once per size and commit).
+   */
+  private directWriters(m: ViewMeta, key: readonly string[]): { upsert: DbStatement; upsertMany: (n: number) => DbStatement; del: DbStatement } {
     const t = quoteIdent(m.name);
     const cols = m.columns.map((c) => quoteIdent(c.name));
     const rest = m.columns.filter((c) => !key.includes(c.name)).map((c) => quoteIdent(c.name));
     const keyCols = key.map(quoteIdent);
     const onConflict =
       rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')} WHERE ${rest.map((c) => `${c} IS NOT excluded.${c}`).join(' OR ')}`;
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const upsertSql = (n: number): string => `INSERT INTO ${t} (${cols.join(', ')}) VALUES ${Array(n).fill(tuple).join(', ')} ON CONFLICT (${keyCols.join(', ')}) ${onConflict}`;
+    const many = new Map<number, DbStatement>();
     return {
-      upsert: this.db.prepare(`INSERT INTO ${t} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ON CONFLICT (${keyCols.join(', ')}) ${onConflict}`),
+      upsert: this.db.prepare(upsertSql(1)),
+      upsertMany: (n) => {
+        let st = many.get(n);
+        if (!st) many.set(n, (st = this.db.prepare(upsertSql(n))));
+        return st;
+      },
       del: this.db.prepare(`DELETE FROM ${t} WHERE ${keyCols.map((c) => `${c} = ?`).join(' AND ')}`),
     };
   }
@@ -372,6 +411,19 @@ export class ViewStore {
     set.add(listener);
     return { snapshot, unsubscribe: () => void set.delete(listener) };
   }
+}
+
+/** Bound parameters per multi-row upsert statement (its rows: this over the view's column count). */
+const UPSERT_PARAMS = 256;
+
+/**
+ * A single-column key's identity in a commit's net-change map, partitioning keys exactly as JSON text of
+ * the value did (the map's former key): NULL and non-finite numbers (JSON null) are one key, -0 is 0
+ * (a Map compares with SameValueZero), a number and a string never meet. A Map key of the value itself
+ * skips building and hashing 100,000 strings per commit.
+ */
+function netKey(v: StoredValue | undefined): StoredValue {
+  return v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? null : v;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface SourceSpec {
   readonly jobId?: string;
   /** Resume positions from a saved checkpoint (next offset per partition), overriding the startup mode. */
   readonly startOffsets?: Readonly<Record<number, number>>;
+  /** What state() returned when the checkpoint the job resumes from was taken (undefined: none). */
+  readonly startState?: unknown;
   /** End offsets saved by an earlier run of a bounded job, so a restarted job ends at the same place. */
   readonly endOffsets?: Readonly<Record<number, number>>;
   readonly timeZone: string;
@@ -59,6 +61,12 @@ export interface Source {
   poll(maxWaitMs: number): Promise<SourceBatch[]>;
   /** Next offset per partition: what a checkpoint saves. */
   positions(): Record<number, number>;
+  /**
+   * Whatever else the source must get back after a restore, as JSON-able data, saved with the offsets in
+   * every checkpoint and handed back as SourceSpec.startState (e.g. the keys an HTTP source de-duplicates
+   * by). Optional: most sources are their offsets.
+   */
+  state?(): unknown;
   /** End offsets of a bounded source; undefined when unbounded. */
   endOffsets(): Record<number, number> | undefined;
   /** Partitions a bounded source has read to their end (they stop holding the watermark back). */

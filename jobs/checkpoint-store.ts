@@ -18,6 +18,8 @@ export interface CheckpointData {
   readonly endOffsets: Record<number, number> | undefined;
   /** Watermark per source partition. */
   readonly watermarks: Record<number, number>;
+  /** The source's own state (Source.state), if it has one. */
+  readonly source?: unknown;
   /**
    * One entry per operator of the pipeline, in pipeline order: null for stateless operators, a whole
    * snapshot, or (keyed operators, engine/state/keyed.ts) KeyedChanges when writing and KeyedEntries
@@ -84,8 +86,11 @@ export class CheckpointStore {
       );
       CREATE INDEX IF NOT EXISTS state_to ON state (to_id);
     `);
+    // Stores written before sources had a state of their own lack the column.
+    const cols = this.db.prepare('PRAGMA table_info(checkpoints)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'source_state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN source_state TEXT');
     this.q = {
-      insertCp: this.db.prepare('INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertCp: this.db.prepare('INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators, source_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       closeEntry: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND key = ? AND to_id IS NULL RETURNING length(CAST(value AS BLOB)) AS n'),
       closeOp: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND to_id IS NULL'),
       opBytes: this.db.prepare('SELECT COALESCE(SUM(length(CAST(value AS BLOB))), 0) AS n FROM state WHERE op = ? AND to_id IS NULL'),
@@ -167,6 +172,7 @@ export class CheckpointStore {
     const offsets = JSON.stringify(data.offsets);
     const endOffsets = data.endOffsets ? JSON.stringify(data.endOffsets) : null;
     const watermarks = encodeSnapshot(data.watermarks);
+    const sourceState = data.source === undefined ? null : encodeSnapshot(data.source);
     const changed = [...next.values()].filter((e) => this.live.get(entryId(e.op, e.key)) !== e.hash);
     const removed = [...this.live.keys()].filter((k) => !next.has(k)).map(splitEntryId);
     let liveBytes = this.liveBytes;
@@ -201,7 +207,7 @@ export class CheckpointStore {
     yield* inTransaction(
       this.db,
       (function* () {
-        self.q.insertCp.run(id, status, new Date().toISOString(), offsets, endOffsets, watermarks, data.operators.length);
+        self.q.insertCp.run(id, status, new Date().toISOString(), offsets, endOffsets, watermarks, data.operators.length, sourceState);
         for (const e of changed) {
           close(e.op, e.key);
           insert(e.op, e.key, e.value);
@@ -251,7 +257,7 @@ export class CheckpointStore {
     this.live = new Map([...next].map(([k, e]) => [k, e.hash]));
     this.liveBytes = liveBytes;
     this.lastWrite = { rows, bytes: written };
-    return Buffer.byteLength(offsets) + (endOffsets ? Buffer.byteLength(endOffsets) : 0) + Buffer.byteLength(watermarks) + liveBytes;
+    return Buffer.byteLength(offsets) + (endOffsets ? Buffer.byteLength(endOffsets) : 0) + Buffer.byteLength(watermarks) + (sourceState ? Buffer.byteLength(sourceState) : 0) + liveBytes;
   }
 
   private readonly multi = new Map<string, Statement>();
@@ -319,7 +325,7 @@ export class CheckpointStore {
   /** Reads a checkpoint back, as the job restores it. */
   load(id: number): CheckpointData {
     const cp = this.db.prepare('SELECT * FROM checkpoints WHERE id = ?').get(id) as
-      | { offsets: string; end_offsets: string | null; watermarks: string; operators: number; status: string }
+      | { offsets: string; end_offsets: string | null; watermarks: string; operators: number; status: string; source_state: string | null }
       | undefined;
     if (!cp) throw new Error(`checkpoint ${id} not found`);
     const operators: unknown[] = new Array<unknown>(cp.operators).fill(null);
@@ -344,6 +350,7 @@ export class CheckpointStore {
       endOffsets: cp.end_offsets ? (JSON.parse(cp.end_offsets) as Record<number, number>) : undefined,
       watermarks: decodeSnapshot(cp.watermarks) as Record<number, number>,
       operators,
+      ...(cp.source_state === null ? {} : { source: decodeSnapshot(cp.source_state) }),
     };
   }
 

@@ -259,6 +259,7 @@ export class Job {
       jobId: this.id,
       startOffsets: resume?.offsets,
       endOffsets: resume?.endOffsets,
+      startState: resume?.source,
       timeZone: this.deps.timeZone,
       projection: usedPhysicalColumns(root),
     });
@@ -478,6 +479,7 @@ export class Job {
       offsets: source.positions(),
       endOffsets: source.endOffsets(),
       watermarks: this.stage!.watermarks.snapshot(),
+      ...(source.state ? { source: source.state() } : {}),
       // Keyed operators hand over only what changed since the last checkpoint (engine/state/keyed.ts).
       operators: this.operators.map(checkpointState),
     };

@@ -21,9 +21,10 @@ export function keyHash(s: string): number {
  * column name, as the Kafka JSON format does). One partition; its offset counts the items emitted.
  *
  * With 'key', an item whose key was seen among the last 'key.memory' items is dropped. Those keys
- * must roll back with the rest of the job on a restore, so they travel in the checkpoint's offsets:
- * positions() is { 0: items emitted, -1: hash of the oldest remembered key, ..., -n: the newest }.
- * (The Source interface checkpoints offsets only; negative "partitions" are never read as splits.)
+ * must roll back with the rest of the job on a restore, so they are the source's checkpointed state
+ * (state(): the remembered key hashes, oldest first). Checkpoints written before sources had a state of
+ * their own carried them as negative "partitions" of the offsets (-1 the oldest ... -n the newest);
+ * those are still read.
  */
 export class HttpSource implements Source {
   readonly topic: string;
@@ -42,11 +43,16 @@ export class HttpSource implements Source {
   ) {
     this.topic = o.url;
     this.offset = spec.startOffsets?.[0] ?? 0;
-    const saved = Object.entries(spec.startOffsets ?? {})
-      .map(([p, v]) => [Number(p), v] as const)
-      .filter(([p]) => p < 0)
-      .sort((a, b) => b[0] - a[0]);
-    for (const [, h] of saved) this.remember(h);
+    const state = spec.startState as { seen?: unknown } | undefined;
+    if (state && Array.isArray(state.seen)) {
+      for (const h of state.seen) if (typeof h === 'number') this.remember(h);
+    } else {
+      const legacy = Object.entries(spec.startOffsets ?? {})
+        .map(([p, v]) => [Number(p), v] as const)
+        .filter(([p]) => p < 0)
+        .sort((a, b) => b[0] - a[0]);
+      for (const [, h] of legacy) this.remember(h);
+    }
     this.decode = createJsonDecoder(spec.columns, {
       ignoreParseErrors: false,
       timestampStandard: 'SQL',
@@ -119,10 +125,11 @@ export class HttpSource implements Source {
   }
 
   positions(): Record<number, number> {
-    const out: Record<number, number> = { 0: this.offset };
-    let i = 0;
-    for (const h of this.seen) out[-++i] = h;
-    return out;
+    return { 0: this.offset };
+  }
+
+  state(): { seen: number[] } | undefined {
+    return this.o.key === undefined ? undefined : { seen: [...this.seen] };
   }
 
   endOffsets(): undefined {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpSource, parseDuration, parseHeaders, parseHttpOptions, parseJsonPath } from '../../connectors/http/index.ts';
+import { HttpSource, keyHash, parseDuration, parseHeaders, parseHttpOptions, parseJsonPath } from '../../connectors/http/index.ts';
 import { OptionError } from '../../connectors/types.ts';
 import type { SourceSpec } from '../../connectors/types.ts';
 import { T } from '../../engine/plan/types.ts';
@@ -45,10 +45,19 @@ const options = (): Record<string, string> => ({
   key: 'id',
   headers: 'Authorization: Bearer s3cret; X-Extra: yes',
 });
-const spec = (o: Record<string, string>, startOffsets?: Record<number, number>): SourceSpec => ({ table: 'feed', options: o, columns, brokers: '', jobName: 't', timeZone: 'UTC', ...(startOffsets ? { startOffsets } : {}) });
+const spec = (o: Record<string, string>, startOffsets?: Record<number, number>, startState?: unknown): SourceSpec => ({
+  table: 'feed',
+  options: o,
+  columns,
+  brokers: '',
+  jobName: 't',
+  timeZone: 'UTC',
+  ...(startOffsets ? { startOffsets } : {}),
+  ...(startState === undefined ? {} : { startState }),
+});
 
 describeSourceConformance('http (local JSON API, key = id)', {
-  open: async (resume) => new HttpSource(spec(options(), resume?.startOffsets)),
+  open: async (resume) => new HttpSource(spec(options(), resume?.startOffsets, resume?.startState)),
   reset: () => {
     total = 0;
   },
@@ -89,14 +98,28 @@ describe('http source', () => {
     await src.close();
   });
 
-  it('checkpoints the remembered keys with its offset, newest last, within key.memory', async () => {
+  it('checkpoints the remembered keys as its state, newest last, within key.memory; older checkpoints carried them in the offsets', async () => {
     total = 0;
-    const src = new HttpSource(spec({ ...options(), 'key.memory': '4' }));
+    const src = new HttpSource(spec({ ...options(), 'key.memory': '5' }));
     while ((src.positions()[0] ?? 0) < 6) await src.poll(20);
-    const pos = src.positions();
-    expect(pos[0]).toBe(6);
-    expect(Object.keys(pos).map(Number).sort((a, b) => a - b)).toEqual([-4, -3, -2, -1, 0]);
+    expect(src.positions()).toEqual({ 0: 6 });
+    const seen = src.state()!.seen;
+    expect(seen).toEqual([2, 3, 4, 5, 6].map((id) => keyHash(String(id))));
     await src.close();
+    // Resumed from that state, or from a checkpoint of the former layout (-1 the oldest key ... -n the
+    // newest): either way the API's next answer (ids 2..6) is all remembered, and the one after brings 7..9.
+    const legacy = { 0: 6, ...Object.fromEntries(seen.map((h, i) => [-(i + 1), h])) };
+    for (const startFrom of [{ offsets: { 0: 6 }, state: { seen } }, { offsets: legacy, state: undefined }]) {
+      const resumed = new HttpSource(spec({ ...options(), 'key.memory': '5' }, startFrom.offsets, startFrom.state));
+      expect(resumed.state()!.seen).toEqual(seen);
+      total = 3;
+      expect(await resumed.poll(20)).toEqual([]);
+      const ids: unknown[] = [];
+      while (ids.length < 3) for (const b of await resumed.poll(20)) ids.push(...b.rows.map((r) => r[0]));
+      expect(ids).toEqual([7, 8, 9]);
+      expect(resumed.positions()).toEqual({ 0: 9 });
+      await resumed.close();
+    }
   });
 
   it('checks its options', () => {

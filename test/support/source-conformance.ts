@@ -7,13 +7,14 @@ import type { Row, Source } from '../../connectors/types.ts';
  *   - offsets advance: every batch with records moves its partition's position forward to its
  *     nextOffset, positions() and progress() agree, and only the source's partitions are read;
  *   - a restore resumes without loss or duplicates: reading part of the stream, closing, and reopening
- *     at the saved positions yields exactly the rows of an uninterrupted run, in the same order per partition;
+ *     at the saved positions (and the source's saved state(), if it has one) yields exactly the rows of
+ *     an uninterrupted run, in the same order per partition; what state() returns survives JSON;
  *   - a bounded source ends: finished() turns true at its end offsets, polls after that return nothing,
  *     and a restore with the saved end offsets ends at the same place.
  */
 export interface SourceUnderTest {
   /** Opens the source, as a job would with these checkpointed positions. */
-  open(resume?: { startOffsets: Record<number, number>; endOffsets?: Record<number, number> }): Promise<Source>;
+  open(resume?: { startOffsets: Record<number, number>; endOffsets?: Record<number, number>; startState?: unknown }): Promise<Source>;
   /** Called before each scenario: puts the external system back at its beginning (a test API's clock, say). */
   reset?(): Promise<void> | void;
   /** Identity of a row, to check loss and duplicates. */
@@ -37,6 +38,8 @@ export interface SourceUnderTest {
 interface Run {
   readonly keys: Map<number, string[]>;
   readonly positions: Record<number, number>;
+  /** state(), through JSON as a checkpoint stores it. */
+  readonly state: unknown;
   readonly endOffsets: Record<number, number> | undefined;
   readonly finished: boolean;
   readonly assigned: readonly number[];
@@ -66,7 +69,8 @@ async function read(t: SourceUnderTest, src: Source, stopAfter: number, into = n
   }
   const positions = src.positions();
   for (const p of src.progress()) expect(p.offset).toBe(positions[p.partition]);
-  return { keys: into, positions, endOffsets: src.endOffsets(), finished: src.finished(), assigned: src.partitions };
+  const state = src.state?.();
+  return { keys: into, positions, state: state === undefined ? undefined : JSON.parse(JSON.stringify(state)), endOffsets: src.endOffsets(), finished: src.finished(), assigned: src.partitions };
 }
 
 /** Rows of a run cut at `n` rows in total, partitions in the order the run saw them (order within a partition is what counts). */
@@ -105,7 +109,7 @@ export function describeSourceConformance(name: string, t: SourceUnderTest): voi
       await first.close();
       // Otherwise the scenario proves nothing: the first run must stop inside the stream.
       expect(total(part.keys), 'the first run read everything in one go (make batches smaller)').toBeLessThan(total(ref.keys));
-      const second = await t.open({ startOffsets: part.positions, ...(part.endOffsets ? { endOffsets: part.endOffsets } : {}) });
+      const second = await t.open({ startOffsets: part.positions, ...(part.endOffsets ? { endOffsets: part.endOffsets } : {}), ...(part.state === undefined ? {} : { startState: part.state }) });
       try {
         const rest = await read(t, second, t.bounded ? Number.MAX_SAFE_INTEGER : total(ref.keys), new Map([...part.keys].map(([p, v]) => [p, [...v]])));
         const counts = new Map([...rest.keys].map(([p, v]) => [p, v.length]));

@@ -51,6 +51,26 @@ describe('CheckpointStore', () => {
     t.close();
   });
 
+  it("keeps a source's own state with the checkpoint, and opens a store written before that column existed", () => {
+    // A store of the former layout: its checkpoints table has no source_state.
+    const file = join(dir, 'checkpoints', 'job.db');
+    const first = CheckpointStore.open(dir, 'job');
+    first.write(1, data(5, [null]), 'COMPLETED');
+    first.close();
+    const db = new Database(file);
+    db.exec('ALTER TABLE checkpoints DROP COLUMN source_state');
+    db.close();
+    const s = CheckpointStore.open(dir, 'job');
+    expect(s.load(1)).toEqual(data(5, [null]));
+    s.write(2, { ...data(6, [null]), source: { seen: [3, 1.5, -0, 2 ** 52] } }, 'COMPLETED');
+    s.close();
+    const again = CheckpointStore.open(dir, 'job');
+    expect(again.load(2)).toEqual({ ...data(6, [null]), source: { seen: [3, 1.5, -0, 2 ** 52] } });
+    expect(Object.is((again.load(2).source as { seen: number[] }).seen[2], -0)).toBe(true);
+    expect('source' in again.load(1)).toBe(false);
+    again.close();
+  });
+
   it('writes only the operator entries that changed, and reads every checkpoint as it was', () => {
     const s = CheckpointStore.open(dir, 'job');
     s.write(1, data(1, [{ a: 1 }, null, { b: 1 }]), 'COMPLETED');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPlatform } from '../jobs/platform.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
-import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureCeiling, parseArgs, produceEvents, sampleCpu } from './util.ts';
+import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureCeiling, parseArgs, produceEvents, sampleCpu, startProfile } from './util.ts';
 import type { CpuSample } from './util.ts';
 import type { RateResult } from './util.ts';
 
@@ -46,6 +46,8 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
   // How busy the job's (main) thread was while the job read: near 1 means it, not the instances, limits.
   let elu0: ReturnType<typeof performance.eventLoopUtilization> | undefined;
   let cpu0: CpuSample | undefined;
+  // WEIR_BENCH_PROFILE=dir: a CPU profile of this (the job's) thread while the job reads.
+  let profiling: Awaited<ReturnType<typeof startProfile>> | undefined;
   const [res] = await platform.execute(`SET 'pipeline.name' = '${run}'; ${set}${insert};`).then((r) => r.filter((x) => x.kind === 'job'));
   const id = res!.jobId!;
   for (;;) {
@@ -56,6 +58,7 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
       t0 = performance.now();
       elu0 = performance.eventLoopUtilization();
       cpu0 = sampleCpu();
+      if (process.env['WEIR_BENCH_PROFILE']) profiling = await startProfile();
     }
     if (info.state === 'FINISHED') {
       const now = performance.now();
@@ -63,6 +66,7 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
       console.log(`  ${run}: start-up ${Math.round((t0 || now) - submitted)} ms, total ${((now - submitted) / 1000).toFixed(2)} s`);
       const mainBusy = elu0 ? performance.eventLoopUtilization(elu0).utilization : Number.NaN;
       const cpu = cpu0 ? cpuPerRecord(cpu0, sampleCpu(), count) : '';
+      if (profiling) await profiling.stop(join(process.env['WEIR_BENCH_PROFILE']!, `${run}.cpuprofile`));
       return { rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 }, job: info, mainBusy, cpu };
     }
     if (info.state === 'FAILED') throw new Error(`job ${name} failed: ${info.error}`);

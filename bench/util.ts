@@ -5,7 +5,7 @@
 import { createKafkaClient } from '../connectors/kafka/client.ts';
 import type { KafkaClient, ProducerRecord } from '../connectors/kafka/client.ts';
 import { formatTimestamp } from '../connectors/formats/timestamp.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export const DEFAULT_BROKERS: readonly string[] = [process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092'];
 
@@ -236,4 +236,21 @@ export async function measureCeiling(topic: string, rounds = 3): Promise<RateRes
   const ceiling = [...reads].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond)[Math.floor((rounds - 1) / 2)]!;
   console.log(fmtRate(`raw consume (ceiling: median of ${rounds})`, ceiling));
   return ceiling;
+}
+
+/** A CPU profile of this thread from now until stop() (WEIR_BENCH_PROFILE=dir in the benches that support it). */
+export async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`  CPU profile of the job's thread: ${file}`);
+    },
+  };
 }

@@ -41,7 +41,7 @@ import { pollSlicing } from '../jobs/poll-slices.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
-import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureCeiling, parseArgs, produceEvents, startProfile } from './util.ts';
 import type { RateResult } from './util.ts';
 
 type Mode = 'updating' | 'windowed';
@@ -271,22 +271,6 @@ function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: 
   const m = /^(\d+)(rows|mb|off)?$/.exec(item.trim());
   if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows, Nmb or Noff (N >= 1), not ${item}`);
   return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb', noMiniBatch: m[2] === 'off' };
-}
-
-async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop(file) {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`  CPU profile of the job's thread: ${file}`);
-    },
-  };
 }
 
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */

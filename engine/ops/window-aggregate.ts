@@ -1,7 +1,7 @@
 import { aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
-import { windowStarts } from '../time/windows.ts';
+import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
@@ -64,6 +64,9 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
   private readonly starts: number[] = [];
+  /** push()'s cache: the open windows of the current event-time range and their group maps. */
+  private readonly openStarts: number[] = [];
+  private readonly openMaps: Map<unknown, Group>[] = [];
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -90,24 +93,45 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const keyVals: unknown[] = new Array(nk);
     const argVals: unknown[] = new Array(na);
     const starts = this.starts;
+    // Consecutive rows mostly fall in the same windows: while event time stays in the range where the
+    // windows of the last windowStarts() call hold (sameWindowsRange), the row goes to the same open
+    // windows (those the watermark has not passed: it does not move within a push), without the window
+    // arithmetic and the `windows` lookups. The cache lives for one push(): firing deletes windows.
+    const range = { lo: Infinity, hi: -Infinity };
+    const open = this.openStarts;
+    const openMaps = this.openMaps;
+    let nOpen = 0;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const ts = r[timeIndex];
       if (typeof ts !== 'number') continue; // NULL event time: no window (Flink drops it too)
       if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
+      if (!(ts >= range.lo && ts < range.hi)) {
+        const nw = windowStarts(ts, spec, starts);
+        sameWindowsRange(starts, nw, spec, range);
+        nOpen = 0;
+        for (let w = 0; w < nw; w++) {
+          const start = starts[w]!;
+          if (start + size - 1 <= this.wm) continue;
+          // Created here, for the first row placed in it, as group() would: windows keep their order.
+          let groups = this.windows.get(start);
+          if (!groups) this.windows.set(start, (groups = new Map()));
+          open[nOpen] = start;
+          openMaps[nOpen++] = groups;
+        }
+      }
+      if (nOpen === 0) {
+        this.counters.late++;
+        continue;
+      }
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
-      const nw = windowStarts(ts, spec, starts);
-      let placed = false;
-      for (let w = 0; w < nw; w++) {
-        const start = starts[w]!;
-        if (start + size - 1 <= this.wm) continue;
-        placed = true;
-        const g = this.group(start, mapKey, keyVals, true);
+      for (let w = 0; w < nOpen; w++) {
+        const g = this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true);
         const accs = g.accs;
         for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
       }
-      if (!placed) this.counters.late++;
     }
+    openMaps.length = 0;
   }
 
   /** The group of `mapKey` in the window, created (with fresh accumulators) if new; marked dirty for the next checkpoint. */
@@ -117,6 +141,11 @@ export class WindowAggregateOp implements Operator, KeyedState {
       groups = new Map();
       this.windows.set(start, groups);
     }
+    return this.groupIn(groups, start, mapKey, keyVals, copyKey);
+  }
+
+  /** group() in the window's own map (the caller found it). */
+  private groupIn(groups: Map<unknown, Group>, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
     let g = groups.get(mapKey);
     if (!g) {
       g = { key: copyKey ? keyVals.slice() : keyVals, accs: this.cfg.accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };

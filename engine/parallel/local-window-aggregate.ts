@@ -1,5 +1,5 @@
 import { aggregateInputs } from '../ops/aggregate-inputs.ts';
-import { windowStarts } from '../time/windows.ts';
+import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { WindowAggConfig, WindowPartials } from '../ops/window-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
 
@@ -36,13 +36,10 @@ export class LocalWindowAggregate implements Downstream {
     const starts = this.starts;
     const startGroups = this.startGroups;
     const windows = this.windows;
-    const step = spec.kind === 'TUMBLE' ? spec.size : spec.slide;
-    // Rows come mostly in event-time order, so nearly every row falls in the windows of the row before.
-    // The windows of the last windowStarts() call hold for every ts in [lo, hi): there, the row's windows
-    // and their group maps are reused as they are, with no window arithmetic and no `windows` lookup.
-    // The cache lives for one push() only: take() replaces the group maps it points to.
-    let lo = Infinity;
-    let hi = -Infinity;
+    // The windows of the last windowStarts() call hold for every ts in [range.lo, range.hi)
+    // (sameWindowsRange): there, the row's windows and their group maps are reused as they are. The cache
+    // lives for one push() only: take() replaces the group maps it points to.
+    const range = { lo: Infinity, hi: -Infinity };
     let nw = 0;
     // Rows per last window start are counted here and added to `lastStarts` when a run of rows with the
     // same last start ends: one Map update per run instead of per row. A start's first run ends before
@@ -55,21 +52,9 @@ export class LocalWindowAggregate implements Downstream {
         const ts = r[timeIndex];
         if (typeof ts !== 'number') continue; // as WindowAggregateOp: no window, not late
         if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
-        if (!(ts >= lo && ts < hi)) {
+        if (!(ts >= range.lo && ts < range.hi)) {
           nw = windowStarts(ts, spec, starts);
-          if (nw > 0) {
-            // Windows are [start, start + size) on a grid of `step`; these stay exactly the windows of ts
-            // while ts is in all of them (>= the latest start, < the earliest end) and neither the next
-            // later grid window (starting at latest + step) nor the next earlier one (ending at
-            // earliest - step + size) takes it in.
-            const latest = starts[0]!;
-            const earliest = starts[nw - 1]!;
-            lo = Math.max(latest, earliest - step + spec.size);
-            hi = Math.min(latest + step, earliest + spec.size);
-          } else {
-            lo = Infinity;
-            hi = -Infinity;
-          }
+          sameWindowsRange(starts, nw, spec, range);
           for (let w = 0; w < nw; w++) {
             const start = starts[w]!;
             let groups = windows.get(start);

@@ -195,10 +195,11 @@ function ws(b: Buffer, p: number, end: number): number {
 function scanString(b: Buffer, p: number, end: number): number {
   let flags = 0;
   while (p < end) {
+    // Plain ASCII, the bulk of most strings, in a loop of its own.
+    while (p < end && STR[b[p]!] === 0) p++;
+    if (p >= end) break;
     const k = STR[b[p]!]!;
-    if (k === 0) {
-      p++;
-    } else if (k === 1) {
+    if (k === 1) {
       sFlags = flags;
       return p + 1;
     } else if (k === 4) {

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { BadRecord, EncodedRecords } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
+import { codeStamp } from './code-stamp.ts';
 import { packValues, transferables } from './protocol.ts';
 import type { BatchRequest, BatchResult, InstanceInit, InstanceReply, PackedBatch } from './protocol.ts';
 
@@ -33,7 +34,7 @@ class Instance {
   private booted!: { resolve: () => void; reject: (e: Error) => void };
 
   constructor(init: InstanceInit, index: number) {
-    this.worker = new Worker(new URL('./instance-boot.mjs', import.meta.url), { workerData: init, name: `weir-instance-${index}` });
+    this.worker = new Worker(new URL('./instance-boot.mjs', import.meta.url), { workerData: { ...init, codeStamp: init.codeStamp ?? codeStamp() }, name: `weir-instance-${index}` });
     this.ready = new Promise((resolve, reject) => (this.booted = { resolve, reject }));
     // Until someone awaits it, a failed boot must not count as an unhandled rejection.
     this.ready.catch(() => undefined);

@@ -18,6 +18,8 @@ export interface InstanceInit {
    * its output rows (BatchResult.encoded) and hands back no rows.
    */
   readonly encoding?: RecordEncoding;
+  /** code-stamp.ts: the instance refuses to start when the code on disk differs from the job's. */
+  readonly codeStamp?: string;
 }
 
 /** The record values of one partition batch: value i is `lengths[i]` bytes of `bytes` from `starts[i]` (length -1: a null value), at offset `offsets[i]`. */

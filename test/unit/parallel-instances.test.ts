@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KafkaRecord } from '../../connectors/kafka/client.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { PlanNode } from '../../engine/plan/plan.ts';
+import { codeStamp, currentCodeStamp } from '../../jobs/parallel/code-stamp.ts';
 import { ParallelInstances } from '../../jobs/parallel/instances.ts';
 import { forEachValue, packValues } from '../../jobs/parallel/protocol.ts';
 import { effectiveParallelism, parallelismSetting } from '../../jobs/parallel/parallelism.ts';
@@ -130,5 +131,14 @@ describe('parallel instances (worker threads)', () => {
     await expect(p.ready()).rejects.toThrow(/pipeline instance 0/);
     await expect(p.run([batch(0, ['{}'])])).rejects.toThrow(/pipeline instance 0/);
     await expect(p.run([batch(0, ['{}'])])).rejects.toThrow(/pipeline instance 0/);
+  });
+
+  it("refuse to start when the code on disk is not the job's (changed since the server started)", async () => {
+    const root = plan(`INSERT INTO f SELECT UPPER(k), v + 1 FROM s WHERE v > 1`);
+    const p = new ParallelInstances({ root, timeZone: 'UTC', decoding: { columns: physical(root), options: { ignoreParseErrors: false, timestampStandard: 'SQL' } }, codeStamp: 'not-this-code' }, [0], 1);
+    open.push(p);
+    await expect(p.ready()).rejects.toThrow(/code changed on disk since this server started: restart the server/);
+    // The stamp of the files as they are now is stable (what every other instance of this run compares).
+    expect(currentCodeStamp()).toBe(codeStamp());
   });
 });

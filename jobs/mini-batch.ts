@@ -1,4 +1,5 @@
 import { parseDuration } from '../engine/time/duration.ts';
+import { UNBOUNDED_MINI_BATCH } from '../engine/plan/plan.ts';
 import type { MiniBatch } from '../engine/plan/plan.ts';
 
 /** Flink's mini-batch options (TableConfig), as SET keys. */
@@ -40,8 +41,6 @@ export function miniBatchSetting(settings: Readonly<Record<string, string>>): Mi
   return { latencyMs: parseDuration(latency)!, size: Number(size!.trim()) };
 }
 
-/** The size of a mini-batch that only a checkpoint (or its latency) ends. */
-export const UNBOUNDED_MINI_BATCH = Number.MAX_SAFE_INTEGER;
 
 /**
  * The mini-batch of a materialized view's job. A view shows its changes only when a checkpoint commits,

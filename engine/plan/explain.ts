@@ -1,4 +1,5 @@
 import type { BoundExpr } from '../expr/bound.ts';
+import { UNBOUNDED_MINI_BATCH } from './plan.ts';
 import type { JobPlan, PlanNode, WindowSpec } from './plan.ts';
 import { typeToString } from './types.ts';
 
@@ -51,7 +52,7 @@ function describeNode(n: PlanNode): { op: string; detail: string } {
     }
     case 'groupAggregate': {
       const ttl = n.stateTtlMs > 0 ? `, stateTtl=${n.stateTtlMs}ms` : '';
-      const mb = n.miniBatch ? `, miniBatch=[latency=${n.miniBatch.latencyMs}ms, size=${n.miniBatch.size >= Number.MAX_SAFE_INTEGER ? 'unbounded' : n.miniBatch.size}]` : '';
+      const mb = n.miniBatch ? `, miniBatch=[latency=${n.miniBatch.latencyMs}ms, size=${n.miniBatch.size >= UNBOUNDED_MINI_BATCH ? 'unbounded' : n.miniBatch.size}]` : '';
       return { op: 'GroupAggregate', detail: `groupBy=[${n.keys.map(exprToString).join(', ')}], aggs=[${n.aggs.map((a) => a.text).join(', ')}]${ttl}${mb}` };
     }
     default: {

@@ -61,6 +61,9 @@ export interface MiniBatch {
   readonly size: number;
 }
 
+/** The size of a mini-batch that only its latency, a checkpoint or the end of input ends. */
+export const UNBOUNDED_MINI_BATCH = Number.MAX_SAFE_INTEGER;
+
 export type PlanNode =
   | { readonly kind: 'source'; readonly table: SourceTable; readonly schema: readonly Column[] }
   | { readonly kind: 'filter'; readonly input: PlanNode; readonly predicate: BoundExpr; readonly schema: readonly Column[] }

@@ -1,5 +1,5 @@
 // Checking an operator's changelog: a keyed table the changes are applied to, with the consistency each
-// change must have, and the seeded PRNG the changelog tests draw their sequences from.
+// change must have.
 import { expect } from 'vitest';
 import type { Change } from '../../engine/ops/changelog.ts';
 import type { Row } from '../../engine/ops/operator.ts';
@@ -29,13 +29,4 @@ export function applyChanges(view: Map<unknown, Row>, changes: readonly Change[]
         break;
     }
   }
-}
-
-/** A small deterministic PRNG (tests must not be flaky). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }

@@ -9,6 +9,7 @@ import { runToEnd, sortedSteps } from '../../connectors/sqlite/slices.ts';
 import { isKeyedEntries, keyedChanges } from '../../engine/state/keyed.ts';
 import { CheckpointStore } from '../../jobs/checkpoint-store.ts';
 import type { CheckpointData } from '../../jobs/checkpoint-store.ts';
+import { rng } from '../support/rng.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -18,13 +19,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const cp = (offset: number, ops: unknown[]): CheckpointData => ({ offsets: { 0: offset }, endOffsets: undefined, watermarks: { 0: offset }, operators: ops });
 

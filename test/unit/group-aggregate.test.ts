@@ -11,7 +11,8 @@ import type { AggCall } from '../../engine/plan/plan.ts';
 import { T } from '../../engine/plan/types.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import { decodeSnapshot, encodeSnapshot } from '../../engine/state/snapshot-codec.ts';
-import { applyChanges, rng } from '../support/changelog.ts';
+import { applyChanges } from '../support/changelog.ts';
+import { rng } from '../support/rng.ts';
 import type { KeyedChanges } from '../../engine/state/keyed.ts';
 
 const call = (fn: AggCall['fn'], distinct = false, type: SqlType = T.bigint): AggCall => ({ fn, arg: undefined, distinct, type, text: fn });

@@ -12,7 +12,8 @@ import type { Row } from '../../engine/ops/operator.ts';
 import type { AggCall, MiniBatch } from '../../engine/plan/plan.ts';
 import { T } from '../../engine/plan/types.ts';
 import { checkMiniBatchValue, miniBatchSetting } from '../../jobs/mini-batch.ts';
-import { applyChanges, rng } from '../support/changelog.ts';
+import { applyChanges } from '../support/changelog.ts';
+import { rng } from '../support/rng.ts';
 
 const call = (fn: AggCall['fn']): AggCall => ({ fn, arg: undefined, distinct: false, type: T.bigint, text: fn });
 const AGGS: AggCall[] = [call('COUNT_STAR'), call('SUM'), call('MIN'), call('MAX')];

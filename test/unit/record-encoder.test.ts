@@ -7,7 +7,7 @@ import type { JsonEncoderOptions } from '../../connectors/formats/json.ts';
 import { createRecordEncoder } from '../../connectors/formats/record-encoder.ts';
 import type { Column } from '../../engine/plan/plan.ts';
 import { T } from '../../engine/plan/types.ts';
-import { rng } from '../support/changelog.ts';
+import { rng } from '../support/rng.ts';
 
 const columns: Column[] = [
   { name: 'id', type: T.bigint },

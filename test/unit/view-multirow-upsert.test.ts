@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ViewStore } from '../../connectors/sqlite/view-store.ts';
 import type { StoredChange, ViewChange, ViewColumn } from '../../connectors/sqlite/view-store.ts';
 import type { StoredValue } from '../../connectors/sqlite/values.ts';
+import { rng } from '../support/rng.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -20,13 +21,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const COLUMNS: ViewColumn[] = [
   { name: 'a', type: 'BIGINT', sqliteType: 'INTEGER' },

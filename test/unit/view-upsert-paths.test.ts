@@ -11,6 +11,7 @@ import { ViewSink } from '../../connectors/sqlite/sink.ts';
 import { ViewStore } from '../../connectors/sqlite/view-store.ts';
 import type { Change } from '../../engine/ops/changelog.ts';
 import { T } from '../../engine/plan/types.ts';
+import { rng } from '../support/rng.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -20,14 +21,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A small deterministic PRNG (tests must not be flaky). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 const COLUMNS = [
   { name: 'a', type: T.bigint },

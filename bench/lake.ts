@@ -1,10 +1,12 @@
 /**
- * Lake benchmark (issue 5), `npm run bench -- lake [--count N] [--codec SNAPPY|GZIP|ZSTD|NONE] [--only job|sink] [--sink-mode worker|event-loop] [--parallelism N] [--fetch-bytes N]`:
+ * Lake benchmark (issue 5), `npm run bench -- lake [--count N] [--codec SNAPPY|GZIP|ZSTD|NONE] [--only job|sink] [--sink-mode worker|event-loop] [--parallelism N] [--fetch-bytes N] [--floor]`:
  *
  * 1. End to end: N Weibo-like events (examples/weibo's generator) in a topic; the raw consume rate of
  *    that topic (the ceiling, bench/util.ts) and then the example's `clean-feed` job (examples/weibo/
  *    jobs.sql) into a dt/hr-partitioned Parquet lake with partition commit, bounded, in-process. Reports
  *    rows/s and MB/s of Parquet, the ratio to the ceiling, and the event-loop delay p99 while the job runs.
+ *    `--floor`: the same job with `AND uid < 0` in its WHERE: every record read and every column the job
+ *    reads decoded, nothing written — the most the lake job could reach with a Parquet writer that cost nothing.
  * 2. The sink alone, fed as a job feeds it, with encoding in the worker thread (the sink as it is) and
  *    with the same row groups encoded on the event loop (as the sink did before): the event-loop delay
  *    p99 of each, from the same run.
@@ -53,7 +55,7 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-async function endToEnd(count: number, codec: string, fetch: string | undefined, parallelism: string | undefined): Promise<Record<string, number>> {
+async function endToEnd(count: number, codec: string, fetch: string | undefined, parallelism: string | undefined, floor: boolean): Promise<Record<string, number>> {
   const suffix = Date.now().toString(36);
   const topic = `bench_lake_${suffix}`;
   const gen = generator();
@@ -87,7 +89,7 @@ INSERT INTO weibo_lake
 SELECT uid, tid, \`time\`, TRIM(text) AS text, loc, type, rtid, ret, mre, att,
        DATE_FORMAT(\`time\`, 'yyyy-MM-dd') AS dt, DATE_FORMAT(\`time\`, 'HH') AS hr
 FROM weibo
-WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS NOT NULL AND CHAR_LENGTH(TRIM(text)) > 0;`)
+WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS NOT NULL AND CHAR_LENGTH(TRIM(text)) > 0${floor ? ' AND uid < 0' : ''};`)
     ).filter((r) => r.kind === 'job');
     const id = res!.jobId!;
     let t0 = 0;
@@ -130,7 +132,7 @@ WHERE uid IS NOT NULL AND tid IS NOT NULL AND \`time\` IS NOT NULL AND text IS N
       batchLatencyP99Ms: info.metrics.batchLatencyMs?.p99 ?? 0,
       partitionsCommitted: success,
     };
-    console.log(`  clean-feed → lake: start-up ${Math.round((t0 || now) - submitted)} ms`);
+    console.log(`  clean-feed → lake${floor ? ' (floor: every row filtered out, nothing written)' : ''}: start-up ${Math.round((t0 || now) - submitted)} ms`);
     console.log(JSON.stringify(out));
     return out;
   } finally {
@@ -242,7 +244,7 @@ export async function runLakeBench(argv: readonly string[]): Promise<void> {
   const only = args.get('only');
   console.log(`lake benchmark: ${count.toLocaleString('en-US')} Weibo-like events, ${codec}`);
   const parallelism = args.get('parallelism');
-  if (only !== 'sink') await endToEnd(count, codec, args.get('fetch-bytes'), parallelism);
+  if (only !== 'sink') await endToEnd(count, codec, args.get('fetch-bytes'), parallelism, args.has('floor'));
   if (only === 'job') return;
   console.log(`the sink alone, ${count.toLocaleString('en-US')} cleaned rows in batches of 2,000, a checkpoint every 50,000 rows:`);
   const rows = cleanRows(count);

@@ -1,7 +1,7 @@
 /**
  * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
  * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]
- * [--parallelism 1,2,2rows,1mb,1off,...] [--mini-batch '5 s',1000000] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
+ * [--parallelism 1,2,2rows,1mb,1off,1floor,...] [--mini-batch '5 s',1000000] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
  *
  * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
  *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
@@ -14,7 +14,8 @@
  * to the number (default: one run, the server's default); `Nrows` is N instances that hand the GROUP BY
  * rows instead of partial aggregates (WEIR_GROUP_PARTIALS=off, the code path before local pre-aggregation);
  * `Nmb` is N with mini-batch aggregation as `--mini-batch` says (table.exec.mini-batch.*, default '5 s' and
- * 1,000,000 rows), `Noff` N with it off; plain `N` has a view's default (a mini-batch per checkpoint).
+ * 1,000,000 rows), `Noff` N with it off; plain `N` has a view's default (a mini-batch per checkpoint);
+ * `Nfloor` a view that keeps nothing (`WHERE uid < 0`), the most any view over this topic can do.
  * (b)-(d) use the first item.
  *
  * The platform and its REST server run in this process, as `weir server` does; the clients run in a
@@ -266,11 +267,15 @@ function pct(sorted: readonly number[], q: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
 }
 
-/** One --parallelism item: `N`, `Nrows` (N instances handing the aggregate rows, not partials), `Nmb` (mini-batch as --mini-batch says) or `Noff` (mini-batch off). */
-function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: boolean; noMiniBatch: boolean } {
-  const m = /^(\d+)(rows|mb|off)?$/.exec(item.trim());
-  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows, Nmb or Noff (N >= 1), not ${item}`);
-  return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb', noMiniBatch: m[2] === 'off' };
+/**
+ * One --parallelism item: `N`, `Nrows` (N instances handing the aggregate rows, not partials), `Nmb`
+ * (mini-batch as --mini-batch says), `Noff` (mini-batch off) or `Nfloor` (not the GROUP BY but a view
+ * that keeps nothing: every event read and its key decoded, no state, no rows; the floor of any view here).
+ */
+function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: boolean; noMiniBatch: boolean; floor: boolean } {
+  const m = /^(\d+)(rows|mb|off|floor)?$/.exec(item.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows, Nmb, Noff or Nfloor (N >= 1), not ${item}`);
+  return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb', noMiniBatch: m[2] === 'off', floor: m[2] === 'floor' };
 }
 
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
@@ -362,10 +367,11 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
         // The job runs on the server's thread: how long it held that thread at most (a request would wait).
         const aDelay = monitorEventLoopDelay({ resolution: 5 });
         aDelay.enable();
-        const a = await maintain(platform, `${set}${viewSql(mode, view)}`, count);
+        const sql = par?.floor ? `CREATE MATERIALIZED VIEW ${view} AS SELECT uid FROM posts WHERE uid < 0` : viewSql(mode, view);
+        const a = await maintain(platform, `${set}${sql}`, count);
         aDelay.disable();
         const rows = await platform.execute(`SELECT COUNT(*) AS n FROM ${view};`);
-        const label = par ? `, p=${par.n}${par.rows ? ' (rows, no pre-aggregation)' : ''}${par.miniBatch ? `, mini-batch ${miniBatch.join('/')}` : par.noMiniBatch ? ', mini-batch off' : ''}` : '';
+        const label = par ? `, p=${par.n}${par.floor ? ' (floor: a view that keeps nothing)' : ''}${par.rows ? ' (rows, no pre-aggregation)' : ''}${par.miniBatch ? `, mini-batch ${miniBatch.join('/')}` : par.noMiniBatch ? ', mini-batch off' : ''}` : '';
         console.log(
           `${fmtRate(`(a) view maintenance, ${mode}${label}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
             `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms; event-loop delay p99 ${(aDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(aDelay.max / 1e6).toFixed(1)} ms`,

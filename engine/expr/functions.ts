@@ -559,61 +559,43 @@ function boolArgs(args: readonly BoundExpr[], c: CheckContext): void {
   });
 }
 
-def({
-  name: 'AND',
-  signature: 'a AND b',
-  minArgs: 2,
-  maxArgs: Infinity,
-  operator: true,
-  check: (args, c) => {
-    boolArgs(args, c);
-    return { type: T.boolean };
-  },
-  gen: (g, call) => {
-    const out = g.tmp();
-    const first = g.emit(call.args[0]!);
-    g.line(`${out} = ${first.code};`);
-    let nullable = first.nullable;
-    let opened = 0;
-    for (const arg of call.args.slice(1)) {
-      g.open(`if (${out} !== false)`);
-      opened++;
-      const v = g.emit(arg);
-      nullable ||= v.nullable;
-      g.line(`if (${v.code} === false) ${out} = false; else if (${out} == null || ${v.code} == null) ${out} = null;`);
-    }
-    while (opened-- > 0) g.close();
-    return { code: out, nullable };
-  },
-});
+/**
+ * AND and OR over any number of operands with SQL's three-valued logic, short-circuiting: evaluation stops
+ * at the first operand equal to `decisive` (false for AND, true for OR), which is then the result; NULL
+ * otherwise if any operand was NULL.
+ */
+function shortCircuit(name: 'AND' | 'OR', decisive: boolean): void {
+  def({
+    name,
+    signature: `a ${name} b`,
+    minArgs: 2,
+    maxArgs: Infinity,
+    operator: true,
+    check: (args, c) => {
+      boolArgs(args, c);
+      return { type: T.boolean };
+    },
+    gen: (g, call) => {
+      const out = g.tmp();
+      const first = g.emit(call.args[0]!);
+      g.line(`${out} = ${first.code};`);
+      let nullable = first.nullable;
+      let opened = 0;
+      for (const arg of call.args.slice(1)) {
+        g.open(`if (${out} !== ${decisive})`);
+        opened++;
+        const v = g.emit(arg);
+        nullable ||= v.nullable;
+        g.line(`if (${v.code} === ${decisive}) ${out} = ${decisive}; else if (${out} == null || ${v.code} == null) ${out} = null;`);
+      }
+      while (opened-- > 0) g.close();
+      return { code: out, nullable };
+    },
+  });
+}
 
-def({
-  name: 'OR',
-  signature: 'a OR b',
-  minArgs: 2,
-  maxArgs: Infinity,
-  operator: true,
-  check: (args, c) => {
-    boolArgs(args, c);
-    return { type: T.boolean };
-  },
-  gen: (g, call) => {
-    const out = g.tmp();
-    const first = g.emit(call.args[0]!);
-    g.line(`${out} = ${first.code};`);
-    let nullable = first.nullable;
-    let opened = 0;
-    for (const arg of call.args.slice(1)) {
-      g.open(`if (${out} !== true)`);
-      opened++;
-      const v = g.emit(arg);
-      nullable ||= v.nullable;
-      g.line(`if (${v.code} === true) ${out} = true; else if (${out} == null || ${v.code} == null) ${out} = null;`);
-    }
-    while (opened-- > 0) g.close();
-    return { code: out, nullable };
-  },
-});
+shortCircuit('AND', false);
+shortCircuit('OR', true);
 
 def({
   name: 'NOT',

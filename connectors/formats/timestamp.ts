@@ -9,6 +9,7 @@
  */
 
 import { C, civil, daysFromCivil, daysInMonth } from '../../engine/expr/time.ts';
+import { getZone } from '../../engine/expr/tz.ts';
 
 export { daysFromCivil };
 
@@ -173,60 +174,14 @@ export function parseDate(s: string): number {
 /** Offset (millis to add to UTC to get the zone's wall clock) of a zone at an instant. */
 export type ZoneOffsetFn = (epochMs: number) => number;
 
-const fixedOffsetRe = /^(?:UTC|GMT|Z)?([+-])(\d{1,2})(?::?(\d{2}))?$/i;
-
 /**
  * A function giving the UTC offset of a time zone at an instant: 'UTC'/'GMT'/'Z', fixed offsets ('+08:00',
- * 'GMT+8', 'UTC-03:30') or an IANA name ('Asia/Shanghai', through Intl, cached per 15 minutes). Throws a
- * RangeError for an unknown zone.
+ * 'GMT+8', 'UTC-03:30') or an IANA name ('Asia/Shanghai'), as the SQL functions read
+ * 'table.local-time-zone' (engine/expr/tz.ts). Throws a RangeError for an unknown zone.
  */
 export function zoneOffsetFn(zone: string): ZoneOffsetFn {
-  const z = zone.trim();
-  if (z === '' || /^(UTC|GMT|Z|Etc\/UTC|Etc\/GMT|UCT|Zulu|Universal)$/i.test(z)) return () => 0;
-  const fixed = fixedOffsetRe.exec(z);
-  if (fixed) {
-    const off = (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3] ?? 0)) * MS_PER_MINUTE;
-    return () => off;
-  }
-  const dtf = new Intl.DateTimeFormat('en-US', {
-    timeZone: z, // throws RangeError: Invalid time zone specified
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  const cache = new Map<number, number>();
-  const compute = (ms: number): number => {
-    const parts = dtf.formatToParts(ms);
-    let y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0; // prettier-ignore
-    for (const p of parts) {
-      switch (p.type) {
-        case 'year': y = Number(p.value); break; // prettier-ignore
-        case 'month': mo = Number(p.value); break; // prettier-ignore
-        case 'day': d = Number(p.value); break; // prettier-ignore
-        case 'hour': h = Number(p.value); break; // prettier-ignore
-        case 'minute': mi = Number(p.value); break; // prettier-ignore
-        case 'second': se = Number(p.value); break; // prettier-ignore
-        case 'era': break; // prettier-ignore
-      }
-    }
-    const wall = daysFromCivil(y, mo, d) * MS_PER_DAY + h * 3_600_000 + mi * MS_PER_MINUTE + se * 1000;
-    return wall - (ms - (((ms % 1000) + 1000) % 1000));
-  };
-  return (ms: number): number => {
-    // Zone transitions fall on whole quarter hours: the offset is constant within a 15-minute slot.
-    const slot = Math.floor(ms / 900_000);
-    let off = cache.get(slot);
-    if (off === undefined) {
-      off = compute(slot * 900_000);
-      if (cache.size > 50_000) cache.clear();
-      cache.set(slot, off);
-    }
-    return off;
-  };
+  const z = getZone(zone.trim() || 'UTC');
+  return (ms: number): number => z.offset(ms);
 }
 
 /**

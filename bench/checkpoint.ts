@@ -7,7 +7,9 @@
  *    same topic in the same run (median of 3 reads). Jobs run in-process, bounded, timed from the first
  *    record read to FINISHED.
  * 2. state: a window aggregate holding K (default 1,000,000) keys, checkpointed into a real
- *    CheckpointStore: the first (full) checkpoint, then one after 1,000 keys changed (incremental), and,
+ *    CheckpointStore: the first (full) checkpoint, then one after 1,000 keys changed (incremental), one
+ *    after nothing changed, one after every key changed (old versions closed, new ones written, the
+ *    versions no kept checkpoint reads any more pruned), and,
  *    for comparison, the same state written as one whole snapshot (the pre-keyed format).
  * 3. recovery: a real `weir server` child process running the windowed job (exactly-once, checkpoints
  *    every 1 s) is killed with SIGKILL mid-job and started again on the same data dir: the time from
@@ -126,11 +128,17 @@ CREATE TABLE o (ws TIMESTAMP(3), uid BIGINT, n BIGINT, total BIGINT) WITH ('conn
     stage.advance(0);
     cp(2, 'second checkpoint, 1,000 keys changed');
     cp(3, 'third checkpoint, nothing changed');
+    // Every key updated since the last checkpoint: a busy view's (or GROUP BY's) checkpoint in a steady state.
+    for (let i = 0; i < keys; i += 10_000) {
+      stage.push(0, Array.from({ length: Math.min(10_000, keys - i) }, (_, j) => [i + j, 1, t0 + 2]), 0);
+    }
+    stage.advance(0);
+    cp(4, 'fourth checkpoint, every key changed');
     // The same state as one whole snapshot (the format before keyed state): every checkpoint rewrites it.
     const op = p.operators.find((o) => o.snapshot)!;
     const t = performance.now();
     const whole = store;
-    whole.write(4, { offsets: { 0: keys }, endOffsets: undefined, watermarks: {}, operators: p.operators.map((o) => (o === op ? o.snapshot!() : null)) }, 'COMPLETED');
+    whole.write(5, { offsets: { 0: keys }, endOffsets: undefined, watermarks: {}, operators: p.operators.map((o) => (o === op ? o.snapshot!() : null)) }, 'COMPLETED');
     console.log(`  ${'the same state as one whole snapshot (old format)'.padEnd(48)} ${(performance.now() - t).toFixed(0).padStart(6)} ms; wrote ${whole.lastWrite.rows} row, ${(whole.lastWrite.bytes / 1e6).toFixed(2)} MB, on every checkpoint`);
   } finally {
     store.close();

@@ -84,8 +84,10 @@ export class CheckpointStore {
         op INTEGER NOT NULL, key TEXT NOT NULL, from_id INTEGER NOT NULL, to_id INTEGER, value TEXT NOT NULL,
         PRIMARY KEY (op, key, from_id)
       );
-      CREATE INDEX IF NOT EXISTS state_to ON state (to_id);
     `);
+    // Closed versions only (what prune and abort look for): a live version, the one every checkpoint writes,
+    // then costs no index entry until it is closed. Stores from before had all versions indexed.
+    this.db.exec('DROP INDEX IF EXISTS state_to; CREATE INDEX IF NOT EXISTS state_closed ON state (to_id) WHERE to_id IS NOT NULL;');
     // Stores written before sources had a state of their own lack the column.
     const cols = this.db.prepare('PRAGMA table_info(checkpoints)').all() as { name: string }[];
     if (!cols.some((c) => c.name === 'source_state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN source_state TEXT');

@@ -71,6 +71,32 @@ describe('CheckpointStore', () => {
     again.close();
   });
 
+  it('opens a store whose every state version was indexed (before): only closed versions are now, the data the same', () => {
+    const file = join(dir, 'checkpoints', 'job.db');
+    const first = CheckpointStore.open(dir, 'job');
+    first.write(1, data(5, [{ a: 1 }]), 'COMPLETED');
+    first.write(2, data(6, [{ a: 2 }]), 'COMPLETED');
+    first.close();
+    const db = new Database(file);
+    db.exec('DROP INDEX state_closed; CREATE INDEX state_to ON state (to_id);');
+    db.close();
+    const s = CheckpointStore.open(dir, 'job');
+    expect(s.load(1)).toEqual(data(5, [{ a: 1 }]));
+    expect(s.load(2)).toEqual(data(6, [{ a: 2 }]));
+    s.write(3, data(7, [{ a: 3 }]), 'PENDING');
+    s.abort(3);
+    expect(s.latest().completed?.id).toBe(2);
+    s.write(4, data(8, [{ a: 4 }]), 'COMPLETED');
+    expect(s.load(4)).toEqual(data(8, [{ a: 4 }]));
+    s.close();
+    const check = new Database(file, { readonly: true });
+    const indexes = (check.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'state' AND sql IS NOT NULL").all() as { name: string; sql: string }[]).map((r) => r.name);
+    // The versions of checkpoint 1 are read by no kept checkpoint any more (2 and 4 are kept): pruned.
+    expect(stateRows().map((r) => [r.from_id, r.to_id])).toEqual([[2, 4], [4, null]]);
+    check.close();
+    expect(indexes).toEqual(['state_closed']);
+  });
+
   it('writes only the operator entries that changed, and reads every checkpoint as it was', () => {
     const s = CheckpointStore.open(dir, 'job');
     s.write(1, data(1, [{ a: 1 }, null, { b: 1 }]), 'COMPLETED');

@@ -28,7 +28,7 @@ import type { Platform } from '../jobs/api.ts';
 import { CheckpointStore } from '../jobs/checkpoint-store.ts';
 import { planGolden } from '../test/support/golden.ts';
 import { ServerProcess } from '../test/support/server-process.ts';
-import { DEFAULT_BROKERS, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
+import { DEFAULT_BROKERS, benchTopic, fmtRate, measureCeiling, parseArgs, produceEvents } from './util.ts';
 import type { RateResult } from './util.ts';
 
 const SOURCE = (topic: string) => `CREATE TABLE posts (
@@ -51,7 +51,7 @@ const INTERVALS = [
 
 async function runJob(platform: Platform, label: string, interval: string, suffix: string, count: number): Promise<{ rate: RateResult; checkpoints: string }> {
   const sink = `out_${label.replace(/\W/g, '')}`;
-  await platform.execute(`${SINK(sink, `bench_cp_out_${label.replace(/\W/g, '')}_${suffix}`)};`);
+  await platform.execute(`${SINK(sink, benchTopic(`bench_cp_out_${label.replace(/\W/g, '')}_${suffix}`))};`);
   const submitted = performance.now();
   let t0 = 0;
   const res = (await platform.execute(`SET 'execution.checkpointing.interval' = '${interval}'; SET 'pipeline.name' = 'cp-${label.replace(/\W/g, '')}'; ${INSERT(sink)};`)).filter((x) => x.kind === 'job');
@@ -148,7 +148,7 @@ CREATE TABLE o (ws TIMESTAMP(3), uid BIGINT, n BIGINT, total BIGINT) WITH ('conn
 
 async function recovery(count: number, suffix: string): Promise<void> {
   const topic = `bench_cp_rec_${suffix}`;
-  const out = `bench_cp_rec_out_${suffix}`;
+  const out = benchTopic(`bench_cp_rec_out_${suffix}`);
   console.log(`\n3. recovery: kill -9 of the server mid-job, to the first new committed output (${count.toLocaleString('en-US')} events)`);
   await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS });
   const client = createKafkaClient({ brokers: DEFAULT_BROKERS, clientId: 'weir-bench-recovery' });

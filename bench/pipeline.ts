@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPlatform } from '../jobs/platform.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
-import { DEFAULT_BROKERS, cpuPerRecord, fmtRate, measureCeiling, parseArgs, produceEvents, sampleCpu, startProfile } from './util.ts';
+import { DEFAULT_BROKERS, benchTopic, cpuPerRecord, fmtRate, measureCeiling, parseArgs, produceEvents, sampleCpu, startProfile } from './util.ts';
 import type { CpuSample } from './util.ts';
 import type { RateResult } from './util.ts';
 
@@ -42,7 +42,7 @@ async function runJob(platform: Platform, name: keyof typeof JOBS, suffix: strin
   const j = JOBS[name];
   const run = parallelism === undefined ? name : `${name}-p${parallelism}-${runs++}`;
   // Each run its own sink (and output topic), so alternating runs do not share anything but the input.
-  await platform.execute(`${j.sink(`bench_out_${run}_${suffix}`).replace(/CREATE TABLE (\w+)/, `CREATE TABLE $1_${runs}`)};`);
+  await platform.execute(`${j.sink(benchTopic(`bench_out_${run}_${suffix}`)).replace(/CREATE TABLE (\w+)/, `CREATE TABLE $1_${runs}`)};`);
   const insert = j.insert.replace(/INSERT INTO (\w+)/, `INSERT INTO $1_${runs}`);
   // The job's SET option, and WEIR_PARALLELISM for a platform that does not pass the option on yet.
   if (parallelism !== undefined) process.env['WEIR_PARALLELISM'] = String(parallelism);

@@ -4,6 +4,7 @@ import { runCheckpointBench } from './checkpoint.ts';
 import { runKafkaRaw } from './kafka-raw.ts';
 import { runLakeBench } from './lake.ts';
 import { runViewsBench } from './views.ts';
+import { deleteBenchTopics } from './util.ts';
 
 const benches: Record<string, (argv: readonly string[]) => Promise<unknown>> = {
   pipeline: runPipelineBench,
@@ -22,5 +23,9 @@ if (!bench) {
   console.error(`Usage: npm run bench -- <${Object.keys(benches).join('|')}> [--count N]`);
   process.exit(2);
 }
-await bench(rest);
+try {
+  await bench(rest);
+} finally {
+  await deleteBenchTopics();
+}
 process.exit(0);

@@ -63,10 +63,34 @@ export interface ProduceOptions {
 }
 
 /** Creates the topic if needed and writes `count` events to it; returns the produce rate. */
+/**
+ * Topics this benchmark run created (its input topics and its jobs' output topics): deleted when the run
+ * ends (bench/run.ts). Each run makes new ones, and a 3M-event topic is ~0.5 GB: kept, they filled the disk.
+ */
+const createdTopics = new Set<string>();
+
+/** Registers `topic` for deletion at the end of the run; returns it. */
+export function benchTopic(topic: string): string {
+  createdTopics.add(topic);
+  return topic;
+}
+
+/** Deletes every topic benchTopic() registered (and produceEvents created). */
+export async function deleteBenchTopics(brokers: readonly string[] = DEFAULT_BROKERS): Promise<void> {
+  if (createdTopics.size === 0) return;
+  const client = createKafkaClient({ brokers, clientId: 'weir-bench-cleanup' });
+  try {
+    for (const t of createdTopics) await client.deleteTopic(t).catch(() => undefined);
+    createdTopics.clear();
+  } finally {
+    await client.close();
+  }
+}
+
 export async function produceEvents(opts: ProduceOptions): Promise<RateResult> {
   const client = createKafkaClient({ brokers: opts.brokers ?? DEFAULT_BROKERS, clientId: 'weir-bench-producer' });
   try {
-    await client.createTopic(opts.topic, opts.partitions ?? 4);
+    await client.createTopic(benchTopic(opts.topic), opts.partitions ?? 4);
     const writer = await client.openWriter({ acks: 1 });
     const batchSize = opts.batchSize ?? 20_000;
     const event = opts.event ?? microblogEvent;

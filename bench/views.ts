@@ -42,7 +42,7 @@ import { pollSlicing } from '../jobs/poll-slices.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
-import { DEFAULT_BROKERS, EVENT_EPOCH_MS, fmtRate, measureCeiling, parseArgs, produceEvents, startProfile } from './util.ts';
+import { DEFAULT_BROKERS, EVENT_EPOCH_MS, benchTopic, fmtRate, measureCeiling, parseArgs, produceEvents, startProfile } from './util.ts';
 import type { RateResult } from './util.ts';
 
 type Mode = 'updating' | 'windowed';
@@ -385,7 +385,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
 
     // (b) lookups while a view is kept up to date from a live feed (a producer in another process at a
     // fixed rate), as a dashboard would query it.
-    const liveTopic = `${topic}_live`;
+    const liveTopic = benchTopic(`${topic}_live`);
     await platform.execute(`${TABLE(liveTopic).replace('CREATE TABLE posts', 'CREATE TABLE posts_live').replace(", 'scan.bounded.mode' = 'latest-offset'", '')};`);
     const producer = startProducer(liveTopic, keys, rate, seconds);
     // A view shows what its last checkpoint committed: checkpoint every second, as a live dashboard would.

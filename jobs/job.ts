@@ -17,7 +17,7 @@ import { splitPlan } from '../engine/parallel/split.ts';
 import type { FrontResult } from '../engine/parallel/front.ts';
 import { ParallelInstances } from './parallel/instances.ts';
 import type { ParallelBatch } from './parallel/instances.ts';
-import { effectiveParallelism, isRawSource } from './parallel/parallelism.ts';
+import { effectiveParallelism, isRawSource, jobThreadIsInstance } from './parallel/parallelism.ts';
 import { SliceClock, pieces } from './poll-slices.ts';
 import type { RawSource } from './parallel/parallelism.ts';
 
@@ -275,7 +275,7 @@ export class Job {
       // A plan that is all front (stateless) into a sink that says how it encodes: the instances encode too.
       const split = splitPlan(root);
       const encoding = this.plan.appendOnly && split.output === 'rows' && split.frontOperators === this.operators.length ? sink.recordEncoding?.() : undefined;
-      const instances = new ParallelInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding(), ...(encoding ? { encoding } : {}) }, source.partitions, n);
+      const instances = new ParallelInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding(), ...(encoding ? { encoding } : {}) }, source.partitions, n, { inThread: jobThreadIsInstance(n) });
       this.parallel = { source, instances, deliver };
       // Booting is part of starting the job (loading code in each thread takes a moment): a failure is a failed start.
       await instances.ready();

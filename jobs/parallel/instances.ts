@@ -4,7 +4,8 @@ import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
 import { codeStamp } from './code-stamp.ts';
 import { packValues, transferables } from './protocol.ts';
-import type { BatchRequest, BatchResult, InstanceInit, InstanceReply, PackedBatch } from './protocol.ts';
+import type { BatchRequest, BatchResult, InstanceInit, InstanceReply } from './protocol.ts';
+import { BatchRunner } from './batch-runner.ts';
 
 /** One partition batch after its instance ran: what the job merges. */
 export interface ParallelBatch {
@@ -23,7 +24,7 @@ interface Pending {
 }
 
 /** One worker thread and its requests in flight. */
-class Instance {
+class Instance implements PipelineInstance {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -72,9 +73,11 @@ class Instance {
     this.pending.clear();
   }
 
-  run(batches: readonly PackedBatch[]): Promise<readonly BatchResult[]> {
+  /** Packs the batches' record values and sends them to the thread; resolves with its results in the same order. */
+  run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
+    const batches = raw.map((b) => packValues(b.partition, b.records));
     const req: BatchRequest = { id, batches };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -89,6 +92,49 @@ class Instance {
   }
 }
 
+/** A pipeline instance: a worker thread, or the job's own thread. */
+interface PipelineInstance {
+  readonly ready: Promise<void>;
+  run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The instance that runs in the job's own thread: no packing, no message, no copy of its results. Its
+ * batches run synchronously when run() is called (after the other instances got theirs).
+ */
+class LocalInstance implements PipelineInstance {
+  readonly ready = Promise.resolve();
+  private readonly runner: BatchRunner;
+
+  constructor(init: InstanceInit) {
+    this.runner = new BatchRunner(init);
+  }
+
+  run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]> {
+    try {
+      // Transfer lists only matter between threads.
+      const none: ArrayBuffer[] = [];
+      return Promise.resolve(
+        raw.map((b) =>
+          this.runner.run(
+            (f) => {
+              const rs = b.records;
+              for (let i = 0; i < rs.length; i++) f(rs[i]!.value, rs[i]!.offset);
+            },
+            false,
+            none,
+          ),
+        ),
+      );
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
 /**
  * The parallel pipeline instances of a job (DESIGN §4): worker threads, each owning a fixed group of the
  * source's partitions, that decode and run the plan's front (engine/parallel/front.ts). The job keeps
@@ -96,12 +142,21 @@ class Instance {
  * in the poll's batch order, whichever instance finishes first.
  */
 export class ParallelInstances {
-  private readonly instances: Instance[];
+  private readonly instances: PipelineInstance[];
   private readonly owner = new Map<number, number>();
 
-  constructor(init: InstanceInit, partitions: readonly number[], count: number) {
-    this.instances = Array.from({ length: count }, (_, i) => new Instance(init, i));
-    [...partitions].sort((a, b) => a - b).forEach((p, i) => this.owner.set(p, i % count));
+  /**
+   * `count` instances over `partitions` (each partition to one, in turns). With `inThread`, the first is
+   * the job's own thread (LocalInstance) and `count - 1` are worker threads: where the machine has no
+   * core to spare for a thread that would only read and merge (jobs/parallel/parallelism.ts).
+   */
+  constructor(init: InstanceInit, partitions: readonly number[], count: number, opts: { readonly inThread?: boolean } = {}) {
+    this.instances = Array.from({ length: count }, (_, i) => (i === 0 && opts.inThread ? new LocalInstance(init) : new Instance(init, i)));
+    // In turns; the job's thread, which also reads and merges for all, takes one turn where a worker takes two.
+    const turns: number[] = [];
+    for (let i = 0; i < count; i++) for (let k = 0; k < (i === 0 && opts.inThread ? 1 : 2); k++) turns.push(i);
+    turns.sort((a, b) => b - a);
+    [...partitions].sort((a, b) => a - b).forEach((p, i) => this.owner.set(p, turns[i % turns.length]!));
   }
 
   get size(): number {
@@ -115,21 +170,19 @@ export class ParallelInstances {
 
   /** Sends each batch to its partition's instance; resolves with the results in batch order. */
   async run(raw: readonly RawSourceBatch[]): Promise<ParallelBatch[]> {
-    const perInstance = new Map<number, { packed: PackedBatch[]; at: number[] }>();
+    const perInstance = new Map<number, { batches: RawSourceBatch[]; at: number[] }>();
     raw.forEach((b, at) => {
       const i = this.owner.get(b.partition) ?? 0;
       let e = perInstance.get(i);
-      if (!e) perInstance.set(i, (e = { packed: [], at: [] }));
-      e.packed.push(packValues(b.partition, b.records));
+      if (!e) perInstance.set(i, (e = { batches: [], at: [] }));
+      e.batches.push(b);
       e.at.push(at);
     });
     const results: BatchResult[] = new Array(raw.length);
-    await Promise.all(
-      [...perInstance].map(async ([i, e]) => {
-        const r = await this.instances[i]!.run(e.packed);
-        e.at.forEach((at, k) => (results[at] = r[k]!));
-      }),
-    );
+    // Worker threads first: they work on their batches while this thread runs its own (if it has any).
+    const order = [...perInstance].sort(([a], [b]) => Number(this.instances[a] instanceof LocalInstance) - Number(this.instances[b] instanceof LocalInstance));
+    const runs = order.map(([i, e]) => this.instances[i]!.run(e.batches).then((r) => e.at.forEach((at, k) => (results[at] = r[k]!))));
+    await Promise.all(runs);
     return raw.map((b, at) => {
       const r = results[at]!;
       const bad = r.badRecords.map(

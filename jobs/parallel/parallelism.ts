@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Source } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { BadRecord } from '../../connectors/types.ts';
@@ -33,6 +34,18 @@ export function effectiveParallelism(requested: number | undefined, partitions: 
   const env = Number(process.env['WEIR_PARALLELISM']);
   const want = requested ?? (Number.isInteger(env) && env >= 1 ? env : 1);
   return Math.max(1, Math.min(want, partitions));
+}
+
+/**
+ * Whether the job's own thread is one of its `instances` (ParallelInstances' inThread) rather than only
+ * reading, ordering and merging for worker threads: when there are not more cores than instances, a
+ * thread of its own per instance would only compete for them (on 2 cores, 2 instances as the job's thread
+ * and 1 worker: docs/benchmarks.md). WEIR_INSTANCE_IN_THREAD=true|false decides instead (benchmarks).
+ */
+export function jobThreadIsInstance(instances: number): boolean {
+  const env = process.env['WEIR_INSTANCE_IN_THREAD'];
+  if (env === 'true' || env === 'false') return env === 'true';
+  return instances >= availableParallelism();
 }
 
 /** A source whose records a job can decode elsewhere (the Kafka source). */

@@ -1,5 +1,6 @@
 // Parallel pipeline instances end to end (jobs/parallel): the same bounded TUMBLE and HOP jobs over a real
-// broker, run with parallelism 1 (the job's own thread) and 2 (two worker threads), each checked row by row
+// broker, run with parallelism 1 (the job's own thread), 2 (on 2 cores: the job's thread and a worker
+// thread) and 3 (three worker threads), each checked row by row
 // against DuckDB over the same events, with late rows, malformed records and a dead-letter topic.
 //
 // Out of order by construction: each partition has its own monotone clock and an event's time is its
@@ -118,7 +119,11 @@ WITH (${kafka(src, `, 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mod
     expect(lateTumble).toBeGreaterThan(100);
 
     const runs: Record<string, { tumble: JobInfo; hop: JobInfo }> = {};
-    for (const parallelism of [1, 2]) {
+    // 2: on a machine of 2 cores, the job's thread and one worker thread; 3 with every instance a worker
+    // thread of its own (WEIR_INSTANCE_IN_THREAD=false), as on a machine with cores to spare.
+    for (const parallelism of [1, 2, 3]) {
+      if (parallelism === 3) process.env['WEIR_INSTANCE_IN_THREAD'] = 'false';
+      else delete process.env['WEIR_INSTANCE_IN_THREAD'];
       const tumbleOut = `it_par_tumble_${parallelism}_${s}`;
       const hopOut = `it_par_hop_${parallelism}_${s}`;
       topics.push(tumbleOut, hopOut);
@@ -159,9 +164,11 @@ GROUP BY window_start, window_end, uid HAVING COUNT(*) >= 2;`);
       await check('TUMBLE', tumbleOut, tumbleExpected, tumbleCols, tumble!, lateTumble);
       await check('HOP', hopOut, hopExpected, hopCols, hop!, lateHop);
     }
+    delete process.env['WEIR_INSTANCE_IN_THREAD'];
     // The same last bad record error in both runs (bad records are merged in the order they were read).
     expect(runs[2]!.tumble.metrics.lastBadRecordError).toBe(runs[1]!.tumble.metrics.lastBadRecordError);
     expect(runs[2]!.hop.metrics.lastBadRecordError).toBe(runs[1]!.hop.metrics.lastBadRecordError);
+    expect(runs[3]!.tumble.metrics.lastBadRecordError).toBe(runs[1]!.tumble.metrics.lastBadRecordError);
 
     // Each job dead-lettered each malformed record exactly once.
     const dead = await readAll(client, dlq);

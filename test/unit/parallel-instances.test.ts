@@ -36,8 +36,8 @@ afterEach(async () => {
   open = [];
 });
 
-function start(root: PlanNode, partitions: number[], n: number): ParallelInstances {
-  const p = new ParallelInstances({ root, timeZone: 'UTC', decoding: { columns: physical(root), options: { ignoreParseErrors: false, timestampStandard: 'SQL' } } }, partitions, n);
+function start(root: PlanNode, partitions: number[], n: number, inThread = false): ParallelInstances {
+  const p = new ParallelInstances({ root, timeZone: 'UTC', decoding: { columns: physical(root), options: { ignoreParseErrors: false, timestampStandard: 'SQL' } } }, partitions, n, { inThread });
   open.push(p);
   return p;
 }
@@ -121,6 +121,31 @@ describe('parallel instances (worker threads)', () => {
         lastStarts: [[m0, 3], [m0 + 60_000, 1]],
       },
     });
+  });
+
+  it("give the same results with the job's own thread as one of the instances", async () => {
+    const rec = (k: string, v: number, sec: number) => JSON.stringify({ k, v, ts: `2026-01-01 00:00:${String(sec).padStart(2, '0')}` });
+    const polls = (): RawSourceBatch[] => [
+      batch(3, [rec('a', 5, 1), 'oops', rec('b', 1, 2), null], 10),
+      batch(0, [rec('c', 7, 3), rec('a', 2, 4)], 3),
+      batch(1, ['{"k":"d","v":"x"}', rec('d', 9, 5)], 0),
+      batch(2, [], 0),
+    ];
+    for (const query of [
+      `INSERT INTO f SELECT UPPER(k), v + 1 FROM s WHERE v > 1`,
+      `INSERT INTO o SELECT window_start, k, COUNT(*), SUM(v) FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end, k`,
+    ]) {
+      const root = plan(query);
+      const shape = (out: Awaited<ReturnType<ParallelInstances['run']>>) =>
+        out.map((b) => ({ partition: b.partition, records: b.records, bad: b.bad.map((x) => [x.partition, x.offset, x.error, x.value?.toString()]), front: b.front }));
+      const workers = start(root, [0, 1, 2, 3], 2);
+      const mixed = start(root, [0, 1, 2, 3], 2, true);
+      const want = shape(await workers.run(polls()));
+      expect(want.flatMap((b) => b.bad)).toHaveLength(2);
+      expect(shape(await mixed.run(polls()))).toEqual(want);
+      // Also with every partition on the job's thread (one instance).
+      expect(shape(await start(root, [0, 1, 2, 3], 1, true).run(polls()))).toEqual(want);
+    }
   });
 
   it('fail every request, in flight and later, when an instance dies', async () => {

@@ -1,0 +1,54 @@
+/**
+ * What a pipeline instance does with one partition batch: decode the record values, run the plan's front
+ * (engine/parallel/front.ts) and, when the job says so, encode the output as the sink's records. The same
+ * code runs in a worker thread (instance.ts) and, for the partitions the job's own thread takes
+ * (instances.ts, LocalInstance), in the job's thread.
+ */
+import { BadRecordError, createJsonDecoder } from '../../connectors/formats/json.ts';
+import { createRecordEncoder, encodedTransferables } from '../../connectors/formats/record-encoder.ts';
+import type { JsonDecoder } from '../../connectors/formats/json.ts';
+import { PipelineFront } from '../../engine/parallel/front.ts';
+import type { Row } from '../../engine/ops/operator.ts';
+import type { BatchResult, InstanceInit } from './protocol.ts';
+
+/** Calls `f` with every record value of a batch (null: a null value) and its offset, in offset order. */
+export type EachValue = (f: (value: Buffer | null, offset: number) => void) => void;
+
+export class BatchRunner {
+  private readonly decode: JsonDecoder;
+  private readonly front: PipelineFront;
+  private readonly encode: ReturnType<typeof createRecordEncoder> | undefined;
+
+  constructor(init: InstanceInit) {
+    this.decode = createJsonDecoder(init.decoding.columns, init.decoding.options);
+    this.front = new PipelineFront(init.root, init.timeZone);
+    this.encode = init.encoding ? createRecordEncoder(init.encoding) : undefined;
+  }
+
+  /**
+   * One batch's result. Bad records keep their values: copied when `copyBad` (a view would take the whole
+   * buffer it points into along to the job's thread), else as they are. Buffers of the result that can be
+   * transferred rather than copied to another thread are added to `transfer`.
+   */
+  run(each: EachValue, copyBad: boolean, transfer: ArrayBuffer[]): BatchResult {
+    const rows: Row[] = [];
+    const badRecords: BatchResult['badRecords'][number][] = [];
+    const decode = this.decode;
+    each((value, offset) => {
+      try {
+        const row = decode(value);
+        if (row) rows.push(row);
+      } catch (e) {
+        if (!(e instanceof BadRecordError)) throw e;
+        badRecords.push({ offset, error: e.message, value: value === null ? null : copyBad ? new Uint8Array(value) : value });
+      }
+    });
+    const out = this.front.run(rows);
+    const result: BatchResult = { records: rows.length + badRecords.length, badRecords, front: out };
+    if (!this.encode || out.output.kind !== 'rows') return result;
+    // Encoded here, the rows need not reach the job's part of the pipeline at all.
+    const encoded = this.encode(out.output.rows);
+    transfer.push(...encodedTransferables(encoded));
+    return { ...result, front: { ...out, output: { kind: 'rows', rows: [] } }, encoded };
+  }
+}

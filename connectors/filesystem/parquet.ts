@@ -1,6 +1,7 @@
 import { fsyncSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import { snappyCompress } from '@platformatic/wasm-utils';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { ColumnSource, SchemaElement, Writer } from 'hyparquet-writer';
 import type { Column } from '../../engine/plan/plan.ts';
@@ -134,7 +135,11 @@ const ZSTD_LEVEL = 3;
 /** Loads the zstd WebAssembly module; must have resolved before a ZSTD file is written (encode-worker.ts awaits it). */
 export const zstdReady: () => Promise<void> = zstdInit;
 
-/** hyparquet-writer brings SNAPPY; GZIP comes from node:zlib, ZSTD from zstd's own C code built to WebAssembly. */
+/**
+ * SNAPPY from a WebAssembly build of Snappy (the Kafka client's own dependency): ~4x the speed of
+ * hyparquet-writer's JavaScript one, which took ~15 % of the encoding thread (docs/benchmarks.md); raw
+ * Snappy blocks, as Parquet has them. GZIP comes from node:zlib, ZSTD from zstd's C code built to WebAssembly.
+ */
 function compressorsFor(codec: ParquetCodec): Record<string, (b: Uint8Array) => Uint8Array> | undefined {
   switch (codec) {
     case 'GZIP':
@@ -142,6 +147,7 @@ function compressorsFor(codec: ParquetCodec): Record<string, (b: Uint8Array) => 
     case 'ZSTD':
       return { ZSTD: (b) => zstdCompress(b, ZSTD_LEVEL) };
     case 'SNAPPY':
+      return { SNAPPY: (b) => snappyCompress(Buffer.from(b.buffer, b.byteOffset, b.byteLength)) };
     case 'UNCOMPRESSED':
       return undefined;
     default: {

@@ -1,9 +1,9 @@
 /**
  * Pipeline benchmark (issue 2): records/s of a filter+projection job, of a TUMBLE COUNT GROUP BY job and
- * of a filter that passes nothing (the floor: reading and decoding alone) over the same N events (default 1,000,000), each as a ratio of the raw consume rate of the same
- * topic measured in the same run (the ceiling: the median of `--ceiling-rounds` reads, default 3). Jobs
- * run in-process on a platform with a temp data dir, bounded ('scan.bounded.mode' = 'latest-offset'),
- * so "done" is exact: the job FINISHED. `--parallelism 1,2` runs every job once per value (parallel pipeline
+ * of a filter that passes nothing (the floor: reading and decoding alone) over the same N events (default
+ * 1,000,000), each as a ratio of the raw consume rate of the same topic measured in the same run (the
+ * ceiling: the median of `--ceiling-rounds` reads, default 3). Jobs run in-process on a platform with a
+ * temp data dir, bounded ('scan.bounded.mode' = 'latest-offset'), so "done" is exact: the job FINISHED. `--parallelism 1,2` runs every job once per value (parallel pipeline
  * instances, jobs/parallel), alternating, `--rounds` times, and prints the ratios per value; `--only NAME`
  * runs one job.
  */

@@ -75,6 +75,8 @@ beforeAll(async () => {
 afterAll(async () => {
   if (savedEnv === undefined) delete process.env['WEIR_PARALLELISM'];
   else process.env['WEIR_PARALLELISM'] = savedEnv;
+  // Also when a run failed half-way, later tests of this file get the machine's own choice back.
+  delete process.env['WEIR_INSTANCE_IN_THREAD'];
   await server?.close(true);
   for (const t of topics) await client?.deleteTopic(t).catch(() => undefined);
   await client?.close();

@@ -398,12 +398,14 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     const serverB = serverLoad();
+    const profilingB = process.env['WEIR_BENCH_PROFILE'] ? await startProfile() : undefined;
     const load = startClients(clientsIn, clientKind, dir, url, lookupTemplate(mode, 'stats_live'), keys, clients);
     const t0 = performance.now();
     const produced = await producer;
     const r = await load.stop();
     const elapsed = (performance.now() - t0) / 1000;
     const serverBLoad = serverB.end();
+    if (profilingB) await profilingB.stop(join(process.env['WEIR_BENCH_PROFILE']!, `view-lookups-${Date.now()}.cpuprofile`));
     loopDelay.disable();
     const info = platform.getJob(liveId)!;
     await platform.stopJob(liveId);

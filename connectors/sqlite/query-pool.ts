@@ -99,6 +99,7 @@ export class QueryPool {
   private readonly driver = createRequire(import.meta.url).resolve('better-sqlite3');
   private nextId = 1;
   private closed = false;
+  private dispatchScheduled = false;
 
   constructor(private readonly opts: QueryPoolOptions) {
     this.size = opts.size ?? 2;
@@ -112,6 +113,19 @@ export class QueryPool {
     if (this.closed) return Promise.reject(new Error('the query pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, sql, resolve, reject });
+      this.dispatchSoon();
+    });
+  }
+
+  /**
+   * Dispatches once the event loop has handled what else is ready (setImmediate runs after the poll phase
+   * that read this turn's requests), so that the requests of one turn reach a child in one message.
+   */
+  private dispatchSoon(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
       this.dispatch();
     });
   }
@@ -171,7 +185,7 @@ export class QueryPool {
         if (m.ok) p.resolve({ columns: m.columns, rows: m.rows });
         else p.reject(m.user ? new QueryRefused(m.message) : new Error(m.message));
       });
-      this.dispatch();
+      this.dispatchSoon();
     });
     child.on('exit', () => {
       const i = this.workers.indexOf(w);

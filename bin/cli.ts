@@ -176,6 +176,11 @@ through POST /v1/query and prints the rows as a table.
     if (!sql) throw new UsageError('which query? weir query "SELECT * FROM my_view LIMIT 10"');
     const server = resolveServerUrl(parsed.values.server, ctx.env);
     const { status, body } = await callApi(ctx.fetch, server, 'POST', '/v1/query', { sql });
+    const error = errorOf(body);
+    if (status >= 400 && status < 500 && error) {
+      ctx.err(renderSqlError(sql, { message: error.message, statement: null, line: numberOrNull(error.line), column: numberOrNull(error.column) }));
+      return 1;
+    }
     if (status !== 200) return reportHttpError(ctx, status, body);
     const r = body as { columns?: ResultColumn[]; rows?: unknown[][] };
     ctx.out(formatRows(r.columns ?? [], r.rows ?? []));

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { QueryPool, QueryRefused, ViewStore, sqliteType } from '../connectors/sqlite/index.ts';
+import { QueryPool, QueryRefused, ViewStore, sqliteErrorOffset, sqliteType } from '../connectors/sqlite/index.ts';
 import type { QueryAnswer, ViewChange, ViewMeta } from '../connectors/sqlite/index.ts';
 import { isUpdating } from '../engine/plan/plan.ts';
 import type { JobPlan, PlanNode, SinkTable } from '../engine/plan/plan.ts';
 import { uniqueKeyOf } from '../engine/plan/unique-key.ts';
 import { typeToString } from '../engine/plan/types.ts';
-import { SqlError } from '../engine/sql/errors.ts';
+import { SqlError, posAt } from '../engine/sql/errors.ts';
 import { quoteIdent } from '../connectors/sqlite/values.ts';
 import type { QueryResult, RowsRequest, ViewChangeEvent, ViewInfo, ViewRows, ViewService } from './api.ts';
 
@@ -128,7 +128,8 @@ export class MaterializedViews implements ViewService {
       if (e instanceof QueryRefused) {
         const m = e.message;
         const kind = /syntax error|incomplete input|unrecognized token/i.test(m) ? 'syntax' : /no such (table|column|function)|ambiguous column/i.test(m) ? 'binding' : 'unsupported';
-        throw new SqlError(kind, kind === 'unsupported' ? m : `SQLite: ${m}`);
+        const offset = sqliteErrorOffset(sql, m);
+        throw new SqlError(kind, kind === 'unsupported' ? m : `SQLite: ${m}`, offset === undefined ? undefined : posAt(sql, offset));
       }
       throw e;
     }

@@ -238,7 +238,11 @@ export class WeirPlatform implements Platform {
       case 'query':
         // A SELECT over materialized views only is a query of the view store, answered as POST /v1/query.
         if (this.readsOnlyViews(stmt.query)) {
-          const r = await this.views.query(stmt.text);
+          const r = await this.views.query(stmt.text).catch((e: unknown) => {
+            // The store places an error in the statement's text; the caller sent the whole script.
+            if (e instanceof SqlError && e.pos) throw new SqlError(e.kind, e.message, posAt(script, stmt.pos.offset + e.pos.offset));
+            throw e;
+          });
           return { kind: 'rows', columns: r.columns, rows: r.rows };
         }
         // Bind first, so a mistake in the query is reported as such rather than hidden behind this refusal.

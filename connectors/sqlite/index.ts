@@ -7,6 +7,7 @@ export { ViewStore, META_TABLE, isReservedViewName } from './view-store.ts';
 export type { ViewChange, ViewColumn, ViewDef, ViewMeta, ChangeListener, ChangeOp, StoredChange } from './view-store.ts';
 export { sqliteType } from './values.ts';
 export { QueryPool, QueryRefused } from './query-pool.ts';
+export { sqliteErrorOffset } from './error-position.ts';
 export { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd, sortedSteps } from './slices.ts';
 export type { Steps } from './slices.ts';
 export type { QueryAnswer } from './query-pool.ts';

@@ -47,6 +47,19 @@ describe('POST /v1/query', () => {
     expect(r.body.error.message).toMatch(message);
   });
 
+  it('says where in the query SQLite found the mistake (line and column)', async () => {
+    const cases: [string, number, number, RegExp][] = [
+      ['SELECT 1 AS a,\n       2 AS b,\n  FROM _weir_views', 3, 3, /near "FROM": syntax error/],
+      ['SELECT name\n  FROM _weir_views\n WHERE', 3, 7, /incomplete input/],
+      ["SELECT name, 'nope' AS s\n  FROM _weir_views WHERE nope = 1", 2, 26, /no such column: nope/],
+    ];
+    for (const [sql, line, column, message] of cases) {
+      const r = await server.post('/v1/query', { sql });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.error).toMatchObject({ line, column, message: expect.stringMatching(message) });
+    }
+  });
+
   it('stops a runaway query at the time limit while answering other requests', async () => {
     const t0 = Date.now();
     const runaway = server.post('/v1/query', { sql: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c' });

@@ -194,6 +194,10 @@ describe('materialized views over a bounded topic', () => {
     expect(st.status, st.text).toBe(200);
     expect(st.body.results[0]).toMatchObject({ kind: 'rows', columns: [{ name: 'topic' }, { name: 'posts', type: 'BIGINT' }] });
     expect(st.body.results[0].rows).toEqual((await query(`SELECT topic, posts FROM ${topicStats} WHERE posts > 0 ORDER BY posts DESC LIMIT 2`)).rows);
+    // SQLite's mistakes are placed in the script, not in the statement alone.
+    const bad = await server.sql(`SET 'pipeline.name' = 'x';\nSELECT topic,\n  postz FROM ${topicStats}`);
+    expect(bad.status, bad.text).toBe(400);
+    expect(bad.body.error).toMatchObject({ statement: 2, line: 3, column: 3, message: expect.stringMatching(/no such column: postz/) });
     // A SELECT over the stream itself is still refused.
     const stream = await server.sql(`SELECT uid FROM ${srcT}`);
     expect(stream.status).toBe(400);

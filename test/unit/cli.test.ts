@@ -358,6 +358,12 @@ describe('weir commands', () => {
     expect(await run(['query'], f.ctx)).toBe(2);
   });
 
+  it('weir query shows where SQLite found the mistake', async () => {
+    const f = fakeContext(() => json(400, { error: { message: 'SQLite: no such column: nope', statement: null, line: 2, column: 3, kind: 'binding' } }));
+    expect(await run(['query', 'SELECT loc,\n  nope FROM v'], f.ctx)).toBe(1);
+    expect(f.err.join('\n')).toBe(['ERROR at line 2, column 3: SQLite: no such column: nope', '2 |   nope FROM v', '  |   ^'].join('\n'));
+  });
+
   it('weir jobs prints the job table', async () => {
     const f = fakeContext(() => json(200, { jobs: [job] }));
     expect(await run(['jobs'], f.ctx)).toBe(0);

@@ -44,6 +44,7 @@ import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
 import { DEFAULT_BROKERS, EVENT_EPOCH_MS, benchTopic, fmtRate, measureCeiling, parseArgs, produceEvents, startProfile } from './util.ts';
 import type { RateResult } from './util.ts';
+import { leastViewWork } from './views-least.ts';
 
 type Mode = 'updating' | 'windowed';
 
@@ -353,6 +354,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     await platform.execute(`${TABLE(topic)};`);
 
     // (a) maintenance alone (once per --parallelism item).
+    let floorSeconds: number | undefined;
     for (const [i, par] of (parallelisms.length > 0 ? parallelisms : [undefined]).entries()) {
       const view = i === 0 ? 'stats_a' : `stats_a${i}`;
       if (par?.rows) process.env['WEIR_GROUP_PARTIALS'] = 'off';
@@ -370,6 +372,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
         const sql = par?.floor ? `CREATE MATERIALIZED VIEW ${view} AS SELECT uid FROM posts WHERE uid < 0` : viewSql(mode, view);
         const a = await maintain(platform, `${set}${sql}`, count);
         aDelay.disable();
+        if (par?.floor) floorSeconds ??= a.rate.seconds;
         const rows = await platform.execute(`SELECT COUNT(*) AS n FROM ${view};`);
         const label = par ? `, p=${par.n}${par.floor ? ' (floor: a view that keeps nothing)' : ''}${par.rows ? ' (rows, no pre-aggregation)' : ''}${par.miniBatch ? `, mini-batch ${miniBatch.join('/')}` : par.noMiniBatch ? ', mini-batch off' : ''}` : '';
         console.log(
@@ -379,6 +382,17 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
       } finally {
         if (par?.rows) delete process.env['WEIR_GROUP_PARTIALS'];
       }
+    }
+
+    if (floorSeconds !== undefined && mode === 'updating') {
+      // The floor plus the least the GROUP BY must add (bench/views-least.ts): no view of it can do better here.
+      const least = leastViewWork(count, keys, dir);
+      const best = floorSeconds + (least.aggregateMs + least.writeMs) / 1000;
+      console.log(
+        `(a) best case of this view here: the floor's ${floorSeconds.toFixed(2)} s + ${least.aggregateMs.toFixed(0)} ms folding the events into ${keys.toLocaleString('en-US')} keys in a plain Map ` +
+          `+ ${least.writeMs.toFixed(0)} ms writing the view's rows and state with plain better-sqlite3 = ${best.toFixed(2)} s: ` +
+          `at most ${Math.round(count / best).toLocaleString('en-US')} events/s, ratio ${(count / best / ceiling.recordsPerSecond).toFixed(2)} of ceiling`,
+      );
     }
 
     if (only === 'maintenance') return;

@@ -270,6 +270,25 @@ export function decodeRecordBatches(
   return { nextOffset };
 }
 
+/**
+ * The offset after the last complete record batch in `buf` (the records field of one partition of a fetch
+ * response), -1 when there is none: what decodeRecordBatches() returns, from the batches' headers alone.
+ */
+export function nextOffsetAfter(buf: Buffer): number {
+  const end = buf.length;
+  let p = 0;
+  let nextOffset = -1;
+  while (p + 17 <= end) {
+    const baseOffset = readInt64(buf, p);
+    const batchEnd = p + 12 + buf.readInt32BE(p + 8);
+    if (batchEnd > end) break;
+    if (p + 27 > end) break;
+    nextOffset = baseOffset + buf.readInt32BE(p + 23) + 1;
+    p = batchEnd;
+  }
+  return nextOffset;
+}
+
 function abortMarker(buf: Buffer, p: number, batchEnd: number, decompress: Decompressor, attributes: number): boolean {
   let data = buf;
   let q = p + BATCH_HEADER;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { KafkaRecord } from '../../connectors/kafka/client.ts';
 import { NO_PRODUCER, encodeRecordBatch, nextSequence } from '../../connectors/kafka/record-batch-encoder.ts';
 import type { BatchCompressor, EncodableRecord } from '../../connectors/kafka/record-batch-encoder.ts';
-import { decodeRecordBatches, makeDecompressor } from '../../connectors/kafka/record-batch.ts';
+import { decodeRecordBatches, makeDecompressor, nextOffsetAfter } from '../../connectors/kafka/record-batch.ts';
 import { parseProduceResponse, produceRequestParts } from '../../connectors/kafka/produce-request.ts';
 import { Reader } from '@platformatic/kafka';
 
@@ -134,6 +134,25 @@ describe('encodeRecordBatch', () => {
     expect(nextSequence(5, 10)).toBe(15);
     expect(nextSequence(2147483647 - 2, 3)).toBe(0);
     expect(nextSequence(2147483647, 5)).toBe(4);
+  });
+});
+
+describe('nextOffsetAfter', () => {
+  it('tells from the batch headers alone where decoding would end, also when the fetch cut the last batch', () => {
+    // Three batches as a fetch response's records field holds them, at the offsets the broker gave.
+    const batches = [RECORDS.slice(0, 2), RECORDS.slice(2, 3), RECORDS.slice(3)].map((rs) => Buffer.from(encodeRecordBatch(rs, NO_PRODUCER, null, T0)));
+    let base = 1_000;
+    for (const b of batches) {
+      b.writeInt32BE(0, 0);
+      b.writeUInt32BE(base, 4);
+      base += b.readInt32BE(23) + 1;
+    }
+    const whole = Buffer.concat(batches);
+    for (const cut of [whole.length, whole.length - 7, batches[0]!.length + batches[1]!.length, batches[0]!.length + 3, 10, 0]) {
+      const buf = whole.subarray(0, cut);
+      expect(nextOffsetAfter(buf), `cut at ${cut}`).toBe(decodeRecordBatches(buf, 0, false, null, decompress, []).nextOffset);
+    }
+    expect(nextOffsetAfter(whole)).toBe(1_000 + RECORDS.length);
   });
 });
 

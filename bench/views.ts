@@ -15,7 +15,8 @@
  * rows instead of partial aggregates (WEIR_GROUP_PARTIALS=off, the code path before local pre-aggregation);
  * `Nmb` is N with mini-batch aggregation as `--mini-batch` says (table.exec.mini-batch.*, default '5 s' and
  * 1,000,000 rows), `Noff` N with it off; plain `N` has a view's default (a mini-batch per checkpoint);
- * `Nfloor` a view that keeps nothing (`WHERE uid < 0`), the most any view over this topic can do.
+ * `Nfloor` a view that keeps nothing (`WHERE uid < 0`), the most any view over this topic can do; after the
+ * first floor item (updating mode), the view's best case here: that floor plus bench/views-least.ts.
  * (b)-(d) use the first item.
  *
  * The platform and its REST server run in this process, as `weir server` does; the clients run in a

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runToEnd, sortedSteps } from '../../connectors/sqlite/slices.ts';
+import { runToEnd, sortedByKeySteps, sortedSteps } from '../../connectors/sqlite/slices.ts';
 import { isKeyedEntries, keyedChanges } from '../../engine/state/keyed.ts';
 import { CheckpointStore } from '../../jobs/checkpoint-store.ts';
 import type { CheckpointData } from '../../jobs/checkpoint-store.ts';
@@ -49,6 +49,52 @@ describe('sortedSteps', () => {
       expect(items.map((x) => x.i)).toEqual(Array.from({ length: n }, (_, i) => i));
     }
     expect(runToEnd(sortedSteps(['b', 'a', 'c'], (a, b) => (a < b ? -1 : a > b ? 1 : 0)))).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('sortedByKeySteps', () => {
+  // Keys as operators make them (JSON of numbers and strings with common prefixes), plus what a radix sort
+  // gets wrong easily: empty keys, keys that are prefixes of others, duplicates (stability), characters
+  // wider than a byte (CJK topics, emoji as surrogate pairs) next to narrow ones at the same place.
+  const alphabet = ['a', 'b', 'z', '0', '9', '[', '"', ',', 'é', 'ÿ', '话', '题', '😀', '\u0000'];
+  function randomKey(rand: () => number): string {
+    switch (Math.floor(rand() * 4)) {
+      case 0:
+        return JSON.stringify([Math.floor(rand() * 100_000)]);
+      case 1:
+        return JSON.stringify([`topic${Math.floor(rand() * 50)}`, Math.floor(rand() * 3)]);
+      case 2:
+        return '';
+      default: {
+        let k = '';
+        const n = Math.floor(rand() * 6);
+        for (let i = 0; i < n; i++) k += alphabet[Math.floor(rand() * alphabet.length)];
+        return k;
+      }
+    }
+  }
+
+  it('sorts as a stable comparison sort by the key does, yielding in between for large inputs', () => {
+    const rand = rng(21);
+    for (const n of [0, 1, 2, 24, 25, 300, 4097, 20000]) {
+      const items = Array.from({ length: n }, (_, i) => ({ k: randomKey(rand), i }));
+      const cmp = (a: { k: string }, b: { k: string }): number => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
+      const steps = sortedByKeySteps(items, (x) => x.k);
+      let yields = 0;
+      let r = steps.next();
+      while (!r.done) {
+        yields++;
+        r = steps.next();
+      }
+      expect(r.value).toEqual(items.slice().sort(cmp));
+      if (n >= 20000) expect(yields).toBeGreaterThan(n / 4096);
+      expect(items.map((x) => x.i)).toEqual(Array.from({ length: n }, (_, i) => i));
+    }
+  });
+
+  it('keeps equal keys in input order and handles keys that are prefixes of one another', () => {
+    const items = ['ab', 'a', '', 'abc', 'a', 'b', '', 'ab'].map((k, i) => ({ k, i }));
+    expect(runToEnd(sortedByKeySteps(items, (x) => x.k)).map((x) => `${x.k}#${x.i}`)).toEqual(['#2', '#6', 'a#1', 'a#4', 'ab#0', 'ab#7', 'abc#3', 'b#5']);
   });
 });
 

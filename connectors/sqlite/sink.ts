@@ -55,18 +55,25 @@ export class ViewSink implements Sink {
         const changes = this.netChanges.size > 0 ? [...this.netChanges.values()] : this.changes;
         this.changes = [];
         this.netChanges = new Map();
-        this.prepared = await runSliced(encodeAll(rows, this.columns), ViewStore.sliceMs);
+        this.prepared = await runSliced(
+          encodeAll(rows, this.columns, (r) => r, (_, e) => e),
+          ViewStore.sliceMs,
+        );
         if (changes.length > 0) {
-          const encoded = await runSliced(encodeAll(changes.map((ch) => ch.row), this.columns), ViewStore.sliceMs);
-          this.preparedChanges = changes.map((ch, i) => ({ op: ch.op, row: encoded[i]! }));
+          this.preparedChanges = await runSliced(
+            encodeAll(changes, this.columns, (ch) => ch.row, (ch, e): StoredChange => ({ op: ch.op, row: e })),
+            ViewStore.sliceMs,
+          );
         }
       },
       commit: async (checkpointId) => {
         const wm = this.wm === undefined ? undefined : this.wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(this.wm);
+        // A keyed view's changes are netted here already (netChanges): one per key, nothing to net again.
+        const netted = this.preparedChanges !== undefined && this.keyIdx !== null;
         const changes = this.preparedChanges ?? (this.prepared ?? []).map((row): StoredChange => ({ op: '+I', row }));
         this.prepared = undefined;
         this.preparedChanges = undefined;
-        await this.store.commitChangesSliced(this.view, this.jobId, checkpointId, changes, wm);
+        await this.store.commitChangesSliced(this.view, this.jobId, checkpointId, changes, wm, ViewStore.sliceMs, netted);
       },
       abort: async () => this.reset(),
     };
@@ -115,15 +122,18 @@ export class ViewSink implements Sink {
   }
 }
 
-/** Rows encoded for SQLite in the view's column order, as steps (connectors/sqlite/slices.ts). */
-function* encodeAll(rows: readonly Row[], cols: readonly Column[]): Steps<StoredValue[][]> {
-  const out: StoredValue[][] = new Array(rows.length);
+/**
+ * Rows (of rows or changes: `rowOf`) encoded for SQLite in the view's column order, each wrapped as the
+ * commit takes it, as steps (connectors/sqlite/slices.ts).
+ */
+function* encodeAll<T, R>(items: readonly T[], cols: readonly Column[], rowOf: (item: T) => Row, wrap: (item: T, encoded: StoredValue[]) => R): Steps<R[]> {
+  const out: R[] = new Array(items.length);
   const nc = cols.length;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
+  for (let i = 0; i < items.length; i++) {
+    const r = rowOf(items[i]!);
     const e: StoredValue[] = new Array(nc);
     for (let c = 0; c < nc; c++) e[c] = encodeValue(r[c], cols[c]!.type);
-    out[i] = e;
+    out[i] = wrap(items[i]!, e);
     if ((i & 63) === 63) yield;
   }
   return out;

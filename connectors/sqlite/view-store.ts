@@ -194,10 +194,12 @@ export class ViewStore {
    * +I/+U upsert it, -D — or a -U with no +U after it — delete it); keys compare with IS, for deletes as
    * for upserts, so a NULL group key is one row. A view without a key inserts +I/+U rows and deletes one
    * row equal in every column for -U/-D. Listeners hear what the table actually went through.
+   * `netted`: the caller has netted the changes already (a keyed view's sink: at most one change per key,
+   * a -U standing for a delete), so they are applied in order as they are, without netting them again.
    */
-  commitChanges(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined): void {
+  commitChanges(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined, netted = false): void {
     this.finishPending();
-    runToEnd(this.commitSteps(name, jobId, checkpointId, changes, watermark));
+    runToEnd(this.commitSteps(name, jobId, checkpointId, changes, watermark, netted));
   }
 
   /**
@@ -207,13 +209,21 @@ export class ViewStore {
    * needs the connection meanwhile (create, drop, subscribe, a synchronous commit) first finishes the open
    * commit in one go (finishPending).
    */
-  async commitChangesSliced(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined, sliceMs = ViewStore.sliceMs): Promise<void> {
+  async commitChangesSliced(
+    name: string,
+    jobId: string,
+    checkpointId: number,
+    changes: readonly StoredChange[],
+    watermark: string | undefined,
+    sliceMs = ViewStore.sliceMs,
+    netted = false,
+  ): Promise<void> {
     const before = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((r) => (release = r));
     try {
       await before;
-      const work = new PendingWork(this.commitSteps(name, jobId, checkpointId, changes, watermark));
+      const work = new PendingWork(this.commitSteps(name, jobId, checkpointId, changes, watermark, netted));
       this.pending = work;
       try {
         await runSliced(work.steps(), sliceMs);
@@ -238,7 +248,7 @@ export class ViewStore {
     this.pending?.finish();
   }
 
-  private *commitSteps(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined): Steps<void> {
+  private *commitSteps(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined, netted: boolean): Steps<void> {
     const m = this.meta(name);
     if (!m) throw new Error(`materialized view '${name}' has no table in the view store (dropped?)`);
     if (m.jobId !== jobId) throw new Error(`materialized view '${name}' belongs to job ${m.jobId}, not ${jobId}`);
@@ -256,7 +266,7 @@ export class ViewStore {
     yield* inTransaction(
       this.db,
       (function* () {
-        if (m.key) yield* self.applyKeyed(m, m.key, changes, insert, listening ? events : undefined, toRow);
+        if (m.key) yield* self.applyKeyed(m, m.key, changes, insert, listening ? events : undefined, toRow, netted);
         else yield* self.applyUnkeyed(m, changes, insert, listening ? events : undefined, toRow);
         self.db
           .prepare(`UPDATE ${META_TABLE} SET checkpoint_id = ?, committed_at = ?, watermark = ? WHERE name = ?`)
@@ -274,6 +284,7 @@ export class ViewStore {
     insert: DbStatement,
     events: ViewChange[] | undefined,
     toRow: (vals: readonly unknown[]) => Record<string, unknown>,
+    netted: boolean,
   ): Steps<void> {
     const t = quoteIdent(m.name);
     const colList = m.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -284,18 +295,23 @@ export class ViewStore {
     const update = this.db.prepare(`UPDATE ${t} SET ${m.columns.map((c) => `${quoteIdent(c.name)} = ?`).join(', ')} WHERE rowid = ?`);
     const del = this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`);
     // Net change per key, in order of first appearance: the first change's row (its key values) and the row
-    // the key ends with, or null (deleted).
-    const net = new Map<unknown, { first: readonly StoredValue[]; row: readonly StoredValue[] | null }>();
-    const one = keyIdx.length === 1 ? keyIdx[0]! : -1;
-    for (let i = 0; i < changes.length; i++) {
-      const c = changes[i]!;
-      const k = one >= 0 ? netKey(c.row[one]) : JSON.stringify(keyIdx.map((j) => c.row[j]!));
-      const row = c.op === '+I' || c.op === '+U' ? c.row : null;
-      const e = net.get(k);
-      if (e) e.row = row;
-      else net.set(k, { first: c.row, row });
-      if ((i & 255) === 255) yield;
+    // the key ends with, or null (deleted). Changes the sink netted already (one per key) are their own.
+    let net: Map<unknown, { first: readonly StoredValue[]; row: readonly StoredValue[] | null }> | undefined;
+    if (!netted) {
+      net = new Map();
+      const one = keyIdx.length === 1 ? keyIdx[0]! : -1;
+      for (let i = 0; i < changes.length; i++) {
+        const c = changes[i]!;
+        const k = one >= 0 ? netKey(c.row[one]) : JSON.stringify(keyIdx.map((j) => c.row[j]!));
+        const row = c.op === '+I' || c.op === '+U' ? c.row : null;
+        const e = net.get(k);
+        if (e) e.row = row;
+        else net.set(k, { first: c.row, row });
+        if ((i & 255) === 255) yield;
+      }
     }
+    const nets = net ? [...net.values()] : undefined;
+    const count = nets ? nets.length : changes.length;
     // Nobody listening needs the rows before: a key without NULLs is upserted or deleted in one statement
     // (the key's unique index finds it; an identical row is left alone), half the work of find-then-write.
     // Upserts of consecutive keys share a statement (one call into SQLite for many rows), written before
@@ -311,13 +327,21 @@ export class ViewStore {
       upserts = [];
       upsertRows = 0;
     };
-    let n = 0;
-    for (const { first, row } of net.values()) {
-      const keyVals = keyIdx.map((j) => first[j] as StoredValue);
-      if (direct && !keyVals.includes(null)) {
+    for (let n = 1; n <= count; n++) {
+      let first: readonly StoredValue[];
+      let row: readonly StoredValue[] | null;
+      if (nets) ({ first, row } = nets[n - 1]!);
+      else {
+        const c = changes[n - 1]!;
+        first = c.row;
+        row = c.op === '+I' || c.op === '+U' ? c.row : null;
+      }
+      let nullKey = false;
+      for (let j = 0; j < keyIdx.length; j++) if (first[keyIdx[j]!] === null) nullKey = true;
+      if (direct && !nullKey) {
         if (row === null) {
           flush();
-          direct.del.run(...keyVals);
+          direct.del.run(...keyIdx.map((j) => first[j] as StoredValue));
         } else {
           // Rows share one parameter list: one of the wrong length would shift the others' values.
           if (row.length !== m.columns.length) throw new Error(`materialized view '${m.name}': a row of ${row.length} values for ${m.columns.length} columns`);
@@ -327,9 +351,10 @@ export class ViewStore {
             yield;
           }
         }
-        if ((++n & 63) === 0) yield;
+        if ((n & 63) === 0) yield;
         continue;
       }
+      const keyVals = keyIdx.map((j) => first[j] as StoredValue);
       flush();
       yield;
       const old = find.get(...keyVals) as unknown[] | undefined;

@@ -26,6 +26,14 @@ export class ViewSink implements Sink {
    * updates (a hot key updated in every batch between two checkpoints).
    */
   private netChanges = new Map<unknown, Change>();
+  /**
+   * A keyed view's changes while only one batch came since the last checkpoint (the usual case: an
+   * aggregate emits its mini-batch at the checkpoint), its -U of each update pair dropped, instead of the
+   * map: an aggregate's batch has one net change per key already, so building a map of 100,000 keys per
+   * checkpoint would only repeat that. Were a key there twice, the store applying the changes in order
+   * would still end at the same rows.
+   */
+  private single: Change[] | undefined;
   /** Positions of the view's key columns (null: no key, every change is kept in order). */
   private readonly keyIdx: readonly number[] | null;
   private prepared: StoredValue[][] | undefined;
@@ -52,16 +60,18 @@ export class ViewSink implements Sink {
         // the checkpoint, not the commit. In slices: 100,000 changed keys take long enough to hold up HTTP.
         const rows = this.buffer;
         this.buffer = [];
-        const changes = this.netChanges.size > 0 ? [...this.netChanges.values()] : this.changes;
+        const changes = this.single ?? (this.netChanges.size > 0 ? [...this.netChanges.values()] : this.changes);
         this.changes = [];
         this.netChanges = new Map();
+        this.single = undefined;
         this.prepared = await runSliced(
-          encodeAll(rows, this.columns, (r) => r, (_, e) => e),
+          encodeAll(rows, this.columns, (r) => r, (_, e) => e as StoredValue[]),
           ViewStore.sliceMs,
         );
         if (changes.length > 0) {
           this.preparedChanges = await runSliced(
-            encodeAll(changes, this.columns, (ch) => ch.row, (ch, e): StoredChange => ({ op: ch.op, row: e })),
+            // A change whose row needs no encoding is its own stored change (the same two fields).
+            encodeAll(changes, this.columns, (ch) => ch.row, (ch, e, same): StoredChange => (same ? (ch as StoredChange) : { op: ch.op, row: e })),
             ViewStore.sliceMs,
           );
         }
@@ -83,6 +93,7 @@ export class ViewSink implements Sink {
     this.buffer = [];
     this.changes = [];
     this.netChanges = new Map();
+    this.single = undefined;
     this.prepared = undefined;
     this.preparedChanges = undefined;
   }
@@ -100,13 +111,15 @@ export class ViewSink implements Sink {
     }
     // The last change of a key decides (a trailing -U with no +U deletes, as the store reads it); a Map keeps
     // the key's first position, so keys commit in the order they first changed.
-    const n = changes.length;
-    for (let i = 0; i < n; i++) {
-      const c = changes[i]!;
-      // An update's -U is overridden by its +U right after it: skip it (half the keys to build, typically).
-      if (c.op === '-U' && i + 1 < n && changes[i + 1]!.op === '+U' && sameKey(c.row, changes[i + 1]!.row, keyIdx)) continue;
-      this.netChanges.set(keyOf(c.row, keyIdx), c);
+    if (this.single === undefined && this.netChanges.size === 0) {
+      this.single = withoutUpdateBefores(changes, keyIdx);
+      return;
     }
+    if (this.single !== undefined) {
+      for (const c of this.single) this.netChanges.set(keyOf(c.row, keyIdx), c);
+      this.single = undefined;
+    }
+    for (const c of withoutUpdateBefores(changes, keyIdx)) this.netChanges.set(keyOf(c.row, keyIdx), c);
   }
 
   /** Nothing to send: the rows reach SQLite only with their checkpoint (see the class comment). */
@@ -124,17 +137,40 @@ export class ViewSink implements Sink {
 
 /**
  * Rows (of rows or changes: `rowOf`) encoded for SQLite in the view's column order, each wrapped as the
- * commit takes it, as steps (connectors/sqlite/slices.ts).
+ * commit takes it, as steps (connectors/sqlite/slices.ts). A row whose values are all stored as they are
+ * (numbers and strings: most aggregates' rows) is not copied; `wrap` hears so (`same`) and may pass its
+ * item on as it is. Nothing downstream changes rows, so sharing them is safe; not copying 100,000 rows
+ * per checkpoint keeps them out of the garbage collector's way (they live through the sliced commit).
  */
-function* encodeAll<T, R>(items: readonly T[], cols: readonly Column[], rowOf: (item: T) => Row, wrap: (item: T, encoded: StoredValue[]) => R): Steps<R[]> {
+function* encodeAll<T, R>(items: readonly T[], cols: readonly Column[], rowOf: (item: T) => Row, wrap: (item: T, encoded: readonly StoredValue[], same: boolean) => R): Steps<R[]> {
   const out: R[] = new Array(items.length);
   const nc = cols.length;
   for (let i = 0; i < items.length; i++) {
     const r = rowOf(items[i]!);
-    const e: StoredValue[] = new Array(nc);
-    for (let c = 0; c < nc; c++) e[c] = encodeValue(r[c], cols[c]!.type);
-    out[i] = wrap(items[i]!, e);
+    let e: StoredValue[] | undefined;
+    for (let c = 0; c < nc; c++) {
+      const v = encodeValue(r[c], cols[c]!.type);
+      if (e) e[c] = v;
+      else if (v !== r[c] || r.length !== nc) {
+        e = new Array(nc);
+        for (let p = 0; p < c; p++) e[p] = r[p] as StoredValue;
+        e[c] = v;
+      }
+    }
+    out[i] = e ? wrap(items[i]!, e, false) : wrap(items[i]!, r as readonly StoredValue[], true);
     if ((i & 63) === 63) yield;
+  }
+  return out;
+}
+
+/** The changes without the -U of each update (a -U right before the +U of the same key, which overrides it). */
+function withoutUpdateBefores(changes: readonly Change[], keyIdx: readonly number[]): Change[] {
+  const out: Change[] = [];
+  const n = changes.length;
+  for (let i = 0; i < n; i++) {
+    const c = changes[i]!;
+    if (c.op === '-U' && i + 1 < n && changes[i + 1]!.op === '+U' && sameKey(c.row, changes[i + 1]!.row, keyIdx)) continue;
+    out.push(c);
   }
   return out;
 }

@@ -416,7 +416,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const entry = (g: Group): [string, GroupEntry] => {
       g.dirty = false;
       g.stored = true;
-      return [this.entryOf(g), [[...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, g.touched]];
+      // The key array itself: a group's key never changes (its accumulators do, so they are saved).
+      return [this.entryOf(g), [g.key as unknown[], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, g.touched]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];

@@ -3,8 +3,8 @@ import type { CompiledExpr } from '../expr/bound.ts';
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
 import type { MiniBatch, PlanNode } from '../plan/plan.ts';
-import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
-import type { RetractableAccumulator } from './accumulators.ts';
+import { addAllOf, insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
+import type { AddAll, RetractableAccumulator } from './accumulators.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
 import { keyedChanges } from '../state/keyed.ts';
@@ -127,6 +127,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly droppedInBatch = new Map<unknown, Group>();
   private readonly keyVals: unknown[];
   private readonly argVals: unknown[];
+  private readonly addAll: AddAll;
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -145,6 +146,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     private readonly now: () => number = Date.now,
   ) {
     this.nk = cfg.keyExprs.length;
+    this.addAll = addAllOf(cfg.accumulators);
     this.keyVals = new Array(this.nk);
     this.argVals = new Array(cfg.accumulators.length);
     this.lastSweep = now();
@@ -231,7 +233,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   private apply(r: Row, accumulate: boolean, t: number): void {
     const { keyExprs, accumulators, aggArgs } = this.cfg;
-    const nk = this.nk;
     const na = accumulators.length;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
@@ -241,8 +242,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     if (accumulate) {
       g ??= this.newGroup(mk, keyVals, t);
       this.markDirty(g);
-      const accs = g.accs;
-      for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
+      this.addAll(g.accs, argVals, 0);
       g.rows++;
       g.touched = t;
       return;

@@ -2,7 +2,8 @@ import { aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
-import type { Accumulator } from './accumulators.ts';
+import { addAllOf } from './accumulators.ts';
+import type { Accumulator, AddAll } from './accumulators.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
@@ -76,6 +77,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private firedEntries: string[] = [];
   private storedWm = Number.NaN;
   private seq = 0;
+  private readonly addAll: AddAll;
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -83,6 +85,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     private readonly counters: OpCounters,
   ) {
     this.exprKeyCount = cfg.keyExprs.length;
+    this.addAll = addAllOf(cfg.accumulators);
   }
 
   push(rows: Row[]): void {
@@ -127,8 +130,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
       for (let w = 0; w < nOpen; w++) {
         const g = this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true);
-        const accs = g.accs;
-        for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
+        this.addAll(g.accs, argVals, 0);
       }
     }
     openMaps.length = 0;

@@ -1,4 +1,6 @@
 import { aggregateInputs } from '../ops/aggregate-inputs.ts';
+import { addAllOf } from '../ops/accumulators.ts';
+import type { AddAll } from '../ops/accumulators.ts';
 import { groupMapKey } from '../ops/group-aggregate.ts';
 import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
@@ -20,11 +22,13 @@ export class LocalGroupAggregate implements Downstream {
   private pushed = false;
   private readonly keyVals: unknown[];
   private readonly argVals: unknown[];
+  private readonly addAll: AddAll;
 
   constructor(
     private readonly cfg: GroupAggConfig,
     private readonly counters: OpCounters,
   ) {
+    this.addAll = addAllOf(cfg.accumulators);
     this.keyVals = new Array(cfg.keyExprs.length);
     this.argVals = new Array(cfg.accumulators.length);
   }
@@ -49,8 +53,7 @@ export class LocalGroupAggregate implements Downstream {
         for (let a = 0; a < na; a++) accs.push(accumulators[a]!.init());
         this.rows.push(0);
       }
-      const at = g * na;
-      for (let a = 0; a < na; a++) accs[at + a] = accumulators[a]!.add(accs[at + a], argVals[a]);
+      this.addAll(accs, argVals, g * na);
       this.rows[g]!++;
     }
   }

@@ -1,4 +1,6 @@
 import { aggregateInputs } from '../ops/aggregate-inputs.ts';
+import { addAllOf } from '../ops/accumulators.ts';
+import type { AddAll } from '../ops/accumulators.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { WindowAggConfig, WindowPartials } from '../ops/window-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
@@ -22,10 +24,14 @@ export class LocalWindowAggregate implements Downstream {
   /** The group maps of the windows in `starts`, in the same order (see push). */
   private readonly startGroups: Map<unknown, LocalGroup>[] = [];
 
+  private readonly addAll: AddAll;
+
   constructor(
     private readonly cfg: WindowAggConfig,
     private readonly counters: OpCounters,
-  ) {}
+  ) {
+    this.addAll = addAllOf(cfg.accumulators);
+  }
 
   push(rows: Row[]): void {
     const { spec, timeIndex, keyExprs, accumulators, aggArgs } = this.cfg;
@@ -75,8 +81,7 @@ export class LocalWindowAggregate implements Downstream {
           const groups = startGroups[w]!;
           let g = groups.get(mapKey);
           if (!g) groups.set(mapKey, (g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) }));
-          const accs = g.accs;
-          for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.add(accs[a], argVals[a]);
+          this.addAll(g.accs, argVals, 0);
         }
       }
     } finally {

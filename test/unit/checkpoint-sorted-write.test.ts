@@ -30,20 +30,25 @@ function entriesOf(data: CheckpointData, op: number): Map<string, unknown> {
 
 const sorted = (m: ReadonlyMap<string, unknown>): [string, unknown][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
+/** Runs steps to the end: their result and how many times they yielded. */
+function runCounting<T>(steps: Generator<void, T, void>): [T, number] {
+  let yields = 0;
+  let r = steps.next();
+  while (!r.done) {
+    yields++;
+    r = steps.next();
+  }
+  return [r.value, yields];
+}
+
 describe('sortedSteps', () => {
   it('sorts as Array.prototype.sort does (stable), yielding in between for large inputs', () => {
     const rand = rng(7);
     for (const n of [0, 1, 2, 5, 4095, 4096, 4097, 8193, 20000]) {
       const items = Array.from({ length: n }, (_, i) => ({ k: `k${Math.floor(rand() * n * 0.7)}`, i }));
       const cmp = (a: { k: string }, b: { k: string }): number => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
-      const steps = sortedSteps(items, cmp);
-      let yields = 0;
-      let r = steps.next();
-      while (!r.done) {
-        yields++;
-        r = steps.next();
-      }
-      expect(r.value).toEqual(items.slice().sort(cmp));
+      const [sorted, yields] = runCounting(sortedSteps(items, cmp));
+      expect(sorted).toEqual(items.slice().sort(cmp));
       if (n > 4096) expect(yields).toBeGreaterThan(n / 4096);
       // The input is left as it was.
       expect(items.map((x) => x.i)).toEqual(Array.from({ length: n }, (_, i) => i));
@@ -79,14 +84,8 @@ describe('sortedByKeySteps', () => {
     for (const n of [0, 1, 2, 24, 25, 300, 4097, 20000]) {
       const items = Array.from({ length: n }, (_, i) => ({ k: randomKey(rand), i }));
       const cmp = (a: { k: string }, b: { k: string }): number => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
-      const steps = sortedByKeySteps(items, (x) => x.k);
-      let yields = 0;
-      let r = steps.next();
-      while (!r.done) {
-        yields++;
-        r = steps.next();
-      }
-      expect(r.value).toEqual(items.slice().sort(cmp));
+      const [sorted, yields] = runCounting(sortedByKeySteps(items, (x) => x.k));
+      expect(sorted).toEqual(items.slice().sort(cmp));
       if (n >= 20000) expect(yields).toBeGreaterThan(n / 4096);
       expect(items.map((x) => x.i)).toEqual(Array.from({ length: n }, (_, i) => i));
     }

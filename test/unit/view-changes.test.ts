@@ -104,6 +104,29 @@ describe('ViewStore.commitChanges', () => {
   });
 });
 
+/**
+ * A random next change of key `k` given the rows so far (`current`, updated): +I for a new key, else -D,
+ * a lone -U (gone unless it comes back) or a -U/+U update.
+ */
+function changeOf(rand: () => number, current: Map<string | null, number>, k: string | null): StoredChange[] {
+  const before = current.get(k);
+  const n = Math.floor(rand() * 5);
+  if (before === undefined) {
+    current.set(k, n);
+    return [{ op: '+I', row: [k, n] }];
+  }
+  const x = rand();
+  if (x < 0.3) {
+    current.delete(k);
+    return [{ op: x < 0.15 ? '-D' : '-U', row: [k, before] }];
+  }
+  current.set(k, n);
+  return [
+    { op: '-U', row: [k, before] },
+    { op: '+U', row: [k, n] },
+  ];
+}
+
 describe('ViewStore.commitChanges of changes netted by the caller', () => {
   // The view sink nets a keyed view's changes per key before the commit (the last change of a key, at the
   // key's first position) and says so: the store then applies them as they are. The table, its row order
@@ -130,23 +153,7 @@ describe('ViewStore.commitChanges of changes netted by the caller', () => {
           const changes: StoredChange[] = [];
           for (let i = 0; i < 40; i++) {
             const r = Math.floor(rand() * 9);
-            const k = r === 0 ? null : `k${r}`;
-            const before = current.get(k);
-            const n = Math.floor(rand() * 4);
-            if (before === undefined) {
-              changes.push({ op: '+I', row: [k, n] });
-              current.set(k, n);
-            } else if (rand() < 0.25) {
-              changes.push({ op: '-D', row: [k, before] });
-              current.delete(k);
-            } else if (rand() < 0.2) {
-              // A -U with no +U after it within the checkpoint: the key is gone unless it comes back.
-              changes.push({ op: '-U', row: [k, before] });
-              current.delete(k);
-            } else {
-              changes.push({ op: '-U', row: [k, before] }, { op: '+U', row: [k, n] });
-              current.set(k, n);
-            }
+            changes.push(...changeOf(rand, current, r === 0 ? null : `k${r}`));
           }
           a.commitChanges('v', 'j', cp, changes, undefined);
           b.commitChanges('v', 'j', cp, net(changes), undefined, true);
@@ -215,18 +222,7 @@ describe('ViewSink of a keyed view, one or several batches per checkpoint', () =
             const k = r === 0 ? null : `k${r}`;
             if (keys.has(k)) continue;
             keys.add(k);
-            const before = current.get(k);
-            const n = Math.floor(rand() * 5);
-            if (before === undefined) {
-              batch.push({ op: '+I', row: [k, n] });
-              current.set(k, n);
-            } else if (rand() < 0.3) {
-              batch.push({ op: rand() < 0.5 ? '-D' : '-U', row: [k, before] });
-              current.delete(k);
-            } else {
-              batch.push({ op: '-U', row: [k, before] }, { op: '+U', row: [k, n] });
-              current.set(k, n);
-            }
+            batch.push(...changeOf(rand, current, k));
           }
           sink.writeChanges(batch.map((c) => ({ ...c, row: [...c.row] })) as never);
           all.push(...batch);

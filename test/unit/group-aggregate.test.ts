@@ -225,6 +225,31 @@ describe('table.exec.state.ttl', () => {
     expect(op.openGroups()).toBe(2);
   });
 
+  it('keyed state written without a TTL keeps no update times; a TTL set at the restart counts from then', () => {
+    let now = 1_000_000;
+    const out: ChangeDownstream = { pushChanges: () => undefined, watermark: () => undefined };
+    const op = makeOp(out, () => now);
+    op.push([['a', 1]]);
+    now += 50_000;
+    op.push([['b', 1]]);
+    const c = op.keyedChanges();
+    expect(c.upserts.map(([, v]) => (v as unknown[])[3])).toEqual([null, null]);
+    // Restarted much later with a 10 s TTL: nothing expires before 10 s from the restart.
+    now += 3_600_000;
+    const restored = makeOp(out, () => now, 10_000);
+    restored.restoreKeyed(new Map(c.upserts.map(([k, v]) => [k, decodeSnapshot(encodeSnapshot(v))])));
+    now += 9_000;
+    restored.push([['c', 1]]);
+    expect(restored.openGroups()).toBe(3);
+    now += 7_000; // 16 s after the restart; 'c' updated 7 s ago (sweeps run every TTL/2 at most)
+    restored.push([['c', 1]]);
+    expect(restored.openGroups()).toBe(1); // 'a' and 'b' expired 10 s after the restart
+    // With a TTL the times are kept.
+    const withTtl = makeOp(out, () => now, 10_000);
+    withTtl.push([['d', 1]]);
+    expect(withTtl.keyedChanges().upserts.map(([, v]) => (v as unknown[])[3])).toEqual([now]);
+  });
+
   it('survives a snapshot with the last-update times', () => {
     let now = 0;
     const out: ChangeDownstream = { pushChanges: () => undefined, watermark: () => undefined };

@@ -3,38 +3,16 @@ import type { CompiledExpr } from '../expr/bound.ts';
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
 import type { MiniBatch, PlanNode } from '../plan/plan.ts';
-import { addAllOf, insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
-import type { AddAll, RetractableAccumulator } from './accumulators.ts';
+import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
+import type { RetractableAccumulator } from './accumulators.ts';
+import { groupLayout } from './group-layout.ts';
+import type { Group, GroupLayout } from './group-layout.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { WATERMARK_END } from './operator.ts';
 import type { OpCounters, Operator, Row } from './operator.ts';
-
-interface Group {
-  readonly key: readonly unknown[];
-  readonly accs: unknown[];
-  /** Input rows currently counted in the group (accumulated minus retracted): at 0 the key is gone. */
-  rows: number;
-  /** Processing time of the last update (state TTL). */
-  touched: number;
-  /** The result row last emitted for this key (the -U of its next update), when known. */
-  last: Row | undefined;
-  /** Keyed state: the entry key once computed, whether it changed since the last checkpoint, whether the store holds it. */
-  entry: string | undefined;
-  dirty: boolean;
-  stored: boolean;
-  /**
-   * The batch that last touched the group (a stamp instead of a per-batch Map lookup on every row), its
-   * result before that batch (null: the key did not exist), its place in the batch's list of touched
-   * groups, and whether it was dropped from state since.
-   */
-  batch: number;
-  before: Row | null;
-  slot: number;
-  gone: boolean;
-}
 
 /** A keyed state entry of one group: the same values as one snapshot entry. */
 type GroupEntry = [key: unknown[], accs: unknown[], rows: number, touched: number | null];
@@ -127,7 +105,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly droppedInBatch = new Map<unknown, Group>();
   private readonly keyVals: unknown[];
   private readonly argVals: unknown[];
-  private readonly addAll: AddAll;
+  private readonly layout: GroupLayout;
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -146,7 +124,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     private readonly now: () => number = Date.now,
   ) {
     this.nk = cfg.keyExprs.length;
-    this.addAll = addAllOf(cfg.accumulators);
+    this.layout = groupLayout(cfg.accumulators);
     this.keyVals = new Array(this.nk);
     this.argVals = new Array(cfg.accumulators.length);
     this.lastSweep = now();
@@ -218,8 +196,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
       const mk = this.mapKey(keyVals);
       const g = this.liveGroup(mk, t) ?? this.newGroup(mk, keyVals, t);
       this.markDirty(g);
-      const accs = g.accs;
-      for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.merge(accs[a], partial[i * na + a]);
+      this.layout.merge(g, partial, i * na);
       g.rows += rows[i]!;
       input += rows[i]!;
       g.touched = t;
@@ -232,8 +209,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   }
 
   private apply(r: Row, accumulate: boolean, t: number): void {
-    const { keyExprs, accumulators, aggArgs } = this.cfg;
-    const na = accumulators.length;
+    const { keyExprs, aggArgs } = this.cfg;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
     if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) return;
@@ -242,15 +218,14 @@ export class GroupAggregateOp implements Operator, KeyedState {
     if (accumulate) {
       g ??= this.newGroup(mk, keyVals, t);
       this.markDirty(g);
-      this.addAll(g.accs, argVals, 0);
+      this.layout.add(g, argVals, 0);
       g.rows++;
       g.touched = t;
       return;
     }
     // A retraction for a key we do not hold (dropped by the state TTL) is ignored, as Flink does.
     if (!g) return;
-    const accs = g.accs;
-    for (let a = 0; a < na; a++) accs[a] = accumulators[a]!.retract(accs[a], argVals[a]);
+    this.layout.retract(g, argVals, 0);
     g.rows--;
     g.touched = t;
     this.markDirty(g);
@@ -273,20 +248,13 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   /** A new, empty group for a key the state does not hold, touched by the current batch. */
   private newGroup(mk: unknown, keyVals: readonly unknown[], t: number): Group {
-    const g: Group = {
-      key: keyVals.map((v) => (v === undefined ? null : v)),
-      accs: this.cfg.accumulators.map((acc) => acc.init()),
-      rows: 0,
-      touched: t,
-      last: undefined,
-      entry: undefined,
-      dirty: false,
-      stored: false,
-      batch: 0,
-      before: null,
-      slot: -1,
-      gone: false,
-    };
+    const g = this.layout.create(
+      keyVals.map((v) => (v === undefined ? null : v)),
+      this.cfg.accumulators.map((acc) => acc.init()),
+      0,
+      t,
+      false,
+    );
     this.groups.set(mk, g);
     this.touch(mk, g, null);
     if (this.tracking && this.removed.size > 0) {
@@ -372,7 +340,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const nk = this.nk;
     const row: Row = new Array(nk + accumulators.length);
     for (let k = 0; k < nk; k++) row[k] = g.key[k];
-    for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(g.accs[a]);
+    const accs = this.layout.accsOf(g);
+    for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(accs[a]);
     return row;
   }
 
@@ -383,7 +352,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   snapshot(): GroupAggSnapshot {
     const accs = this.cfg.accumulators;
-    return { groups: [...this.groups.values()].map((g) => [[...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, g.touched]) };
+    return { groups: [...this.groups.values()].map((g) => [[...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.rows, g.touched]) };
   }
 
   restore(state: unknown): void {
@@ -404,7 +373,13 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     // null: stored without a TTL (keyedChanges), so not known: a TTL set since counts from the restart.
     const touched = touchedOrNull ?? this.now();
-    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), rows, touched, last: undefined, entry: undefined, dirty: false, stored, batch: 0, before: null, slot: -1, gone: false };
+    const g = this.layout.create(
+      key,
+      saved.map((d, i) => accs[i]!.load(d)),
+      rows,
+      touched,
+      stored,
+    );
     this.groups.set(this.mapKey(key), g);
     return g;
   }
@@ -423,7 +398,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
       g.dirty = false;
       g.stored = true;
       // The key array itself: a group's key never changes (its accumulators do, so they are saved).
-      return [this.entryOf(g), [g.key as unknown[], g.accs.map((a, i) => accs[i]!.save(a)), g.rows, keepTime ? g.touched : null]];
+      return [this.entryOf(g), [g.key as unknown[], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.rows, keepTime ? g.touched : null]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];

@@ -2,10 +2,12 @@
 // ones written out in it, the others called) gives what adding with each accumulator's add() gives, at
 // any offset into a flat accumulator array, for every aggregate function, DISTINCT or not, NULLs and
 // strings included; and the simple accumulators follow SQL (checked against a plain computation here).
+// groupLayout(): the same for a GROUP BY's groups, whose accumulators are fields of the group object.
 import { describe, expect, it } from 'vitest';
 import { accumulatorFor, addAllOf, insertOnlyAccumulatorFor, retractableAccumulatorFor } from '../../engine/ops/accumulators.ts';
 import type { AggCall, AggFn } from '../../engine/plan/plan.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
+import { groupLayout } from '../../engine/ops/group-layout.ts';
 import { rng } from '../support/rng.ts';
 
 const FNS: AggFn[] = ['COUNT_STAR', 'COUNT', 'SUM', 'MIN', 'MAX', 'AVG'];
@@ -68,6 +70,44 @@ describe('addAllOf', () => {
         MAX: sorted.length === 0 ? null : sorted[sorted.length - 1],
       };
       expect(accs.map((a, i) => a.result(state[i]))).toEqual(fns.map((fn) => want[fn]));
+    }
+  });
+});
+
+describe('groupLayout', () => {
+  // A GROUP BY's groups hold their accumulators as fields; the generated create/accsOf/add/retract/merge
+  // must do what the accumulators' own functions do on an array of them.
+  it('creates, adds, retracts and merges as the accumulators do, for any list of aggregates', () => {
+    const rand = rng(77);
+    for (let trial = 0; trial < 40; trial++) {
+      const fns = Array.from({ length: Math.floor(rand() * 6) }, () => FNS[Math.floor(rand() * FNS.length)]!);
+      const make = trial % 2 === 0 ? retractableAccumulatorFor : insertOnlyAccumulatorFor;
+      const accs = fns.map((fn) => make(call(fn, { kind: 'BIGINT' } as SqlType, fn !== 'COUNT_STAR' && rand() < 0.3)));
+      const layout = groupLayout(accs);
+      const g = layout.create(['k'], accs.map((a) => a.init()), 0, 5, false);
+      let want = accs.map((a) => a.init());
+      const added: unknown[][] = [];
+      for (let i = 0; i < 60; i++) {
+        const vals = accs.map(() => value(rand, false));
+        const retract = make === retractableAccumulatorFor && added.length > 0 && rand() < 0.3;
+        if (retract) {
+          const back = added.splice(Math.floor(rand() * added.length), 1)[0]!;
+          layout.retract(g, back, 0);
+          want = want.map((s, a) => accs[a]!.retract(s, back[a]));
+        } else {
+          layout.add(g, [0, ...vals], 1);
+          added.push(vals);
+          want = want.map((s, a) => accs[a]!.add(s, vals[a]));
+        }
+      }
+      expect(layout.accsOf(g).map((s, a) => accs[a]!.result(s))).toEqual(want.map((s, a) => accs[a]!.result(s)));
+      // Merging a partial group of more rows: as if they had been added.
+      const more = Array.from({ length: 10 }, () => accs.map(() => value(rand, false)));
+      const partial = more.reduce((p, vals) => p.map((s, a) => accs[a]!.add(s, vals[a])), accs.map((a) => a.init()));
+      layout.merge(g, [null, null, ...partial], 2);
+      for (const vals of more) want = want.map((s, a) => accs[a]!.add(s, vals[a]));
+      expect(layout.accsOf(g).map((s, a) => accs[a]!.result(s))).toEqual(want.map((s, a) => accs[a]!.result(s)));
+      expect([g.key, g.rows, g.touched, g.stored, g.batch]).toEqual([['k'], 0, 5, false, 0]);
     }
   });
 });

@@ -70,7 +70,8 @@ export interface ScanOptions {
   readonly invalid: unknown;
 }
 
-export type Scanner = (b: Buffer) => unknown[] | typeof FALLBACK;
+/** Scans the record in b[start, end) (default: all of b). */
+export type Scanner = (b: Buffer, start?: number, end?: number) => unknown[] | typeof FALLBACK;
 
 // ------------------------------------------------------------------------------------ byte scanning
 
@@ -477,9 +478,8 @@ export function createProjectedScanner(columns: readonly ScanColumn[], opts: Sca
     return q;
   };
 
-  return (b: Buffer): unknown[] | typeof FALLBACK => {
-    const end = b.length;
-    let p = 0;
+  return (b: Buffer, start = 0, end = b.length): unknown[] | typeof FALLBACK => {
+    let p = start;
     let c = 0;
     while (p < end && ((c = b[p]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) p++;
     if (p >= end || c !== 0x7b) return FALLBACK; // not an object (or the literal null): full path

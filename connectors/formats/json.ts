@@ -95,8 +95,13 @@ export class BadRecordError extends Error {
   }
 }
 
-/** Row array in column order, or null for "skip this record silently". */
-export type JsonDecoder = (bytes: Buffer | Uint8Array | string | null) => unknown[] | null;
+/**
+ * Row array in column order, or null for "skip this record silently". `at`, when there: the same for the
+ * record in b[start, end), without a Buffer view of it (KafkaRecord.bytes).
+ */
+export type JsonDecoder = ((bytes: Buffer | Uint8Array | string | null) => unknown[] | null) & {
+  readonly at?: (b: Buffer, start: number, end: number) => unknown[] | null;
+};
 export type JsonEncoder = (row: readonly unknown[]) => Buffer;
 
 // ------------------------------------------------------------------------------------------- decoding
@@ -474,13 +479,19 @@ export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDeco
   }));
   const scan = createProjectedScanner(scanColumns, { ignore, failOnMissing, invalid: INVALID });
   if (scan === null) return projected;
-  return (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
+  const decode = (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
     if (bytes === null || bytes.length === 0) return null;
     if (typeof bytes === 'string') return projected(bytes); // the scanner reads UTF-8 bytes
     const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const row = scan(b);
     return row === FALLBACK ? projected(b) : row;
   };
+  const at = (b: Buffer, start: number, end: number): unknown[] | null => {
+    if (end === start) return null;
+    const row = scan(b, start, end);
+    return row === FALLBACK ? projected(b.subarray(start, end)) : row;
+  };
+  return Object.assign(decode, { at });
 }
 
 /** The decoder of every column: JSON.parse, then one converter per column. */

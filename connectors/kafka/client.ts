@@ -29,6 +29,7 @@ export interface KafkaHeader {
   readonly value: Buffer | null;
 }
 
+/** A record as read; `value` may be a getter (FetchedRecord): copy fields by name, not with a spread. */
 export interface KafkaRecord {
   readonly offset: number;
   readonly key: Buffer | null;
@@ -37,6 +38,14 @@ export interface KafkaRecord {
   readonly timestamp: number;
   /** In record order; duplicate keys are possible. A shared empty array when there are none. */
   readonly headers: readonly KafkaHeader[];
+  /**
+   * Where the value lies in the bytes it was fetched in (records our reader decodes, FetchedRecord):
+   * bytes[valueStart, valueEnd), valueEnd -1 for a null value. A decoder reading it there spares the
+   * Buffer view that `value` makes on first use (~100 ns and a young object per record).
+   */
+  readonly bytes?: Buffer;
+  readonly valueStart?: number;
+  readonly valueEnd?: number;
 }
 
 export interface FetchedBatch {

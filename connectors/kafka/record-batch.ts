@@ -87,6 +87,29 @@ export function makeDecompressor(more: {
 }
 
 /**
+ * A record as decodeRecordBatches() reads it: its value is a Buffer view of the fetched bytes made when
+ * first asked for (a job's decoder reads most values where they lie, KafkaRecord.bytes).
+ */
+export class FetchedRecord implements KafkaRecord {
+  #value: Buffer | null | undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly key: Buffer | null,
+    readonly timestamp: number,
+    readonly headers: readonly KafkaHeader[],
+    readonly bytes: Buffer,
+    readonly valueStart: number,
+    readonly valueEnd: number,
+  ) {}
+
+  get value(): Buffer | null {
+    if (this.#value === undefined) this.#value = this.valueEnd < 0 ? null : this.bytes.subarray(this.valueStart, this.valueEnd);
+    return this.#value;
+  }
+}
+
+/**
  * Decodes the record batches in `buf` (the records field of one partition of a fetch response), appending
  * records with offset >= fetchOffset to `out`. A partial batch at the end (the broker cuts at maxBytes) is
  * ignored. With `readCommitted`, `aborted` (the response's aborted transactions for the partition) drives
@@ -215,11 +238,9 @@ export function decodeRecordBatches(
           shift += 7;
         } while (b & 0x80);
         len = (v >>> 1) ^ -(v & 1);
-        let value: Buffer | null = null;
-        if (len >= 0) {
-          value = data.subarray(q, q + len);
-          q += len;
-        }
+        const valueStart = q;
+        const valueEnd = len >= 0 ? q + len : -1;
+        if (len >= 0) q += len;
         // headers
         v = 0;
         shift = 0;
@@ -261,7 +282,7 @@ export function decodeRecordBatches(
           headers = hs;
         }
         if (q !== recEnd) throw new KafkaClientError('fatal', `corrupt record at offset ${offset} (length mismatch)`);
-        out.push({ offset, key, value, timestamp: logAppendTime ? maxTimestamp : baseTimestamp + tsDelta, headers });
+        out.push(new FetchedRecord(offset, key, logAppendTime ? maxTimestamp : baseTimestamp + tsDelta, headers, data, valueStart, valueEnd));
       }
     }
     nextOffset = batchNext;

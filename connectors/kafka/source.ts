@@ -97,12 +97,14 @@ export class KafkaSource implements Source {
     const raw = await this.pollRaw(maxWaitMs);
     const out: SourceBatch[] = [];
     const dead: BadRecord[] = [];
+    const at = this.decode.at;
     for (const f of raw) {
       const rows: unknown[][] = [];
       const bad: BadRecord[] = [];
       for (const rec of f.records) {
         try {
-          const row = this.decode(rec.value);
+          // Where the value lies, when the decoder can read it there (no Buffer view per record).
+          const row = at !== undefined && rec.bytes !== undefined && rec.valueEnd! >= 0 ? at(rec.bytes, rec.valueStart!, rec.valueEnd!) : this.decode(rec.value);
           if (row) rows.push(row);
         } catch (e) {
           if (!(e instanceof BadRecordError)) throw e;

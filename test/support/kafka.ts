@@ -72,7 +72,10 @@ export async function readAll(
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`readAll(${topic}): timed out at ${JSON.stringify([...reader.positions()])} of ${JSON.stringify([...latest])}`);
       for (const b of await reader.poll(200)) {
-        for (const r of b.records) if (r.offset < latest.get(b.partition)!) out.push({ ...r, partition: b.partition });
+        // Fields copied one by one: a fetched record's value is a getter (FetchedRecord), which a spread leaves out.
+        for (const r of b.records) {
+          if (r.offset < latest.get(b.partition)!) out.push({ offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers, partition: b.partition });
+        }
       }
     }
   } finally {

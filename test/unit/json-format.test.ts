@@ -548,7 +548,7 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     { ignoreParseErrors: false, timestampStandard: 'ISO-8601', failOnMissingField: true },
   ];
 
-  it('gives the full decoder result with unread columns NULL, and fails exactly when it fails (random records)', () => {
+  it('gives the full decoder result with unread columns NULL, and fails exactly when it fails (random records, read alone or in a larger buffer)', () => {
     const next = recordGenerator(20240601);
     const rnd = prng(7);
     const n = pushdownColumns.length;
@@ -575,6 +575,11 @@ describe('JSON decoder with projection pushdown (fields)', () => {
           parse.mockClear();
           const got = outcome(dec, rec);
           if (!same(got, want)) expect({ rec: rec.toString('latin1'), o, fields, got }).toStrictEqual({ rec: rec.toString('latin1'), o, fields, got: want });
+          // The same record where it lies in a larger buffer (a fetched batch), read there by `at`.
+          const pad = r % 7;
+          const around = Buffer.concat([Buffer.from('}"x'.repeat(pad)), rec, Buffer.from('{"'.repeat(pad))]);
+          const gotAt = outcome(() => dec.at!(around, 3 * pad, 3 * pad + rec.length), rec);
+          if (!same(gotAt, want)) expect({ rec: rec.toString('latin1'), o, fields, at: true, got: gotAt }).toStrictEqual({ rec: rec.toString('latin1'), o, fields, at: true, got: want });
           total++;
           if ('error' in got) bad++;
           else if (got.row !== null) {

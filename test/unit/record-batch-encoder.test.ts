@@ -79,6 +79,12 @@ describe('encodeRecordBatch', () => {
     const out = decode(batch, 41);
     expect(out.map((r) => r.offset)).toEqual([41, 42, 43, 44, 45]);
     expect(out.map(plain)).toEqual(expected(RECORDS, T0));
+    // Where each value lies in the fetched bytes (what a job's decoder reads): the value, or -1 for null.
+    for (const [i, r] of out.entries()) {
+      const want = RECORDS[i]!.value;
+      if (want === null) expect(r.valueEnd).toBe(-1);
+      else expect(Buffer.compare(r.bytes!.subarray(r.valueStart!, r.valueEnd!), want)).toBe(0);
+    }
   });
 
   it('writes the header fields Kafka validates', () => {

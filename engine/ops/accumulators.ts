@@ -46,11 +46,12 @@ const ADD_SOURCE = {
 export type AddAll = (accs: unknown[], vals: readonly unknown[], at: number) => void;
 
 /**
- * The add steps of an aggregate list as one generated function, the simple steps (addSource) written out
- * in it and the others called from a place of their own. Calling every accumulator's add from one loop
- * costs ~100 ns more per row for COUNT(*) and SUM over 100,000 groups (a fifth of the GROUP BY's time;
- * docs/benchmarks.md, 2026-11-26): V8 does not inline calls whose target varies by operator.
- * The generated text holds only the fixed sources above and indexes, never anything from a query.
+ * The add steps of an aggregate list as one generated function over an array of accumulators (window
+ * aggregates, the parallel instances' local halves; a GROUP BY's groups hold theirs as fields, see
+ * group-layout.ts), the simple steps (addSource) written out in it and the others called from a place of
+ * their own. Calling every accumulator's add from one loop cost ~100 ns more per row for COUNT(*) and SUM
+ * over 100,000 groups (docs/benchmarks.md, 2026-11-26): V8 does not inline calls whose target varies by
+ * operator. The generated text holds only the fixed sources above and indexes, never anything of a query.
  */
 export function addAllOf(accumulators: readonly Accumulator[]): AddAll {
   const body = accumulators

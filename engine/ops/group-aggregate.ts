@@ -350,9 +350,16 @@ export class GroupAggregateOp implements Operator, KeyedState {
     return this.groups.size;
   }
 
-  snapshot(): GroupAggSnapshot {
+  /** The group's accumulators as their save() has them (in the copy accsOf makes: no second array). */
+  private savedAccs(g: Group): unknown[] {
     const accs = this.cfg.accumulators;
-    return { groups: [...this.groups.values()].map((g) => [[...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.rows, g.touched]) };
+    const saved = this.layout.accsOf(g);
+    for (let i = 0; i < saved.length; i++) saved[i] = accs[i]!.save(saved[i]);
+    return saved;
+  }
+
+  snapshot(): GroupAggSnapshot {
+    return { groups: [...this.groups.values()].map((g) => [[...g.key], this.savedAccs(g), g.rows, g.touched]) };
   }
 
   restore(state: unknown): void {
@@ -389,7 +396,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
    * the previous one and deletes those whose last row was retracted or whose state expired.
    */
   keyedChanges(): KeyedChanges {
-    const accs = this.cfg.accumulators;
     // The last update's time only matters with a TTL: without one it is stored as null ("not kept"), which
     // restoreGroup reads as the restart's time. Writing a 13-digit time takes JSON as long as the rest of
     // the entry (~20-30 ms per 100,000 keys per checkpoint).
@@ -398,7 +404,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
       g.dirty = false;
       g.stored = true;
       // The key array itself: a group's key never changes (its accumulators do, so they are saved).
-      return [this.entryOf(g), [g.key as unknown[], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.rows, keepTime ? g.touched : null]];
+      return [this.entryOf(g), [g.key as unknown[], this.savedAccs(g), g.rows, keepTime ? g.touched : null]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];

@@ -26,7 +26,8 @@ export interface Accumulator {
   readonly addSource?: string;
 }
 
-type Step = (acc: unknown, v: unknown) => unknown;
+/** One accumulator step: add, retract or merge. */
+export type Step = (acc: unknown, v: unknown) => unknown;
 
 /** An add step from its source text (Accumulator.addSource). */
 function stepFrom(source: string): Step {
@@ -54,15 +55,30 @@ export type AddAll = (accs: unknown[], vals: readonly unknown[], at: number) => 
  * operator. The generated text holds only the fixed sources above and indexes, never anything of a query.
  */
 export function addAllOf(accumulators: readonly Accumulator[]): AddAll {
-  const body = accumulators
-    .map((acc, i) =>
-      acc.addSource !== undefined
-        ? `{ const a = accs[at + ${i}], v = vals[${i}]; accs[at + ${i}] = ${acc.addSource}; }`
-        : `accs[at + ${i}] = adds[${i}](accs[at + ${i}], vals[${i}]);`,
-    )
+  return compileFold(
+    'accs, vals, at',
+    accumulators.map((a) => a.add),
+    accumulators.map((a) => a.addSource),
+    (i) => `accs[at + ${i}]`,
+    (i) => `vals[${i}]`,
+  ) as AddAll;
+}
+
+/**
+ * A generated fold over `params`: for each step i, the accumulator at `slot(i)` takes the value at
+ * `value(i)`, the step written out where `sources[i]` gives its text (Accumulator.addSource), else
+ * called as steps[i] from a place of its own. Shared by addAllOf and a GROUP BY's group layout.
+ */
+export function compileFold(params: string, steps: readonly Step[], sources: readonly (string | undefined)[], slot: (i: number) => string, value: (i: number) => string): unknown {
+  const body = steps
+    .map((_, i) => {
+      const source = sources[i];
+      return source !== undefined
+        ? `{ const a = ${slot(i)}, v = ${value(i)}; ${slot(i)} = ${source}; }`
+        : `${slot(i)} = steps[${i}](${slot(i)}, ${value(i)});`;
+    })
     .join('\n');
-  const make = new Function('adds', `'use strict'; return function addAll(accs, vals, at) {\n${body}\n};`) as (adds: readonly Step[]) => AddAll;
-  return make(accumulators.map((acc) => acc.add));
+  return (new Function('steps', `'use strict'; return function fold(${params}) {\n${body}\n};`) as (steps: readonly Step[]) => unknown)(steps);
 }
 
 const identity = (x: unknown) => x;

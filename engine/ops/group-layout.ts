@@ -1,4 +1,5 @@
-import type { RetractableAccumulator } from './accumulators.ts';
+import { compileFold } from './accumulators.ts';
+import type { RetractableAccumulator, Step } from './accumulators.ts';
 import type { Row } from './operator.ts';
 
 /**
@@ -47,8 +48,6 @@ export interface GroupLayout {
   readonly merge: GroupFold;
 }
 
-type Step = (acc: unknown, v: unknown) => unknown;
-
 /**
  * The layout of an aggregate list's groups, as functions generated for it (`new Function`): field names
  * cannot be indexes in JavaScript without becoming array elements, out of the object. The generated text
@@ -66,15 +65,14 @@ export function groupLayout(accumulators: readonly RetractableAccumulator[]): Gr
     `'use strict'; return { batch: 0, rows, dirty: false, touched, ${fields.map((f, i) => `${f}: accs[${i}]`).join(', ')}${n > 0 ? ', ' : ''}key, last: undefined, entry: undefined, stored, before: null, slot: -1, gone: false };`,
   ) as GroupLayout['create'];
   const accsOf = new Function('g', `'use strict'; return [${fields.map((f) => `g.${f}`).join(', ')}];`) as GroupLayout['accsOf'];
-  const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): GroupFold => {
-    const body = fields
-      .map((f, i) => {
-        const source = sources[i];
-        return source !== undefined ? `{ const a = g.${f}, v = vals[at + ${i}]; g.${f} = ${source}; }` : `g.${f} = steps[${i}](g.${f}, vals[at + ${i}]);`;
-      })
-      .join('\n');
-    return (new Function('steps', `'use strict'; return function fold(g, vals, at) {\n${body}\n};`) as (steps: readonly Step[]) => GroupFold)(steps);
-  };
+  const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): GroupFold =>
+    compileFold(
+      'g, vals, at',
+      steps,
+      sources,
+      (i) => `g.${fields[i]}`,
+      (i) => `vals[at + ${i}]`,
+    ) as GroupFold;
   return {
     create,
     accsOf,

@@ -479,17 +479,16 @@ export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDeco
   }));
   const scan = createProjectedScanner(scanColumns, { ignore, failOnMissing, invalid: INVALID });
   if (scan === null) return projected;
-  const decode = (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
-    if (bytes === null || bytes.length === 0) return null;
-    if (typeof bytes === 'string') return projected(bytes); // the scanner reads UTF-8 bytes
-    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const row = scan(b);
-    return row === FALLBACK ? projected(b) : row;
-  };
   const at = (b: Buffer, start: number, end: number): unknown[] | null => {
     if (end === start) return null;
     const row = scan(b, start, end);
-    return row === FALLBACK ? projected(b.subarray(start, end)) : row;
+    return row === FALLBACK ? projected(start === 0 && end === b.length ? b : b.subarray(start, end)) : row;
+  };
+  const decode = (bytes: Buffer | Uint8Array | string | null): unknown[] | null => {
+    if (bytes === null) return null;
+    if (typeof bytes === 'string') return bytes.length === 0 ? null : projected(bytes); // the scanner reads UTF-8 bytes
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return at(b, 0, b.length);
   };
   return Object.assign(decode, { at });
 }

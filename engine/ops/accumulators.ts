@@ -31,8 +31,13 @@ export type Step = (acc: unknown, v: unknown) => unknown;
 
 /** An add step from its source text (Accumulator.addSource). */
 function stepFrom(source: string): Step {
-  return new Function('a', 'v', `'use strict'; return ${source};`) as Step;
+  let step = STEPS.get(source);
+  if (!step) STEPS.set(source, (step = new Function('a', 'v', `'use strict'; return ${source};`) as Step));
+  return step;
 }
+
+/** Compiled once per source for the process, not per aggregate of every planned query. */
+const STEPS = new Map<string, Step>();
 
 /** add of the simple accumulators, as text (see Accumulator.addSource): NULL inputs are ignored. */
 const ADD_SOURCE = {

@@ -40,34 +40,36 @@ export interface CheckpointInfo {
   readonly createdAt: string;
 }
 
-/** How many completed checkpoints are kept (the newest, and one before it in case the newest is unreadable). */
-const RETAINED = 2;
-
 /**
  * A job's checkpoints, in one SQLite file of its own under the data dir (`checkpoints/<job id>.db`):
  * each checkpoint is written in one SQLite transaction (atomic, synchronous=FULL so a committed
  * checkpoint survives power loss, not only kill -9).
  *
- * Operator state is stored as versioned entries, (operator, key) → value valid from checkpoint
- * `from_id` up to, not including, `to_id` (NULL: still valid). A checkpoint writes only the entries
- * whose serialized value changed since the previous one, so state that did not change is not
- * rewritten; reading checkpoint C takes the entries with from_id <= C < to_id. An operator with a
- * whole snapshot is one entry (key '', skipped when its hash did not change); a keyed operator
- * (engine/state/keyed.ts) has one entry per key (stored key 'k' + its key) and hands over only the
- * keys that changed, so a checkpoint after few changes is small however large the state is. A
- * PENDING checkpoint's entries are versions of their own (from_id = its id): the previous checkpoint
- * still reads the versions it had, and abort() deletes them and reopens those.
+ * Operator state is one row per (operator, key) holding its two newest versions: `cur`, valid from
+ * checkpoint `cur_id` on, and `prev`, valid from `prev_id` until `cur_id` (a NULL value: the key is
+ * absent from then on). Reading checkpoint C takes `cur` if cur_id <= C, else `prev` if prev_id <= C. A
+ * checkpoint writes only the entries whose serialized value changed since the previous one, each as one
+ * upsert that moves `cur` to `prev` (one B-tree write per changed key: closing, inserting and later
+ * pruning a row per version cost ~3x as much); state that did not change is not rewritten. An operator
+ * with a whole snapshot is one entry (key ''); a keyed operator (engine/state/keyed.ts) has one entry per
+ * key (stored key 'k' + its key) and hands over only the keys that changed, so a checkpoint after few
+ * changes is small however large the state is.
+ *
+ * Two versions per key make two checkpoints readable: the one written last and the newest COMPLETED one
+ * before it. That is what a restart needs: the newest COMPLETED checkpoint, or a PENDING one newer than
+ * it (two-phase sinks) together with that COMPLETED one, which abort() makes live again by moving each
+ * `prev` back. Writing a checkpoint therefore drops every checkpoint older than the newest COMPLETED one.
  */
 export class CheckpointStore {
   private readonly db: Db;
   private readonly releaseWal: () => void;
-  /** Hash of each live entry's value (the newest non-aborted checkpoint's), to skip unchanged ones. */
+  /** Hash of each live whole-snapshot entry's value (the newest non-aborted checkpoint's), to skip unchanged ones. */
   private live = new Map<string, string>();
   /** Serialized size of the live entries (for the whole-size metric without reading them). */
   private liveBytes = 0;
-  /** What the last write() wrote: state rows inserted and their bytes (tests, benchmarks). */
+  /** What the last write() wrote: state entries written with a value and their bytes (tests, benchmarks). */
   lastWrite: { readonly rows: number; readonly bytes: number } = { rows: 0, bytes: 0 };
-  private readonly q: Record<'insertCp' | 'closeEntry' | 'closeOp' | 'opBytes' | 'insertEntry' | 'setStatus' | 'pruneSome', Statement>;
+  private readonly q: Record<'insertCp' | 'deleteOp' | 'opBytes' | 'setStatus' | 'pruneSome' | 'dropOlder' | 'pendingCp' | 'completedBefore', Statement>;
 
   private constructor(file: string) {
     this.db = new Database(file);
@@ -80,25 +82,27 @@ export class CheckpointStore {
         id INTEGER PRIMARY KEY, status TEXT NOT NULL, created_at TEXT NOT NULL,
         offsets TEXT NOT NULL, end_offsets TEXT, watermarks TEXT NOT NULL, operators INTEGER NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS state (
-        op INTEGER NOT NULL, key TEXT NOT NULL, from_id INTEGER NOT NULL, to_id INTEGER, value TEXT NOT NULL,
-        PRIMARY KEY (op, key, from_id)
+      CREATE TABLE IF NOT EXISTS entries (
+        op INTEGER NOT NULL, key TEXT NOT NULL, cur_id INTEGER NOT NULL, cur TEXT, prev_id INTEGER, prev TEXT,
+        PRIMARY KEY (op, key)
       );
+      CREATE INDEX IF NOT EXISTS entries_deleted ON entries (cur_id) WHERE cur IS NULL;
     `);
-    // Closed versions only (what prune and abort look for): a live version, the one every checkpoint writes,
-    // then costs no index entry until it is closed. Stores from before had all versions indexed.
-    this.db.exec('DROP INDEX IF EXISTS state_to; CREATE INDEX IF NOT EXISTS state_closed ON state (to_id) WHERE to_id IS NOT NULL;');
     // Stores written before sources had a state of their own lack the column.
     const cols = this.db.prepare('PRAGMA table_info(checkpoints)').all() as { name: string }[];
     if (!cols.some((c) => c.name === 'source_state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN source_state TEXT');
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'state'").get()) this.migrateVersionRows();
     this.q = {
       insertCp: this.db.prepare('INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators, source_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      closeEntry: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND key = ? AND to_id IS NULL RETURNING length(CAST(value AS BLOB)) AS n'),
-      closeOp: this.db.prepare('UPDATE state SET to_id = ? WHERE op = ? AND to_id IS NULL'),
-      opBytes: this.db.prepare('SELECT COALESCE(SUM(length(CAST(value AS BLOB))), 0) AS n FROM state WHERE op = ? AND to_id IS NULL'),
-      insertEntry: this.db.prepare('INSERT INTO state (op, key, from_id, to_id, value) VALUES (?, ?, ?, NULL, ?)'),
+      // A full write: every entry of the operator the write did not give a value is absent from it on.
+      deleteOp: this.db.prepare('UPDATE entries SET prev_id = cur_id, prev = cur, cur_id = ?, cur = NULL WHERE op = ? AND cur_id < ? AND cur IS NOT NULL'),
+      opBytes: this.db.prepare('SELECT COALESCE(SUM(length(CAST(cur AS BLOB))), 0) AS n FROM entries WHERE op = ? AND cur IS NOT NULL'),
       setStatus: this.db.prepare('UPDATE checkpoints SET status = ? WHERE id = ?'),
-      pruneSome: this.db.prepare(`DELETE FROM state WHERE rowid IN (SELECT rowid FROM state WHERE to_id IS NOT NULL AND to_id <= ? LIMIT ${PRUNE_ROWS_PER_STEP})`),
+      // Keys absent from both readable checkpoints.
+      pruneSome: this.db.prepare(`DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries WHERE cur IS NULL AND cur_id <= ? LIMIT ${PRUNE_ROWS_PER_STEP})`),
+      dropOlder: this.db.prepare('DELETE FROM checkpoints WHERE id < ?'),
+      pendingCp: this.db.prepare("SELECT id FROM checkpoints WHERE status = 'PENDING' AND id > COALESCE((SELECT MAX(id) FROM checkpoints WHERE status = 'COMPLETED'), 0)").pluck(true),
+      completedBefore: this.db.prepare("SELECT MAX(id) FROM checkpoints WHERE status = 'COMPLETED' AND id < ?").pluck(true),
     };
     this.loadLive();
   }
@@ -109,11 +113,35 @@ export class CheckpointStore {
     return new CheckpointStore(join(dir, `${jobId}.db`));
   }
 
+  /**
+   * A store of the format before 2026-11-26 (a row per version, `state(op, key, from_id, to_id, value)`)
+   * becomes the two-version format, keeping what a restart reads: the newest COMPLETED checkpoint and a
+   * PENDING one newer than it. Older checkpoints go. One transaction: a crash leaves the old format whole.
+   */
+  private migrateVersionRows(): void {
+    this.db.transaction(() => {
+      const completed = (this.db.prepare("SELECT MAX(id) FROM checkpoints WHERE status = 'COMPLETED'").pluck(true).get() as number | null) ?? 0;
+      const pending = this.db.prepare("SELECT MAX(id) FROM checkpoints WHERE status = 'PENDING' AND id > ?").pluck(true).get(completed) as number | null;
+      this.db.prepare('INSERT INTO entries (op, key, cur_id, cur) SELECT op, key, from_id, value FROM state WHERE from_id <= ? AND (to_id IS NULL OR to_id > ?)').run(completed, completed);
+      if (pending !== null) {
+        // The versions the PENDING checkpoint wrote, then the keys it deleted (closed at it, nothing new).
+        this.db
+          .prepare('INSERT INTO entries (op, key, cur_id, cur) SELECT op, key, from_id, value FROM state WHERE from_id = ? ON CONFLICT (op, key) DO UPDATE SET prev_id = cur_id, prev = cur, cur_id = excluded.cur_id, cur = excluded.cur')
+          .run(pending);
+        this.db
+          .prepare('UPDATE entries SET prev_id = cur_id, prev = cur, cur_id = ?, cur = NULL WHERE cur_id < ? AND EXISTS (SELECT 1 FROM state s WHERE s.op = entries.op AND s.key = entries.key AND s.to_id = ?)')
+          .run(pending, pending, pending);
+      }
+      this.db.exec('DROP TABLE state');
+      if (completed > 0) this.db.prepare('DELETE FROM checkpoints WHERE id < ?').run(completed);
+    })();
+  }
+
   private loadLive(): void {
     this.live = new Map();
-    const rows = this.db.prepare("SELECT op, key, value FROM state WHERE to_id IS NULL AND key = ''").all() as { op: number; key: string; value: string }[];
-    for (const r of rows) this.live.set(entryId(r.op, r.key), hash(r.value));
-    this.liveBytes = (this.db.prepare('SELECT COALESCE(SUM(length(CAST(value AS BLOB))), 0) AS n FROM state WHERE to_id IS NULL').get() as { n: number }).n;
+    const rows = this.db.prepare("SELECT op, key, cur FROM entries WHERE key = '' AND cur IS NOT NULL").all() as { op: number; key: string; cur: string }[];
+    for (const r of rows) this.live.set(entryId(r.op, r.key), hash(r.cur));
+    this.liveBytes = (this.db.prepare('SELECT COALESCE(SUM(length(CAST(cur AS BLOB))), 0) AS n FROM entries WHERE cur IS NOT NULL').get() as { n: number }).n;
   }
 
   /** Checkpoint ids only grow, also past aborted ones, so an id never names two different checkpoints. */
@@ -139,9 +167,9 @@ export class CheckpointStore {
 
   /**
    * Writes checkpoint `id` atomically. `COMPLETED` for sinks without a second phase; `PENDING` before a
-   * two-phase sink commits (then complete() or abort()). Only entries whose value changed are written:
-   * whole snapshots whose hash changed, and the keys a keyed operator reports changed or deleted.
-   * Returns the checkpoint's whole serialized size in bytes (metrics), unchanged entries included.
+   * two-phase sink commits (then complete() or abort(), before the next write). Only entries whose value
+   * changed are written: whole snapshots whose hash changed, and the keys a keyed operator reports changed
+   * or deleted. Returns the checkpoint's whole serialized size in bytes (metrics), unchanged entries included.
    */
   write(id: number, data: CheckpointData, status: 'PENDING' | 'COMPLETED'): number {
     return runToEnd(this.writeSteps(id, data, status));
@@ -180,26 +208,8 @@ export class CheckpointStore {
     let liveBytes = this.liveBytes;
     let rows = 0;
     let written = 0;
-    const close = (op: number, key: string): void => {
-      const r = this.q.closeEntry.get(id, op, key) as { n: number } | undefined;
-      if (r) liveBytes -= r.n;
-    };
-    const insert = (op: number, key: string, value: string): void => {
-      this.q.insertEntry.run(op, key, id, value);
-      const n = Buffer.byteLength(value);
-      liveBytes += n;
-      written += n;
-      rows++;
-    };
-    // Entries `from`..`to` of `order` (indexes into keys/values), a statement for all of them.
-    const closeMany = (op: number, keys: readonly string[], order: Int32Array, from: number, to: number): void => {
-      const params: unknown[] = new Array(2 + to - from);
-      params[0] = id;
-      params[1] = op;
-      for (let j = from; j < to; j++) params[2 + j - from] = keys[order[j]!];
-      for (const n of this.statement('close', to - from).all(...params) as number[]) liveBytes -= n;
-    };
-    const insertMany = (op: number, keys: readonly string[], values: readonly string[], order: Int32Array, from: number, to: number): void => {
+    // Entries `from`..`to` of `order` (indexes into keys/values; values null: deleted), one statement for all.
+    const upsertMany = (op: number, keys: readonly string[], values: readonly (string | null)[], order: Int32Array, from: number, to: number, replacesLive: boolean): void => {
       const params: unknown[] = new Array(4 * (to - from));
       for (let j = from, p = 0; j < to; j++, p += 4) {
         const i = order[j]!;
@@ -208,33 +218,39 @@ export class CheckpointStore {
         params[p + 2] = id;
         const value = values[i]!;
         params[p + 3] = value;
-        const n = Buffer.byteLength(value);
-        liveBytes += n;
-        written += n;
+        if (value !== null) {
+          const n = Buffer.byteLength(value);
+          liveBytes += n;
+          written += n;
+          rows++;
+        }
       }
-      rows += to - from;
-      this.statement('insert', to - from).run(...params);
+      if (replacesLive) {
+        // The values replaced (the previous cur, now prev) leave the live size.
+        for (const n of this.statement(to - from, true).all(...params) as (number | null)[]) if (n !== null) liveBytes -= n;
+      } else this.statement(to - from, false).run(...params); // a full write: counted already
     };
     const self = this;
     yield* inTransaction(
       this.db,
       (function* () {
+        const pending = self.q.pendingCp.get() as number | undefined;
+        if (pending !== undefined) throw new Error(`checkpoint ${pending} is PENDING: complete or abort it before writing checkpoint ${id}`);
         self.q.insertCp.run(id, status, new Date().toISOString(), offsets, endOffsets, watermarks, data.operators.length, sourceState);
-        for (const e of changed) {
-          close(e.op, e.key);
-          insert(e.op, e.key, e.value);
-        }
-        for (const r of removed) close(r.op, r.key);
+        const one = Int32Array.of(0);
+        for (const e of changed) upsertMany(e.op, [e.key], [e.value], one, 0, 1, true);
+        for (const r of removed) upsertMany(r.op, [r.key], [null], one, 0, 1, true);
         for (const { op, changes: k } of keyed) {
           if (k.full) {
-            // Everything the store holds for this operator (keyed entries, or a whole snapshot of the older format) is replaced.
+            // Everything the store holds for this operator (keyed entries, or a whole snapshot of the older
+            // format) is replaced: what the upserts below do not rewrite is deleted after them.
             liveBytes -= (self.q.opBytes.get(op) as { n: number }).n;
-            self.q.closeOp.run(id, op);
           } else {
             const deletes = k.deletes.map((key) => KEYED_PREFIX + key);
             const order = yield* keyOrderSteps(deletes);
+            const none: null[] = new Array<null>(deletes.length).fill(null);
             for (let i = 0; i < deletes.length; i += ENTRIES_PER_STATEMENT) {
-              closeMany(op, deletes, order, i, Math.min(deletes.length, i + ENTRIES_PER_STATEMENT));
+              upsertMany(op, deletes, none, order, i, Math.min(deletes.length, i + ENTRIES_PER_STATEMENT), true);
               yield;
             }
           }
@@ -257,13 +273,14 @@ export class CheckpointStore {
           const order = yield* keyOrderSteps(keys);
           // A few entries per statement (fewer calls into SQLite), a chunk per step.
           for (let i = 0; i < n; i += ENTRIES_PER_STATEMENT) {
-            const to = Math.min(n, i + ENTRIES_PER_STATEMENT);
-            if (!k.full) closeMany(op, keys, order, i, to);
-            insertMany(op, keys, values, order, i, to);
+            upsertMany(op, keys, values, order, i, Math.min(n, i + ENTRIES_PER_STATEMENT), !k.full);
             yield;
           }
+          if (k.full) self.q.deleteOp.run(id, op, id);
         }
-        if (status === 'COMPLETED') yield* self.pruneSteps(id);
+        // Two checkpoints stay readable (see the class comment): this one and the newest COMPLETED before it.
+        const kept = self.q.completedBefore.get(id) as number | null;
+        if (kept !== null) yield* self.pruneSteps(kept);
       })(),
     );
     this.live = new Map([...next].map(([k, e]) => [k, e.hash]));
@@ -274,27 +291,30 @@ export class CheckpointStore {
 
   private readonly multi = new Map<string, Statement>();
 
-  /** Statements over `n` entries at once (closing live versions, inserting new ones), prepared once per size. */
-  private statement(kind: 'close' | 'insert', n: number): Statement {
-    const name = `${kind}${n}`;
+  /**
+   * The upsert of `n` entries at once (a NULL value: the key is deleted), prepared once per size. `sizes`:
+   * it returns the byte size of each value it replaced (NULL where there was none; ~30 % of a first write's
+   * SQLite time, so a full write, which needs none, goes without).
+   */
+  private statement(n: number, sizes: boolean): Statement {
+    const name = `${n}${sizes ? 's' : ''}`;
     let st = this.multi.get(name);
     if (!st) {
-      st =
-        kind === 'close'
-          ? // Plucked: the sizes as plain numbers, not an object per row (~15 ms less per 100,000 keys).
-            this.db.prepare(`UPDATE state SET to_id = ? WHERE op = ? AND key IN (${Array(n).fill('?').join(', ')}) AND to_id IS NULL RETURNING length(CAST(value AS BLOB)) AS n`).pluck(true)
-          : this.db.prepare(`INSERT INTO state (op, key, from_id, to_id, value) VALUES ${Array(n).fill('(?, ?, ?, NULL, ?)').join(', ')}`);
+      const sql = `INSERT INTO entries (op, key, cur_id, cur) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')}
+           ON CONFLICT (op, key) DO UPDATE SET prev_id = cur_id, prev = cur, cur_id = excluded.cur_id, cur = excluded.cur`;
+      // Plucked: the sizes as plain numbers, not an object per row (~15 ms less per 100,000 keys).
+      st = sizes ? this.db.prepare(`${sql} RETURNING length(CAST(prev AS BLOB))`).pluck(true) : this.db.prepare(sql);
       this.multi.set(name, st);
     }
     return st;
   }
 
-  /** Marks a PENDING checkpoint COMPLETED (its sink commit happened) and drops what is no longer needed. */
+  /** Marks a PENDING checkpoint COMPLETED (its sink commit happened). */
   complete(id: number): void {
     runToEnd(this.completeSteps(id));
   }
 
-  /** complete() in slices (see writeSliced): pruning the versions an update of every key left is long too. */
+  /** complete() in slices (see writeSliced). */
   completeSliced(id: number, sliceMs = CheckpointStore.sliceMs): Promise<void> {
     return runSliced(this.completeSteps(id), sliceMs);
   }
@@ -305,7 +325,6 @@ export class CheckpointStore {
       this.db,
       (function* () {
         self.q.setStatus.run('COMPLETED', id);
-        yield* self.pruneSteps(id);
       })(),
     );
   }
@@ -313,26 +332,21 @@ export class CheckpointStore {
   /** A PENDING checkpoint whose sink commit did not happen: its entries go, the previous ones are live again. */
   abort(id: number): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM state WHERE from_id = ?').run(id);
-      this.db.prepare('UPDATE state SET to_id = NULL WHERE to_id = ?').run(id);
+      this.db.prepare('DELETE FROM entries WHERE cur_id = ? AND prev_id IS NULL').run(id);
+      this.db.prepare('UPDATE entries SET cur_id = prev_id, cur = prev, prev_id = NULL, prev = NULL WHERE cur_id = ?').run(id);
       this.q.setStatus.run('ABORTED', id);
     })();
     this.loadLive();
   }
 
   /**
-   * Keeps the RETAINED newest completed checkpoints (and anything newer); runs inside a transaction. The
-   * old versions go a bounded number of rows per step: after a checkpoint that updated every key, there
-   * is one old version per key.
+   * Drops the checkpoints older than `kept` and the entries absent from every checkpoint from `kept` on;
+   * runs inside a transaction. Deleted keys go a bounded number of rows per step (after a checkpoint that
+   * dropped every key, there is one per key).
    */
-  private *pruneSteps(newestCompleted: number): Steps<void> {
-    const keep = this.db.prepare(`SELECT id FROM checkpoints WHERE status = 'COMPLETED' AND id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?`).get(newestCompleted, RETAINED - 1) as
-      | { id: number }
-      | undefined;
-    if (!keep) return;
-    // Entries that stopped being valid at or before the oldest kept checkpoint are visible in none of the kept ones.
-    while (this.q.pruneSome.run(keep.id).changes > 0) yield;
-    this.db.prepare('DELETE FROM checkpoints WHERE id < ?').run(keep.id);
+  private *pruneSteps(kept: number): Steps<void> {
+    while (this.q.pruneSome.run(kept).changes > 0) yield;
+    this.q.dropOlder.run(kept);
   }
 
   /** Reads a checkpoint back, as the job restores it. */
@@ -343,7 +357,9 @@ export class CheckpointStore {
     if (!cp) throw new Error(`checkpoint ${id} not found`);
     const operators: unknown[] = new Array<unknown>(cp.operators).fill(null);
     const keyed = new Map<number, Map<string, unknown>>();
-    const rows = this.db.prepare('SELECT op, key, value FROM state WHERE from_id <= ? AND (to_id IS NULL OR to_id > ?)').iterate(id, id) as IterableIterator<{ op: number; key: string; value: string }>;
+    const rows = this.db
+      .prepare('SELECT op, key, value FROM (SELECT op, key, CASE WHEN cur_id <= ? THEN cur WHEN prev_id <= ? THEN prev END AS value FROM entries) WHERE value IS NOT NULL')
+      .iterate(id, id) as IterableIterator<{ op: number; key: string; value: string }>;
     for (const r of rows) {
       if (r.op >= operators.length) continue;
       if (r.key === '') {
@@ -367,9 +383,9 @@ export class CheckpointStore {
     };
   }
 
-  /** Rows of state entries (for tests and metrics: how much a checkpoint wrote). */
+  /** Stored versions of state entries, values and deletions (for tests and metrics: what the checkpoints keep). */
   entryVersions(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM state').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) + COUNT(prev_id) AS n FROM entries').get() as { n: number }).n;
   }
 
   close(): void {

@@ -37,7 +37,7 @@ function entriesOf(data: CheckpointData, op: number): Record<string, unknown> {
 function stateRowCount(): number {
   const db = new Database(join(dir, 'checkpoints', 'job.db'), { readonly: true });
   try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM state').get() as { n: number }).n;
+    return (db.prepare('SELECT COUNT(*) AS n FROM entries').get() as { n: number }).n;
   } finally {
     db.close();
   }
@@ -61,9 +61,9 @@ describe('CheckpointStore with keyed state', () => {
     expect(at2['g999']).toEqual({ n: 999 });
     expect(s.load(3).offsets).toEqual({ 0: 3 });
     expect(entriesOf(s.load(3), 1)).toEqual(at2);
-    // Checkpoint 1 is pruned (two completed are kept); rows only it needed are gone: 1000 + 3 new versions - 4 closed before 2.
+    // Checkpoint 1 is dropped (two completed are kept); the keys deleted before 2 are gone: a row per key live at 2 or 3.
     expect(s.list().map((c) => c.id)).toEqual([2, 3]);
-    expect(stateRowCount()).toBe(1000 + 3 - 4);
+    expect(stateRowCount()).toBe(1000 + 1 - 2);
     s.close();
   });
 

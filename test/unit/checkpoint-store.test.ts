@@ -1,5 +1,5 @@
-// The per-job checkpoint store: atomic checkpoints, versioned state entries written only when they
-// change, PENDING → COMPLETED / ABORTED, the last two completed checkpoints kept, and everything
+// The per-job checkpoint store: atomic checkpoints, state entries (their two newest versions) written only
+// when they change, PENDING → COMPLETED / ABORTED, the last two completed checkpoints kept, and everything
 // readable again after the process is gone (a new store on the same file).
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,11 +24,11 @@ const data = (offset: number, ops: unknown[]): CheckpointData => ({
   operators: ops,
 });
 
-/** Rows of the state table: what each checkpoint actually wrote. */
-const stateRows = (): { op: number; from_id: number; to_id: number | null }[] => {
+/** Rows of the entries table: each entry's newest version (from cur_id; deleted: no value) and the one before. */
+const stateRows = (): { op: number; cur_id: number; deleted: number; prev_id: number | null }[] => {
   const db = new Database(join(dir, 'checkpoints', 'job.db'), { readonly: true });
   try {
-    return db.prepare('SELECT op, from_id, to_id FROM state ORDER BY op, from_id').all() as { op: number; from_id: number; to_id: number | null }[];
+    return db.prepare('SELECT op, cur_id, cur IS NULL AS deleted, prev_id FROM entries ORDER BY op, key').all() as { op: number; cur_id: number; deleted: number; prev_id: number | null }[];
   } finally {
     db.close();
   }
@@ -71,30 +71,61 @@ describe('CheckpointStore', () => {
     again.close();
   });
 
-  it('opens a store whose every state version was indexed (before): only closed versions are now, the data the same', () => {
+  it('opens a store of the row-per-version format (before 2026-11-26): what a restart reads stays, in the new format', () => {
+    // Written by hand as that format stored it: checkpoints 1 and 2 COMPLETED, 3 PENDING. Operator 0 a whole
+    // snapshot; operator 1 keyed: 'ka' changed at 2 and 3, 'kb' deleted at 3, 'kc' new at 3, 'kd' gone since 2.
     const file = join(dir, 'checkpoints', 'job.db');
-    const first = CheckpointStore.open(dir, 'job');
-    first.write(1, data(5, [{ a: 1 }]), 'COMPLETED');
-    first.write(2, data(6, [{ a: 2 }]), 'COMPLETED');
-    first.close();
-    const db = new Database(file);
-    db.exec('DROP INDEX state_closed; CREATE INDEX state_to ON state (to_id);');
+    const db = new Database((CheckpointStore.open(dir, 'job').close(), file));
+    db.exec(`DROP TABLE entries;
+      CREATE TABLE state (op INTEGER NOT NULL, key TEXT NOT NULL, from_id INTEGER NOT NULL, to_id INTEGER, value TEXT NOT NULL, PRIMARY KEY (op, key, from_id));
+      CREATE INDEX state_closed ON state (to_id) WHERE to_id IS NOT NULL;`);
+    const cp = db.prepare("INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators) VALUES (?, ?, '2026-11-25T00:00:00Z', ?, NULL, '{}', 2)");
+    cp.run(1, 'COMPLETED', '{"0":1}');
+    cp.run(2, 'COMPLETED', '{"0":2}');
+    cp.run(3, 'PENDING', '{"0":3}');
+    const v = db.prepare('INSERT INTO state VALUES (?, ?, ?, ?, ?)');
+    v.run(0, '', 1, 3, '{"w":1}');
+    v.run(0, '', 3, null, '{"w":3}');
+    v.run(1, 'ka', 1, 2, '1');
+    v.run(1, 'ka', 2, 3, '2');
+    v.run(1, 'ka', 3, null, '3');
+    v.run(1, 'kb', 1, 3, '"b"');
+    v.run(1, 'kc', 3, null, '"c"');
+    v.run(1, 'kd', 1, 2, '"d"');
     db.close();
     const s = CheckpointStore.open(dir, 'job');
-    expect(s.load(1)).toEqual(data(5, [{ a: 1 }]));
-    expect(s.load(2)).toEqual(data(6, [{ a: 2 }]));
-    s.write(3, data(7, [{ a: 3 }]), 'PENDING');
+    const keyedAt = (id: number): Record<string, unknown> => Object.fromEntries((s.load(id).operators[1] as { entries: Map<string, unknown> }).entries);
+    expect(s.list().map((c) => [c.id, c.status])).toEqual([
+      [2, 'COMPLETED'],
+      [3, 'PENDING'],
+    ]);
+    expect(s.load(2).operators[0]).toEqual({ w: 1 });
+    expect(keyedAt(2)).toEqual({ a: 2, b: 'b' });
+    expect(s.load(3).operators[0]).toEqual({ w: 3 });
+    expect(keyedAt(3)).toEqual({ a: 3, c: 'c' });
+    // Aborting the PENDING one leaves checkpoint 2 live, as in the old format.
     s.abort(3);
-    expect(s.latest().completed?.id).toBe(2);
-    s.write(4, data(8, [{ a: 4 }]), 'COMPLETED');
-    expect(s.load(4)).toEqual(data(8, [{ a: 4 }]));
+    expect(keyedAt(2)).toEqual({ a: 2, b: 'b' });
+    s.write(4, { ...data(4, [{ w: 4 }, null]) }, 'COMPLETED');
+    expect(s.load(4).operators[0]).toEqual({ w: 4 });
     s.close();
     const check = new Database(file, { readonly: true });
-    const indexes = (check.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'state' AND sql IS NOT NULL").all() as { name: string; sql: string }[]).map((r) => r.name);
-    // The versions of checkpoint 1 are read by no kept checkpoint any more (2 and 4 are kept): pruned.
-    expect(stateRows().map((r) => [r.from_id, r.to_id])).toEqual([[2, 4], [4, null]]);
+    const tables = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     check.close();
-    expect(indexes).toEqual(['state_closed']);
+    expect(tables).toEqual(['checkpoints', 'entries']);
+  });
+
+  it('refuses to write a checkpoint while an older one is PENDING (complete or abort it first)', () => {
+    const s = CheckpointStore.open(dir, 'job');
+    s.write(1, data(1, [{ v: 1 }]), 'COMPLETED');
+    s.write(2, data(2, [{ v: 2 }]), 'PENDING');
+    expect(() => s.write(3, data(3, [{ v: 3 }]), 'COMPLETED')).toThrow(/checkpoint 2 is PENDING/);
+    expect(s.load(1)).toEqual(data(1, [{ v: 1 }]));
+    expect(s.load(2)).toEqual(data(2, [{ v: 2 }]));
+    s.complete(2);
+    s.write(3, data(3, [{ v: 3 }]), 'COMPLETED');
+    expect(s.list().map((c) => c.id)).toEqual([2, 3]);
+    s.close();
   });
 
   it('writes only the operator entries that changed, and reads every checkpoint as it was', () => {
@@ -102,14 +133,14 @@ describe('CheckpointStore', () => {
     s.write(1, data(1, [{ a: 1 }, null, { b: 1 }]), 'COMPLETED');
     s.write(2, data(2, [{ a: 1 }, null, { b: 2 }]), 'COMPLETED'); // operator 0 unchanged
     expect(stateRows()).toEqual([
-      { op: 0, from_id: 1, to_id: null },
-      { op: 2, from_id: 1, to_id: 2 },
-      { op: 2, from_id: 2, to_id: null },
+      { op: 0, cur_id: 1, deleted: 0, prev_id: null },
+      { op: 2, cur_id: 2, deleted: 0, prev_id: 1 },
     ]);
     expect(s.load(1).operators).toEqual([{ a: 1 }, null, { b: 1 }]);
     expect(s.load(2).operators).toEqual([{ a: 1 }, null, { b: 2 }]);
-    // An operator whose state went away (snapshot null) is closed, not rewritten.
+    // An operator whose state went away (snapshot null) is marked deleted, its last value kept for checkpoint 2.
     s.write(3, data(3, [{ a: 1 }, null, null]), 'COMPLETED');
+    expect(stateRows()[1]).toEqual({ op: 2, cur_id: 3, deleted: 1, prev_id: 2 });
     expect(s.load(3).operators).toEqual([{ a: 1 }, null, null]);
     expect(s.load(2).operators).toEqual([{ a: 1 }, null, { b: 2 }]);
     s.close();
@@ -123,9 +154,8 @@ describe('CheckpointStore', () => {
     expect(s.load(6).operators).toEqual([{ v: 6 }, { fixed: true }]);
     // The unchanged entry written by checkpoint 1 is still the one both kept checkpoints read.
     expect(stateRows()).toEqual([
-      { op: 0, from_id: 5, to_id: 6 },
-      { op: 0, from_id: 6, to_id: null },
-      { op: 1, from_id: 1, to_id: null },
+      { op: 0, cur_id: 6, deleted: 0, prev_id: 5 },
+      { op: 1, cur_id: 1, deleted: 0, prev_id: null },
     ]);
     expect(() => s.load(4)).toThrow(/not found/);
     s.close();
@@ -141,7 +171,7 @@ describe('CheckpointStore', () => {
     expect(s.nextId()).toBe(3); // ids never repeat, so an aborted id never names another checkpoint
     // After the abort, checkpoint 1's entry is live: an equal snapshot is not written again, a different one is.
     s.write(3, data(3, [{ v: 1 }]), 'PENDING');
-    expect(stateRows()).toEqual([{ op: 0, from_id: 1, to_id: null }]);
+    expect(stateRows()).toEqual([{ op: 0, cur_id: 1, deleted: 0, prev_id: null }]);
     s.complete(3);
     expect(s.latest()).toMatchObject({ completed: { id: 3 }, pending: undefined });
     expect(s.load(3)).toEqual(data(3, [{ v: 1 }]));
@@ -164,7 +194,7 @@ describe('CheckpointStore', () => {
     s.write(1, data(1, [{ v: 1 }]), 'COMPLETED');
     expect(() => s.write(1, data(2, [{ v: 2 }]), 'COMPLETED')).toThrow(); // id 1 exists: the transaction rolls back
     expect(s.load(1)).toEqual(data(1, [{ v: 1 }]));
-    expect(stateRows()).toEqual([{ op: 0, from_id: 1, to_id: null }]);
+    expect(stateRows()).toEqual([{ op: 0, cur_id: 1, deleted: 0, prev_id: null }]);
     s.close();
   });
 });

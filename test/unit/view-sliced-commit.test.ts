@@ -133,7 +133,7 @@ describe('CheckpointStore sliced writes', () => {
     const reader = new Database(join(dir, 'checkpoints', 'job.db'), { readonly: true });
     const visible = (): { ids: number[]; live: number } => ({
       ids: (reader.prepare('SELECT id FROM checkpoints ORDER BY id').all() as { id: number }[]).map((r) => r.id),
-      live: (reader.prepare('SELECT COUNT(*) AS n FROM state WHERE to_id IS NULL').get() as { n: number }).n,
+      live: (reader.prepare('SELECT COUNT(*) AS n FROM entries WHERE cur IS NOT NULL').get() as { n: number }).n,
     });
     try {
       const all = (n: number): [string, unknown][] => Array.from({ length: 2000 }, (_, i) => [`g${i}`, { n }]);
@@ -153,7 +153,7 @@ describe('CheckpointStore sliced writes', () => {
       expect(s.lastWrite.rows).toBe(2000);
       await s.completeSliced(2, 0);
       await s.writeSliced(3, cp(3, keyedChanges(false, all(3), [])), 'COMPLETED', 0);
-      // Two completed checkpoints kept: 1 and the versions only it saw are pruned.
+      // Two completed checkpoints kept: 1 is dropped; each key keeps the versions of 2 and 3.
       expect(visible().ids).toEqual([2, 3]);
       expect(s.entryVersions()).toBe(4000);
       // A value that cannot be serialized (a BigInt) half-way through checkpoint 4: nothing of it stays.

@@ -2,7 +2,8 @@
  * JSON decoding speed with and without projection pushdown, over 1M microblog events (no Kafka):
  *   npx tsx bench/json-decode.ts [records]
  * Measures JSON.parse alone, the full decoder (all 11 columns), and decoders that read only some
- * columns ('fields'): `time, loc` (what a windowed COUNT by city reads) and `uid, text, att`.
+ * columns ('fields'): `time, loc` (what a windowed COUNT by city reads) and `uid, text, att`; each of
+ * these also without the scanners of record shapes (json-template.ts), as WEIR_JSON_SHAPES=off runs jobs.
  */
 import { microblogEvent } from './util.ts';
 import { createJsonDecoder } from '../connectors/formats/json.ts';
@@ -32,12 +33,27 @@ const opts = { ignoreParseErrors: false, timestampStandard: 'SQL' } as const;
 const records: Buffer[] = Array.from({ length: N }, (_, i) => Buffer.from(microblogEvent(i)));
 const bytes = records.reduce((s, b) => s + b.length, 0);
 
+/** A decoder built with WEIR_JSON_SHAPES=off: the projected scanner without the scanners of record shapes. */
+function withoutShapes(make: () => (b: Buffer) => unknown): (b: Buffer) => unknown {
+  const before = process.env['WEIR_JSON_SHAPES'];
+  process.env['WEIR_JSON_SHAPES'] = 'off';
+  try {
+    return make();
+  } finally {
+    if (before === undefined) delete process.env['WEIR_JSON_SHAPES'];
+    else process.env['WEIR_JSON_SHAPES'] = before;
+  }
+}
+
 const cases: [string, (b: Buffer) => unknown][] = [
   ['JSON.parse only', (b) => JSON.parse(b.toString('utf8'))],
   ['full decoder (11 of 11)', createJsonDecoder(columns, opts)],
   ['fields time,loc (2 of 11)', createJsonDecoder(columns, { ...opts, fields: only('time', 'loc') })],
+  ['  time,loc without shapes', withoutShapes(() => createJsonDecoder(columns, { ...opts, fields: only('time', 'loc') }))],
   ['fields uid,text,att (3 of 11)', createJsonDecoder(columns, { ...opts, fields: only('uid', 'text', 'att') })],
+  ['  uid,text,att without shapes', withoutShapes(() => createJsonDecoder(columns, { ...opts, fields: only('uid', 'text', 'att') }))],
   ['no field read (0 of 11)', createJsonDecoder(columns, { ...opts, fields: only() })],
+  ['  none read, without shapes', withoutShapes(() => createJsonDecoder(columns, { ...opts, fields: only() }))],
 ];
 
 function run(fn: (b: Buffer) => unknown): number {

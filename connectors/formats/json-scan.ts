@@ -364,6 +364,38 @@ function readNonString(b: Buffer, p: number, end: number): number {
   return q;
 }
 
+/**
+ * The scans above for code outside this module (the shaped scanners of json-template.ts, generated per
+ * record shape), with what they found in `scanRegs` instead of this module's variables: [0] a string's
+ * flags (bit 1 escapes, bit 2 non-ASCII), [1] a number's digit count (-1: fraction or exponent), [2] its
+ * value when it has at most 15 digits.
+ */
+export const scanRegs = new Float64Array(3);
+
+export const scanParts = {
+  /** p is just after the opening quote; the position after the closing one, or -1. */
+  string(b: Buffer, p: number, end: number): number {
+    const q = scanString(b, p, end);
+    scanRegs[0] = sFlags;
+    return q;
+  },
+  /** p is at '-' or a digit; the position after the number, or -1. */
+  number(b: Buffer, p: number, end: number): number {
+    const q = scanNumber(b, p, end);
+    scanRegs[1] = nDigits;
+    scanRegs[2] = nValue;
+    return q;
+  },
+  literal: scanLiteral,
+  /** Any value, validated and skipped. */
+  skip: (b: Buffer, p: number, end: number): number => skipValue(b, p, end, 0),
+  /** JSON.parse of a text the scans validated, or FALLBACK should it disagree. */
+  parse: (text: string): unknown => (parseText(text) ? rValue : FALLBACK),
+  latin1,
+  utf8,
+  ascii: asciiString,
+};
+
 // ----------------------------------------------------------------------------------------- scanner
 
 const FNV_OFFSET = 0x811c9dc5 | 0;

@@ -47,6 +47,7 @@ import { daysFromCivil, formatDate, formatInstant, formatTimestamp, parseDate, p
 import type { ZoneOffsetFn } from './timestamp.ts';
 import { createProjectedScanner, FALLBACK, K_ALL, K_BOOLEAN, K_NUMBER, K_STRING } from './json-scan.ts';
 import type { ScanColumn } from './json-scan.ts';
+import { createShapedScanner } from './json-template.ts';
 
 export interface JsonColumn {
   readonly name: string;
@@ -101,6 +102,8 @@ export class BadRecordError extends Error {
  */
 export type JsonDecoder = ((bytes: Buffer | Uint8Array | string | null) => unknown[] | null) & {
   readonly at?: (b: Buffer, start: number, end: number) => unknown[] | null;
+  /** Projected decoders: records decoded by a scanner of their shape, and shapes learned (json-template.ts). */
+  readonly shapes?: { readonly hits: number; readonly shapes: number };
 };
 export type JsonEncoder = (row: readonly unknown[]) => Buffer;
 
@@ -477,8 +480,12 @@ export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDeco
     fromAscii: asciiConverter(c.type),
     ...scanAcceptance(c.type),
   }));
-  const scan = createProjectedScanner(scanColumns, { ignore, failOnMissing, invalid: INVALID });
-  if (scan === null) return projected;
+  const scanOpts = { ignore, failOnMissing, invalid: INVALID };
+  const generic = createProjectedScanner(scanColumns, scanOpts);
+  if (generic === null) return projected;
+  // WEIR_JSON_SHAPES=off: the projected scanner alone (benchmarks compare).
+  const shaped = process.env['WEIR_JSON_SHAPES'] === 'off' ? null : createShapedScanner(generic, scanColumns, scanOpts);
+  const scan = shaped ?? generic;
   const at = (b: Buffer, start: number, end: number): unknown[] | null => {
     if (end === start) return null;
     const row = scan(b, start, end);
@@ -490,7 +497,7 @@ export function createJsonDecoder(columns: readonly JsonColumn[], opts: JsonDeco
     const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return at(b, 0, b.length);
   };
-  return Object.assign(decode, { at });
+  return Object.assign(decode, { at }, shaped ? { shapes: shaped.stats } : {});
 }
 
 /** The decoder of every column: JSON.parse, then one converter per column. */

@@ -394,8 +394,12 @@ const pushdownColumns: JsonColumn[] = [
   { name: 'n', type: T.null },
 ];
 
-/** Generates JSON records (as bytes): valid, tricky and malformed, all from one seed. */
-function recordGenerator(seed: number): () => Buffer {
+/**
+ * Generates JSON records (as bytes): valid, tricky and malformed, all from one seed. `shaped`: runs of
+ * records that share a shape (keys, their order and spelling, whitespace) and differ in their values, as
+ * the records of a topic do, fewer of them damaged.
+ */
+function recordGenerator(seed: number, shaped = false): () => Buffer {
   const rnd = prng(seed);
   const pick = <V>(a: readonly V[]): V => a[Math.floor(rnd() * a.length)]!;
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
@@ -485,8 +489,8 @@ function recordGenerator(seed: number): () => Buffer {
     return rScalar();
   };
   /** A value of the kind the column expects (mostly convertible), else anything. */
-  const valueFor = (name: string): string => {
-    if (rnd() < 0.25) return rValue(0);
+  const valueFor = (name: string, anyKind = 0.25): string => {
+    if (rnd() < anyKind) return rValue(0);
     switch (name) {
       case 'uid':
       case 'tid':
@@ -522,15 +526,65 @@ function recordGenerator(seed: number): () => Buffer {
     }
     return `${ws()}{${members.join(',') || ws()}}${ws()}`;
   };
+  /** A value the column converts (the bulk of a topic's records), of one kind per column. */
+  const cleanValueFor = (name: string): string => {
+    switch (name) {
+      // Now and then a number just out of the type's range: as many digits as the ones in range.
+      case 'uid':
+      case 'tid':
+        return rnd() < 0.9 ? String(int(-1e12, 1e12)) : pick(['9223372036854775807', '9223372036854775808', '-9223372036854775809', '999999999999999999', '1000000000000000000']);
+      case 'att':
+        return rnd() < 0.9 ? String(int(-2147483648, 2147483647)) : String(int(2147483648, 9999999999) * (rnd() < 0.5 ? -1 : 1));
+      case 'iv':
+        return String(int(-1e6, 1e6));
+      case 'd':
+      case 'p':
+        return (rnd() * 1e4 - 5e3).toFixed(int(0, 3));
+      case 'time':
+      case 'l':
+        return strLit(formatTimestamp(int(0, 4e12)));
+      case 'day':
+        return strLit(formatTimestamp(int(0, 4e12)).slice(0, 10));
+      case 'rt':
+        return pick(['true', 'false']);
+      case 'tags':
+        return `[${Array.from({ length: int(0, 4) }, () => String(int(-9, 99))).join(',')}]`;
+      case 'user':
+        return `{"name":${strLit(rString())},"level":${int(0, 9)}}`;
+      default:
+        return pushdownColumns.some((c) => c.name === name) ? strLit(rString()) : rValue(0);
+    }
+  };
+  // A shape: each member's key as written and the whitespace around it, fixed for a run of records.
+  let shape: { key: string; lit: string; ws: string[] }[] = [];
+  let around: string[] = [];
+  let runLeft = 0;
+  const shapedObject = (): string => {
+    if (runLeft-- <= 0) {
+      runLeft = int(10, 120);
+      shape = [];
+      const keys = KEYS.filter(() => rnd() < 0.5);
+      for (let i = int(0, Math.min(14, keys.length)); i > 0; i--) {
+        const key = keys.splice(int(0, keys.length - 1), 1)[0]!;
+        const member = { key, lit: strLit(key), ws: [ws(), ws(), ws(), ws()] };
+        shape.push(member);
+        if (rnd() < 0.05) shape.push({ ...member, ws: [ws(), ws(), ws(), ws()] }); // duplicate key
+      }
+      around = [ws(), ws(), ws()];
+    }
+    // Mostly a value the column converts; sometimes another kind (null, a string for a number, ...).
+    const members = shape.map((m) => `${m.ws[0]}${m.lit}${m.ws[1]}:${m.ws[2]}${rnd() < 0.97 ? cleanValueFor(m.key) : rnd() < 0.5 ? valueFor(m.key, 0) : rValue(0)}${m.ws[3]}`);
+    return `${around[0]}{${members.join(',') || around[1]}}${around[2]}`;
+  };
   const TOP = ['null', ' null ', 'null x', '[1,2]', '[]', '42', '"s"', 'true', '', '   ', '{}', '{ }', 'nul', '{"uid":1}{"uid":2}'];
   const GARBAGE = [...'"\\{}[],:x 0-.eE+\t'].map((c) => Buffer.from(c))
     .concat([Buffer.from([0x01]), Buffer.from([0x00]), Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe4, 0xb8]),
       Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('é'), Buffer.from('tru'), Buffer.from('null')]);
 
   return (): Buffer => {
-    let b = Buffer.from(rnd() < 0.04 ? pick(TOP) : rObject(), 'utf8');
+    let b = Buffer.from(rnd() < 0.04 ? pick(TOP) : shaped ? shapedObject() : rObject(), 'utf8');
     const m = rnd();
-    if (m < 0.7 || b.length === 0) return b;
+    if (m < (shaped ? 0.9 : 0.7) || b.length === 0) return b;
     const at = int(0, b.length - 1);
     if (m < 0.76) return b.subarray(0, at); // truncated
     if (m < 0.82) return Buffer.concat([b.subarray(0, at), b.subarray(at + 1)]); // a byte dropped
@@ -597,6 +651,43 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     expect(bad).toBeGreaterThan(total * 0.2);
     expect(rows).toBeGreaterThan(total * 0.2);
     expect(fellBack).toBe(0);
+  });
+
+  it('a scanner of the records\' shape decodes what the projected scanner would, and nothing it would not (runs of records of one shape)', () => {
+    const next = recordGenerator(20261126, true);
+    const rnd = prng(11);
+    const n = pushdownColumns.length;
+    const masks: boolean[][] = [
+      pushdownColumns.map(() => false),
+      pushdownColumns.map((_, i) => i !== 0),
+      pushdownColumns.map((c) => c.name === 'uid' || c.name === 'time' || c.name === 'att'),
+      pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字' || c.name === 'rt'),
+    ];
+    for (let k = 0; k < 6; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.4));
+    const decoders = optionSets.flatMap((o) =>
+      masks.map((fields) => ({ o, fields, full: createJsonDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
+    );
+    let rows = 0;
+    let bad = 0;
+    for (let r = 0; r < 6000; r++) {
+      const rec = next();
+      for (const { o, fields, full, dec } of decoders) {
+        const want = expected(full, fields, rec);
+        // Read where it lies in a larger buffer (a fetched batch): the bytes beyond its end must not count.
+        const pad = r % 5;
+        const around = Buffer.concat([Buffer.from('}"1'.repeat(pad)), rec, Buffer.from(r % 2 ? ' ' : '0,"x":1}'.repeat(pad))]);
+        const got = outcome(() => dec.at!(around, 3 * pad, 3 * pad + rec.length), rec);
+        if (!same(got, want)) expect({ rec: rec.toString('latin1'), o, fields, got }).toStrictEqual({ rec: rec.toString('latin1'), o, fields, got: want });
+        if ('error' in got) bad++;
+        else if (got.row !== null) rows++;
+      }
+    }
+    const hits = decoders.reduce((s, d) => s + d.dec.shapes!.hits, 0);
+    const shapes = decoders.reduce((s, d) => s + d.dec.shapes!.shapes, 0);
+    expect(bad).toBeGreaterThan(0);
+    expect(shapes).toBeGreaterThan(decoders.length * 5);
+    // Most rows come from shaped scanners (those of a shape they do not handle go to the projected scanner).
+    expect(hits).toBeGreaterThan(rows * 0.4);
   });
 
   it('hand-written tricky and malformed records', () => {

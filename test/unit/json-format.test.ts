@@ -5,6 +5,7 @@ import {
   BadRecordError,
   createJsonDecoder,
   createJsonEncoder,
+  createJsonParseDecoder,
   createKeyEncoder,
   roundHalfUp,
 } from '../../connectors/formats/json.ts';
@@ -608,13 +609,14 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     const n = pushdownColumns.length;
     const masks: boolean[][] = [
       pushdownColumns.map(() => false),
+      pushdownColumns.map(() => true),
       pushdownColumns.map((_, i) => i !== 0),
       pushdownColumns.map((c) => c.name === 'time' || c.name === 'loc'),
       pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字'),
     ];
     for (let k = 0; k < 8; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.3));
     const decoders = optionSets.flatMap((o) =>
-      masks.map((fields) => ({ o, fields, full: createJsonDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
+      masks.map((fields) => ({ o, fields, full: createJsonParseDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
     );
     const parse = vi.spyOn(JSON, 'parse');
     let total = 0;
@@ -659,13 +661,14 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     const n = pushdownColumns.length;
     const masks: boolean[][] = [
       pushdownColumns.map(() => false),
+      pushdownColumns.map(() => true),
       pushdownColumns.map((_, i) => i !== 0),
       pushdownColumns.map((c) => c.name === 'uid' || c.name === 'time' || c.name === 'att'),
       pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字' || c.name === 'rt'),
     ];
     for (let k = 0; k < 6; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.4));
     const decoders = optionSets.flatMap((o) =>
-      masks.map((fields) => ({ o, fields, full: createJsonDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
+      masks.map((fields) => ({ o, fields, full: createJsonParseDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
     );
     let rows = 0;
     let bad = 0;
@@ -800,8 +803,8 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     bytes.push(Buffer.from([...Buffer.from('{"uid":1'), 0xc3, 0xa9, ...Buffer.from('}')])); // non-ASCII outside strings
     const all = pushdownColumns.map(() => true);
     for (const o of optionSets) {
-      const full = createJsonDecoder(pushdownColumns, o);
-      for (const fields of [pushdownColumns.map(() => false), pushdownColumns.map((c) => c.name === 'text' || c.name === 'loc'), all.map((_, i) => i % 2 === 0)]) {
+      const full = createJsonParseDecoder(pushdownColumns, o);
+      for (const fields of [pushdownColumns.map(() => false), pushdownColumns.map((c) => c.name === 'text' || c.name === 'loc'), all.map((_, i) => i % 2 === 0), all]) {
         const dec = createJsonDecoder(pushdownColumns, { ...o, fields });
         for (const rec of bytes) expect(outcome(dec, rec), rec.toString()).toStrictEqual(expected(full, fields, rec));
       }
@@ -831,8 +834,8 @@ describe('JSON decoder with projection pushdown (fields)', () => {
       { name: 'att', type: T.int },
     ];
     const o = { ignoreParseErrors: false, timestampStandard: 'SQL' } as const;
-    const full = createJsonDecoder(cols, o);
-    const sets = [['time', 'loc'], ['uid', 'text', 'att'], [], cols.map((c) => c.name).filter((c) => c !== 'rtid')];
+    const full = createJsonParseDecoder(cols, o);
+    const sets = [['time', 'loc'], ['uid', 'text', 'att'], [], cols.map((c) => c.name).filter((c) => c !== 'rtid'), cols.map((c) => c.name)];
     const parse = vi.spyOn(JSON, 'parse');
     try {
       for (const names of sets) {

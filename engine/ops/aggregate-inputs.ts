@@ -29,3 +29,17 @@ export function aggregateInputs(
     return false;
   }
 }
+
+/** aggregateInputs() without the keys (evaluated already, without error): the argument values alone. */
+export function aggregateArgs(aggArgs: readonly (CompiledExpr | undefined)[], r: Row, argVals: unknown[], counters: OpCounters): boolean {
+  try {
+    for (let a = 0; a < aggArgs.length; a++) {
+      const f = aggArgs[a];
+      argVals[a] = f ? f(r) : undefined;
+    }
+    return true;
+  } catch (e) {
+    badRow(counters, e);
+    return false;
+  }
+}

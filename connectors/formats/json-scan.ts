@@ -455,7 +455,7 @@ export function createProjectedScanner(columns: readonly ScanColumn[], opts: Sca
   const MAX_ORDER = 64;
   const order = new Int32Array(MAX_ORDER).fill(-1);
 
-  const nullRow: unknown[] = new Array<unknown>(n).fill(null);
+  const nullRow: unknown[] = Array.from({ length: n }, () => null);
   // Per record (numbered by gen): which columns were seen (fail-on-missing-field) and which have a last
   // value that does not convert so far (a later duplicate key may still replace it, as in JSON.parse).
   const seen = new Int32Array(n);

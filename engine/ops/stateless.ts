@@ -38,7 +38,7 @@ export class ProjectOp implements Operator {
     private readonly out: Downstream,
     private readonly counters: OpCounters,
   ) {
-    this.nulls = new Array<unknown>(exprs.length).fill(null);
+    this.nulls = Array.from({ length: exprs.length }, () => null);
   }
 
   /**

@@ -4,8 +4,8 @@
  * (json-scan.ts) has decoded a record, a scanner for that record's shape is generated: it compares the
  * bytes between values with the learned ones (`{"uid":`, `,"time":"` ...) instead of reading keys, hashing
  * and looking them up, and handles each value as its column needs with the scanner's own scans and
- * converters, called directly. Anything else — another byte between values, a value of another kind, an
- * escape in a string, a value that does not convert, trailing bytes — makes it return FALLBACK, and the
+ * converters, called directly, one branch per kind of value. Anything else — another byte between values,
+ * a malformed value, a value that does not convert, trailing bytes — makes it return FALLBACK, and the
  * record goes to the projected scanner, which decodes it exactly (or falls back to the full path in turn).
  * So a shaped scanner only ever returns a row for a record the projected scanner would give the same row
  * for: it accepts a subset of the records (those of its shape, plainly valid), with the same validation of
@@ -14,7 +14,8 @@
  * Speed (bench/json-decode.ts, docs/benchmarks.md): 1.4–1.5x the projected scanner's records/s for the
  * 176-byte microblog events, 1.27x for the view benchmark's 85-byte ones; the generated code is per shape,
  * so V8 sees one converter per call site. A value of another kind than the learned record's (null for a
- * number, false for true) takes a branch of its own in the same code, not the projected scanner.
+ * number, false for true) takes a branch of its own in the same code, not the projected scanner: learning
+ * those as shapes of their own made records alternating them miss the shape most of the time.
  */
 import { FALLBACK, K_ARRAY, K_BOOLEAN, K_NUMBER, K_OBJECT, K_STRING, scanParts, scanRegs } from './json-scan.ts';
 import type { ScanColumn, ScanOptions, Scanner } from './json-scan.ts';
@@ -30,7 +31,10 @@ const RELEARN_AFTER = 16;
 /** Shapes generated at most per scanner (a topic of ever-changing shapes stays on the projected scanner). */
 const MAX_SHAPES = 256;
 
-/** After a record whose shape is not handled (a key twice, a missing field that must be there), decoded records skipped before trying another: doubling from the first to the last. */
+/**
+ * After a record whose shape gets no scanner (one without a field that must be there), decoded records
+ * skipped before trying another: doubling from the first to the last.
+ */
 const FIRST_WAIT = 16;
 const LAST_WAIT = 4096;
 
@@ -215,7 +219,8 @@ function valueCode(i: number, learned: Kind, col: ScanColumn | undefined, ignore
 
 /**
  * The scanner of one record shape, generated as code (`new Function`). The text holds only fixed code,
- * byte values, column numbers and digit counts — never a key or value of a record as text.
+ * byte values, column numbers and digit counts — never a key or value of a record as text. Null when
+ * 'json.fail-on-missing-field' is set and the shape lacks a column (its records are all bad).
  */
 function compileShape(shape: { members: Member[]; tail: Uint8Array }, columns: readonly ScanColumn[], opts: ScanOptions): Scanner | null {
   const consts: Uint8Array[] = [];

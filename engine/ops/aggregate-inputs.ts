@@ -19,15 +19,11 @@ export function aggregateInputs(
 ): boolean {
   try {
     for (let k = 0; k < keyExprs.length; k++) keyVals[k] = keyExprs[k]!(r);
-    for (let a = 0; a < aggArgs.length; a++) {
-      const f = aggArgs[a];
-      argVals[a] = f ? f(r) : undefined;
-    }
-    return true;
   } catch (e) {
     badRow(counters, e);
     return false;
   }
+  return aggregateArgs(aggArgs, r, argVals, counters);
 }
 
 /** aggregateInputs() without the keys (evaluated already, without error): the argument values alone. */

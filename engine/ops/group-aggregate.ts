@@ -161,7 +161,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
         found[i] = undefined; // apply() judges the row (a bad row, counted once)
         continue;
       }
-      found[i] = groups.get(k === undefined ? null : k);
+      found[i] = groups.get(k === undefined ? null : k); // the Map key of one key value, as groupMapKey
     }
     const { aggArgs } = this.cfg;
     const argVals = this.argVals;

@@ -57,7 +57,10 @@ export interface ScanColumn {
   readonly okIntDigits: number;
   /**
    * Optional shortcut for a string value of ASCII bytes without escapes, b[s, e): the converted value,
-   * exactly what `convert` gives for that text, or undefined when unsure (then `convert` is called).
+   * exactly what `convert` gives for that text, or undefined when unsure (then `convert` is called). It
+   * must read only b[s, e) and give a value only when every byte there belongs to its format (never a
+   * quote, a backslash, a control or a non-ASCII byte): shaped scanners (json-template.ts) call it on the
+   * bytes up to where the learned record's string ended, before they know the string ends there.
    */
   readonly fromAscii?: ((b: Buffer, s: number, e: number) => unknown) | undefined;
 }

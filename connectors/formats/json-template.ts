@@ -49,6 +49,8 @@ interface Member {
   /** The column the key names, or -1. */
   readonly col: number;
   readonly kind: Kind;
+  /** The value's length in bytes in the learned record (a string's with its quotes). */
+  readonly len: number;
 }
 
 const isWs = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -101,7 +103,7 @@ function shapeOf(b: Buffer, start: number, end: number, byName: ReadonlyMap<stri
       while (isWs(b[p])) p++;
       const valueEnd = scanParts.skip(b, p, end);
       if (valueEnd < 0) return null;
-      members.push({ lead: Uint8Array.from(b.subarray(from, p)), col: byName.get(key) ?? -1, kind: kindAt(b[p]!) });
+      members.push({ lead: Uint8Array.from(b.subarray(from, p)), col: byName.get(key) ?? -1, kind: kindAt(b[p]!), len: valueEnd - p });
       from = valueEnd;
       p = valueEnd;
       while (isWs(b[p])) p++;
@@ -134,18 +136,28 @@ function matchCode(bytes: Uint8Array, consts: Uint8Array[], more: boolean): stri
  * Code that converts the value at p, of kind `kind` (its first byte tested already), for column i into
  * `v${i}` — exactly as the projected scanner's convertAt does — or returns FALLBACK.
  */
-function convertCode(i: number, kind: Kind, hasAscii: boolean): string {
+function convertCode(i: number, kind: Kind, hasAscii: boolean, len = 0): string {
   const v = `v${i}`;
   const check = `if (${v} === INV) return F;\n`;
   switch (kind) {
-    case 'string':
-      return `q = S(b, p + 1, end); if (q < 0) return F;
+    case 'string': {
+      const scan = `q = S(b, p + 1, end); if (q < 0) return F;
 f = R[0];
 if (f === 0) { ${hasAscii ? `${v} = FA${i}(b, p + 1, q - 1); if (${v} === undefined) ` : ''}${v} = C${i}(A(b, p + 1, q - 1)); }
 else if (f === 2) ${v} = C${i}(U(b, p + 1, q - 1));
 else { ${v} = P(U(b, p, q)); if (${v} === F) return F; ${v} = C${i}(${v}); }
+`;
+      if (!hasAscii || len < 2) return `${scan}${check}p = q;\n`;
+      // As long as the learned one: the shortcut reads the text up to where that one ended, and accepts
+      // only bytes of its format (never a quote or a backslash), so the string ends there if it says so.
+      return `${v} = undefined;
+q = p + ${len - 1};
+if (q < end && b[q] === 34) { ${v} = FA${i}(b, p + 1, q); if (${v} !== undefined) q++; }
+if (${v} === undefined) {
+${scan}}
 ${check}p = q;
 `;
+    }
     case 'number':
       return `q = N(b, p, end); if (q < 0) return F;
 d = R[1];
@@ -210,10 +222,10 @@ p = q;
  * Code for the value at p of column i (-1: no column, or a key given again later): one branch per kind
  * of value, the kind the learned record had first, then null (the usual other value of a column).
  */
-function valueCode(i: number, learned: Kind, col: ScanColumn | undefined, ignore: boolean): string {
+function valueCode(i: number, learned: Kind, len: number, col: ScanColumn | undefined, ignore: boolean): string {
   if (col === undefined || (!col.used && ignore)) return `p = SK(b, p, end); if (p < 0) return F;\n`;
   const order = [learned, ...KINDS.filter((k) => k !== learned).sort((a, b) => (a === 'null' ? -1 : b === 'null' ? 1 : 0))];
-  const branches = order.map((k) => `if (${KIND_TEST[k]}) {\n${col.used ? convertCode(i, k, col.fromAscii !== undefined) : checkCode(i, k, col)}}`);
+  const branches = order.map((k) => `if (${KIND_TEST[k]}) {\n${col.used ? convertCode(i, k, col.fromAscii !== undefined, k === learned ? len : 0) : checkCode(i, k, col)}}`);
   return `c = b[p];\n${branches.join(' else ')} else return F;\n`;
 }
 
@@ -232,7 +244,7 @@ function compileShape(shape: { members: Member[]; tail: Uint8Array }, columns: r
   for (const [k, m] of shape.members.entries()) {
     body += matchCode(m.lead, consts, true);
     const own = m.col >= 0 && last.get(m.col) === k;
-    body += valueCode(m.col, m.kind, own ? columns[m.col] : undefined, opts.ignore);
+    body += valueCode(m.col, m.kind, m.len, own ? columns[m.col] : undefined, opts.ignore);
   }
   const tail = shape.tail.length;
   body += `if (p + ${tail} !== end) return F;\n` + matchCode(shape.tail, consts, false);

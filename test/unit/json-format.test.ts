@@ -603,21 +603,33 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     { ignoreParseErrors: false, timestampStandard: 'ISO-8601', failOnMissingField: true },
   ];
 
-  it('gives the full decoder result with unread columns NULL, and fails exactly when it fails (random records, read alone or in a larger buffer)', () => {
-    const next = recordGenerator(20240601);
-    const rnd = prng(7);
-    const n = pushdownColumns.length;
-    const masks: boolean[][] = [
-      pushdownColumns.map(() => false),
-      pushdownColumns.map(() => true),
-      pushdownColumns.map((_, i) => i !== 0),
-      pushdownColumns.map((c) => c.name === 'time' || c.name === 'loc'),
-      pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字'),
-    ];
-    for (let k = 0; k < 8; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.3));
-    const decoders = optionSets.flatMap((o) =>
+  /** Which columns a query reads: none, all, all but the first, `named`, and `random` more (each column read with probability `p`). */
+  const masksOf = (named: boolean[][], random: number, p: number, rnd: () => number): boolean[][] => [
+    pushdownColumns.map(() => false),
+    pushdownColumns.map(() => true),
+    pushdownColumns.map((_, i) => i !== 0),
+    ...named,
+    ...Array.from({ length: random }, () => pushdownColumns.map(() => rnd() < p)),
+  ];
+
+  /** Per option set and mask: the decoder under test and the JSON.parse path it must agree with. */
+  const decodersFor = (masks: readonly boolean[][]) =>
+    optionSets.flatMap((o) =>
       masks.map((fields) => ({ o, fields, full: createJsonParseDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
     );
+
+  it('gives the full decoder result with unread columns NULL, and fails exactly when it fails (random records, read alone or in a larger buffer)', () => {
+    const next = recordGenerator(20240601);
+    const masks = masksOf(
+      [
+        pushdownColumns.map((c) => c.name === 'time' || c.name === 'loc'),
+        pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字'),
+      ],
+      8,
+      0.3,
+      prng(7),
+    );
+    const decoders = decodersFor(masks);
     const parse = vi.spyOn(JSON, 'parse');
     let total = 0;
     let bad = 0;
@@ -657,19 +669,16 @@ describe('JSON decoder with projection pushdown (fields)', () => {
 
   it('a scanner of the records\' shape decodes what the projected scanner would, and nothing it would not (runs of records of one shape)', () => {
     const next = recordGenerator(20261126, true);
-    const rnd = prng(11);
-    const n = pushdownColumns.length;
-    const masks: boolean[][] = [
-      pushdownColumns.map(() => false),
-      pushdownColumns.map(() => true),
-      pushdownColumns.map((_, i) => i !== 0),
-      pushdownColumns.map((c) => c.name === 'uid' || c.name === 'time' || c.name === 'att'),
-      pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字' || c.name === 'rt'),
-    ];
-    for (let k = 0; k < 6; k++) masks.push(Array.from({ length: n }, () => rnd() < 0.4));
-    const decoders = optionSets.flatMap((o) =>
-      masks.map((fields) => ({ o, fields, full: createJsonParseDecoder(pushdownColumns, o), dec: createJsonDecoder(pushdownColumns, { ...o, fields }) })),
+    const masks = masksOf(
+      [
+        pushdownColumns.map((c) => c.name === 'uid' || c.name === 'time' || c.name === 'att'),
+        pushdownColumns.map((c) => c.name === 'tags' || c.name === 'user' || c.name === 'a"b' || c.name === '名字' || c.name === 'rt'),
+      ],
+      6,
+      0.4,
+      prng(11),
     );
+    const decoders = decodersFor(masks);
     let rows = 0;
     let bad = 0;
     for (let r = 0; r < 6000; r++) {

@@ -19,7 +19,10 @@ export interface Group {
   rows: number;
   /** Keyed state: whether it changed since the last checkpoint, whether the store holds it, its entry key once computed. */
   dirty: boolean;
-  /** Processing time of the last update (state TTL). */
+  /**
+   * Processing time of the last update, for the state TTL: without a TTL it is not kept up to date (the
+   * GROUP BY's fast path leaves it, one cache line less per row), and it is not stored either.
+   */
   touched: number;
   readonly key: readonly unknown[];
   /** The result row last emitted for this key (the -U of its next update), when known. */

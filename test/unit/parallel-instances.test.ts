@@ -82,6 +82,21 @@ describe('packed record values', () => {
     expect(shared.bytes.byteLength).toBeLessThan(response.length);
     const separate = packValues(3, recs(want.map((v) => (v === null ? null : Buffer.from(v)))));
     expect(unpack(separate)).toEqual(want);
+    // Records that say where their value lies in the fetched bytes (FetchedRecord) are read there.
+    const spans: [number, number][] = [[2, 9], [0, -1], [11, 19], [21, 30], [5, 5]];
+    const located = packValues(3, spans.map(([valueStart, valueEnd], i) => ({ offset: 100 + i, value: null, bytes: response, valueStart, valueEnd })));
+    expect(unpack(located)).toEqual(want);
+    expect(located.bytes.byteLength).toBeLessThan(response.length);
+    // Spread over two buffers (the second not from Buffer's pool): each value copied on its own.
+    const other = Buffer.from(new TextEncoder().encode('..{"b":22}').buffer);
+    const mixed = packValues(3, [
+      { offset: 100, value: null, bytes: response, valueStart: 2, valueEnd: 9 },
+      { offset: 101, value: null },
+      { offset: 102, value: null, bytes: other, valueStart: 2, valueEnd: 10 },
+      { offset: 103, value: response.subarray(21, 30) },
+      { offset: 104, value: null, bytes: other, valueStart: 3, valueEnd: 3 },
+    ]);
+    expect(unpack(mixed)).toEqual(want);
     expect(unpack(packValues(0, []))).toEqual([]);
     expect(unpack(packValues(0, recs([null, null])))).toEqual([null, null]);
   });

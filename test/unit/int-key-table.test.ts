@@ -1,0 +1,82 @@
+// The int32-keyed table of a GROUP BY's groups, against a Map: random inserts, overwrites and deletes
+// (deletes shift entries of a probe run back, also across the table's end), growth, clearing.
+import { describe, expect, it } from 'vitest';
+import { IntKeyTable, isIntKey } from '../../engine/ops/int-key-table.ts';
+import { rng } from '../support/rng.ts';
+
+type V = { readonly v: number };
+
+function agree(t: IntKeyTable<V>, model: Map<number, V>, keys: Iterable<number>): void {
+  expect(t.size).toBe(model.size);
+  for (const k of keys) expect(t.get(k)).toBe(model.get(k));
+}
+
+describe('IntKeyTable', () => {
+  it('takes exactly the int32 numbers as keys', () => {
+    for (const k of [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 123456]) expect(isIntKey(k)).toBe(true);
+    for (const k of [2 ** 31, -(2 ** 31) - 1, 0.5, NaN, Infinity, 1e20, '1', null, undefined, 1n]) expect(isIntKey(k)).toBe(false);
+  });
+
+  for (const [name, space] of [
+    ['a few keys, many collisions', 40],
+    ['keys spread over int32', 0],
+    ['about a thousand keys', 1500],
+  ] as const) {
+    it(`agrees with a Map over random operations: ${name}`, () => {
+      for (let seed = 1; seed <= 4; seed++) {
+        const r = rng(seed * 7919 + space);
+        const key = (): number => (space === 0 ? ((r() * 2 ** 32) | 0) : Math.floor(r() * space) - Math.floor(space / 3));
+        const t = new IntKeyTable<V>();
+        const model = new Map<number, V>();
+        const seen: number[] = [];
+        const asked = new Set<number>();
+        for (let step = 0; step < 6000; step++) {
+          const k = seen.length > 0 && r() < 0.5 ? seen[Math.floor(r() * seen.length)]! : key();
+          seen.push(k);
+          asked.add(k);
+          const op = r();
+          if (op < 0.55) {
+            const v = { v: step };
+            t.set(k, v);
+            model.set(k, v);
+          } else if (op < 0.95) {
+            expect(t.delete(k)).toBe(model.delete(k));
+          } else if (op < 0.951) {
+            t.clear();
+            model.clear();
+          }
+          if (step % 500 === 0) agree(t, model, asked);
+        }
+        agree(t, model, asked);
+        // Emptied key by key, it still answers every key (no probe run left broken by the shifts).
+        for (const k of [...model.keys()]) {
+          expect(t.delete(k)).toBe(true);
+          model.delete(k);
+          if (model.size % 97 === 0) agree(t, model, asked);
+        }
+        expect(t.size).toBe(0);
+        agree(t, model, asked);
+      }
+    });
+  }
+
+  it('treats -0 and 0 as one key, as a Map does', () => {
+    const t = new IntKeyTable<V>();
+    const a = { v: 1 };
+    t.set(-0, a);
+    expect(t.get(0)).toBe(a);
+    t.set(0, { v: 2 });
+    expect(t.size).toBe(1);
+    expect(t.delete(-0)).toBe(true);
+    expect(t.get(0)).toBeUndefined();
+  });
+
+  it('grows past its first size and keeps every entry', () => {
+    const t = new IntKeyTable<V>();
+    const vals = Array.from({ length: 100_000 }, (_, i) => ({ v: i }));
+    for (let i = 0; i < vals.length; i++) t.set((i * 7919) % 100_000, vals[i]!);
+    expect(t.size).toBe(100_000);
+    for (let i = 0; i < vals.length; i++) expect(t.get((i * 7919) % 100_000)).toBe(vals[i]);
+    expect(t.get(100_000)).toBeUndefined();
+  });
+});

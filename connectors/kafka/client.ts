@@ -60,7 +60,17 @@ export interface FetchedBatch {
    * (transaction markers, aborted batches), which a bounded reader needs to see to know it reached its end.
    */
   readonly nextOffset: number;
+  /**
+   * The records' values where they lie, in offset order, without making the record objects (our reader:
+   * `records` is then made only when asked for): `f` gets bytes[valueStart, valueEnd) (valueEnd -1: a
+   * null value) and the record's offset. A job decoding millions of records a second spares an object and
+   * its garbage per record.
+   */
+  readonly eachValue?: (f: ValueVisitor) => void;
 }
+
+/** See FetchedBatch.eachValue. */
+export type ValueVisitor = (bytes: Buffer, valueStart: number, valueEnd: number, offset: number) => void;
 
 export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';

@@ -40,13 +40,14 @@ import type {
   OffsetSpec,
   ProducerRecord,
   ReaderOptions,
+  ValueVisitor,
   WriterOptions,
 } from './client.ts';
 import { KafkaClientError, KafkaErrorCodes, RETRIABLE_FETCH_ERRORS } from './errors.ts';
 import type { KafkaErrorKind } from './errors.ts';
 import { parseClientProperties } from './properties.ts';
 import type { ClientSettings } from './properties.ts';
-import { decodeRecordBatches, makeDecompressor, nextOffsetAfter } from './record-batch.ts';
+import { decodeRecordBatches, makeDecompressor, nextOffsetAfter, visitRecordBatches } from './record-batch.ts';
 import { NO_PRODUCER, encodeRecordBatch, nextSequence } from './record-batch-encoder.ts';
 import type { BatchCompressor, BatchProducer } from './record-batch-encoder.ts';
 import { PRODUCE_API_KEY, PRODUCE_API_VERSION, parseProduceResponse, produceRequestParts } from './produce-request.ts';
@@ -440,6 +441,7 @@ export function createKafkaClient(config: KafkaClientConfig): KafkaClient {
 // ------------------------------------------------------------------------------------------ reader
 
 const NO_RECORDS = (): KafkaRecord[] => [];
+const NO_VALUES = (_f: ValueVisitor): void => undefined;
 
 interface PartitionResult {
   partition: number;
@@ -448,6 +450,8 @@ interface PartitionResult {
   lastStableOffset: number;
   /** Decodes the partition's record batches: called when the reader hands them over, not on arrival. */
   records: () => KafkaRecord[];
+  /** The same records' values where they lie (FetchedBatch.eachValue). */
+  values: (f: ValueVisitor) => void;
   nextOffset: number;
 }
 
@@ -456,7 +460,7 @@ interface ParsedFetch {
 }
 
 interface Outcome {
-  batches: (Omit<FetchedBatch, 'records'> & { records: () => KafkaRecord[]; gen: number })[];
+  batches: (Omit<FetchedBatch, 'records' | 'eachValue'> & { records: () => KafkaRecord[]; values: (f: ValueVisitor) => void; gen: number })[];
   retriable: KafkaClientError | null;
   fatal: KafkaClientError | null;
 }
@@ -513,6 +517,7 @@ function makeFetchParser(readCommitted: boolean, fetchOffsets: ReadonlyMap<numbe
         reader.readInt32(); // preferred_read_replica
         const size = reader.readUnsignedVarInt() - 1;
         let records = NO_RECORDS;
+        let values: (f: ValueVisitor) => void = NO_VALUES;
         let nextOffset = -1;
         if (size > 0) {
           const bytes = reader.buffer.slice(reader.position, reader.position + size);
@@ -525,15 +530,33 @@ function makeFetchParser(readCommitted: boolean, fetchOffsets: ReadonlyMap<numbe
               decodeRecordBatches(bytes, from, readCommitted, aborted, decompressor, out);
               return out;
             };
+            values = (f) => {
+              visitRecordBatches(bytes, from, readCommitted, aborted, decompressor, (data, offset, _ts, _ks, _ke, valueStart, valueEnd) => f(data, valueStart, valueEnd, offset));
+            };
           }
         }
         reader.readTaggedFields();
-        parts.push({ partition, errorCode: pErr, highWatermark, lastStableOffset, records, nextOffset });
+        parts.push({ partition, errorCode: pErr, highWatermark, lastStableOffset, records, values, nextOffset });
       }
       reader.readTaggedFields();
       topics.set(topicId, parts);
     }
     return { topics };
+  };
+}
+
+/** A fetched partition as the reader hands it over: its records made on first use, or read where they lie. */
+function handOver(b: Outcome['batches'][number]): FetchedBatch {
+  let records: KafkaRecord[] | undefined;
+  return {
+    partition: b.partition,
+    highWatermark: b.highWatermark,
+    lastStableOffset: b.lastStableOffset,
+    nextOffset: b.nextOffset,
+    get records(): KafkaRecord[] {
+      return (records ??= b.records());
+    },
+    eachValue: b.values,
   };
 }
 
@@ -608,12 +631,12 @@ class AssignmentReader implements KafkaReader {
       if (outcome.fatal) throw outcome.fatal;
       // Positions move here, when the records are handed over (not when the response arrived), so that
       // nothing fetched is ever skipped: not after an error, not after a seek.
-      // Decoded now, all before any position moves (a corrupt batch throws): the records' objects then live
-      // while the caller works on them, not also while they wait for it, which made them outlive young-
-      // generation GCs (copied, promoted, collected by a full GC later).
+      // Decoded when the caller asks (records, or eachValue): the records' objects then live while the
+      // caller works on them, not also while they wait for it, which made them outlive young-generation GCs
+      // (copied, promoted, collected by a full GC later). A corrupt batch throws there, to the caller.
       const live: FetchedBatch[] = outcome.batches
         .filter((b) => this.#gens.get(b.partition) === b.gen) // not sought or removed since the fetch went out
-        .map((b) => ({ partition: b.partition, records: b.records(), highWatermark: b.highWatermark, lastStableOffset: b.lastStableOffset, nextOffset: b.nextOffset }));
+        .map((b) => handOver(b));
       for (const b of live) this.#positions.set(b.partition, b.nextOffset);
       if (outcome.retriable) {
         // Some partitions (or the whole request) failed: refresh metadata and retry them with backoff,
@@ -752,7 +775,7 @@ class AssignmentReader implements KafkaReader {
         if (!a || this.#gens.get(r.partition) !== a.gen) continue; // sought or removed meanwhile
         if (r.errorCode === 0) {
           if (r.nextOffset >= 0 && r.nextOffset > a.offset) {
-            outcome.batches.push({ partition: r.partition, records: r.records, highWatermark: r.highWatermark, lastStableOffset: r.lastStableOffset, nextOffset: r.nextOffset, gen: a.gen });
+            outcome.batches.push({ partition: r.partition, records: r.records, values: r.values, highWatermark: r.highWatermark, lastStableOffset: r.lastStableOffset, nextOffset: r.nextOffset, gen: a.gen });
           }
         } else if (r.errorCode === KafkaErrorCodes.OFFSET_OUT_OF_RANGE) {
           resets.push({ partition: r.partition, from: a.offset });

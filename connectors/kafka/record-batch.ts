@@ -110,18 +110,36 @@ export class FetchedRecord implements KafkaRecord {
 }
 
 /**
- * Decodes the record batches in `buf` (the records field of one partition of a fetch response), appending
- * records with offset >= fetchOffset to `out`. A partial batch at the end (the broker cuts at maxBytes) is
- * ignored. With `readCommitted`, `aborted` (the response's aborted transactions for the partition) drives
- * the filtering of aborted batches; control batches are never returned.
+ * Where one record lies in the bytes it was read from (`data`: the fetch response's, or a decompressed
+ * batch's): its key at [keyStart, keyEnd) (keyEnd -1: null), value at [valueStart, valueEnd) (valueEnd -1:
+ * null), `nHeaders` headers from `headersAt` (readHeaders).
  */
-export function decodeRecordBatches(
+export type RecordVisitor = (
+  data: Buffer,
+  offset: number,
+  timestamp: number,
+  keyStart: number,
+  keyEnd: number,
+  valueStart: number,
+  valueEnd: number,
+  headersAt: number,
+  nHeaders: number,
+) => void;
+
+/**
+ * Reads the record batches in `buf` (the records field of one partition of a fetch response), calling
+ * `visit` for each record with offset >= fetchOffset, in offset order, with where its parts lie: no object
+ * is made per record. A partial batch at the end (the broker cuts at maxBytes) is ignored. With
+ * `readCommitted`, `aborted` (the response's aborted transactions for the partition) drives the filtering
+ * of aborted batches; control batches are never visited.
+ */
+export function visitRecordBatches(
   buf: Buffer,
   fetchOffset: number,
   readCommitted: boolean,
   aborted: readonly AbortedTransaction[] | null,
   decompress: Decompressor,
-  out: KafkaRecord[],
+  visit: RecordVisitor,
 ): DecodeResult {
   const end = buf.length;
   let p = 0;
@@ -224,11 +242,9 @@ export function decodeRecordBatches(
           shift += 7;
         } while (b & 0x80);
         let len = (v >>> 1) ^ -(v & 1);
-        let key: Buffer | null = null;
-        if (len >= 0) {
-          key = data.subarray(q, q + len);
-          q += len;
-        }
+        const keyStart = q;
+        const keyEnd = len >= 0 ? q + len : -1;
+        if (len >= 0) q += len;
         // value
         v = 0;
         shift = 0;
@@ -250,45 +266,76 @@ export function decodeRecordBatches(
           shift += 7;
         } while (b & 0x80);
         const nHeaders = (v >>> 1) ^ -(v & 1);
-        let headers: readonly KafkaHeader[] = EMPTY_HEADERS;
-        if (nHeaders > 0) {
-          const hs: KafkaHeader[] = [];
-          for (let h = 0; h < nHeaders; h++) {
-            v = 0;
-            shift = 0;
-            do {
-              b = data[q++]!;
-              v |= (b & 0x7f) << shift;
-              shift += 7;
-            } while (b & 0x80);
-            len = (v >>> 1) ^ -(v & 1);
-            const hk = len > 0 ? data.toString('utf8', q, q + len) : '';
-            if (len > 0) q += len;
-            v = 0;
-            shift = 0;
-            do {
-              b = data[q++]!;
-              v |= (b & 0x7f) << shift;
-              shift += 7;
-            } while (b & 0x80);
-            len = (v >>> 1) ^ -(v & 1);
-            let hv: Buffer | null = null;
-            if (len >= 0) {
-              hv = data.subarray(q, q + len);
-              q += len;
-            }
-            hs.push({ key: hk, value: hv });
-          }
-          headers = hs;
-        }
+        const headersAt = q;
+        if (nHeaders > 0) q = skipHeaders(data, q, nHeaders);
         if (q !== recEnd) throw new KafkaClientError('fatal', `corrupt record at offset ${offset} (length mismatch)`);
-        out.push(new FetchedRecord(offset, key, logAppendTime ? maxTimestamp : baseTimestamp + tsDelta, headers, data, valueStart, valueEnd));
+        visit(data, offset, logAppendTime ? maxTimestamp : baseTimestamp + tsDelta, keyStart, keyEnd, valueStart, valueEnd, headersAt, nHeaders);
       }
     }
     nextOffset = batchNext;
     p = batchEnd;
   }
   return { nextOffset };
+}
+
+/** Reads an unsigned varint at `at` into `varint` and returns the position after it. */
+let varint = 0;
+function readVarint(data: Buffer, at: number): number {
+  let b = 0;
+  let v = 0;
+  let shift = 0;
+  do {
+    b = data[at++]!;
+    v |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  varint = (v >>> 1) ^ -(v & 1);
+  return at;
+}
+
+/** The position after `n` headers starting at `at`. */
+function skipHeaders(data: Buffer, at: number, n: number): number {
+  for (let h = 0; h < n; h++) {
+    at = readVarint(data, at);
+    if (varint > 0) at += varint;
+    at = readVarint(data, at);
+    if (varint > 0) at += varint;
+  }
+  return at;
+}
+
+/** The `n` headers starting at `at` (RecordVisitor's headersAt, nHeaders). */
+export function readHeaders(data: Buffer, at: number, n: number): readonly KafkaHeader[] {
+  if (n <= 0) return EMPTY_HEADERS;
+  const hs: KafkaHeader[] = [];
+  for (let h = 0; h < n; h++) {
+    at = readVarint(data, at);
+    const hk = varint > 0 ? data.toString('utf8', at, at + varint) : '';
+    if (varint > 0) at += varint;
+    at = readVarint(data, at);
+    const hv = varint >= 0 ? data.subarray(at, at + varint) : null;
+    if (varint > 0) at += varint;
+    hs.push({ key: hk, value: hv });
+  }
+  return hs;
+}
+
+/**
+ * visitRecordBatches() into record objects (FetchedRecord), appended to `out`: for readers that want the
+ * records as values.
+ */
+export function decodeRecordBatches(
+  buf: Buffer,
+  fetchOffset: number,
+  readCommitted: boolean,
+  aborted: readonly AbortedTransaction[] | null,
+  decompress: Decompressor,
+  out: KafkaRecord[],
+): DecodeResult {
+  return visitRecordBatches(buf, fetchOffset, readCommitted, aborted, decompress, (data, offset, timestamp, keyStart, keyEnd, valueStart, valueEnd, headersAt, nHeaders) => {
+    const key = keyEnd < 0 ? null : data.subarray(keyStart, keyEnd);
+    out.push(new FetchedRecord(offset, key, timestamp, readHeaders(data, headersAt, nHeaders), data, valueStart, valueEnd));
+  });
 }
 
 /**

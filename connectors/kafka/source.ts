@@ -4,7 +4,7 @@ import type { JsonDecoder, JsonDecoderOptions } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
-import type { KafkaClient, KafkaReader, KafkaRecord, KafkaWriter } from './client.ts';
+import type { FetchedBatch, KafkaClient, KafkaReader, KafkaRecord, KafkaWriter } from './client.ts';
 
 /** One partition's records as fetched, not decoded (KafkaSource.pollRaw). */
 export interface RawSourceBatch {
@@ -94,24 +94,39 @@ export class KafkaSource implements Source {
   }
 
   async poll(maxWaitMs: number): Promise<SourceBatch[]> {
-    const raw = await this.pollRaw(maxWaitMs);
     const out: SourceBatch[] = [];
     const dead: BadRecord[] = [];
     const at = this.decode.at;
-    for (const f of raw) {
+    for (const { batch: f, end, nextOffset } of await this.fetch(maxWaitMs)) {
       const rows: unknown[][] = [];
       const bad: BadRecord[] = [];
-      for (const rec of f.records) {
-        try {
-          // Where the value lies, when the decoder can read it there (no Buffer view per record).
-          const row = at !== undefined && rec.bytes !== undefined && rec.valueEnd! >= 0 ? at(rec.bytes, rec.valueStart!, rec.valueEnd!) : this.decode(rec.value);
-          if (row) rows.push(row);
-        } catch (e) {
-          if (!(e instanceof BadRecordError)) throw e;
-          bad.push({ partition: f.partition, offset: rec.offset, error: e.message, value: rec.value });
+      const partition = f.partition;
+      if (at !== undefined && f.eachValue !== undefined) {
+        // Read where the values lie, with no record object per record (FetchedBatch.eachValue).
+        f.eachValue((bytes, start, stop, offset) => {
+          if (offset >= end) return;
+          try {
+            const row = stop >= 0 ? at(bytes, start, stop) : this.decode(null);
+            if (row) rows.push(row);
+          } catch (e) {
+            if (!(e instanceof BadRecordError)) throw e;
+            bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
+          }
+        });
+      } else {
+        for (const rec of f.records) {
+          if (rec.offset >= end) break;
+          try {
+            // Where the value lies, when the decoder can read it there (no Buffer view per record).
+            const row = at !== undefined && rec.bytes !== undefined && rec.valueEnd! >= 0 ? at(rec.bytes, rec.valueStart!, rec.valueEnd!) : this.decode(rec.value);
+            if (row) rows.push(row);
+          } catch (e) {
+            if (!(e instanceof BadRecordError)) throw e;
+            bad.push({ partition, offset: rec.offset, error: e.message, value: rec.value });
+          }
         }
       }
-      out.push({ partition: f.partition, rows, nextOffset: f.nextOffset, bad });
+      out.push({ partition, rows, nextOffset, bad });
       dead.push(...bad);
     }
     await this.deadLetter(dead);
@@ -124,22 +139,28 @@ export class KafkaSource implements Source {
    * as in poll(); the caller must deadLetter() the bad records it finds before it processes their batch.
    */
   async pollRaw(maxWaitMs: number): Promise<RawSourceBatch[]> {
+    return (await this.fetch(maxWaitMs)).map(({ batch, end, nextOffset }) => {
+      let records = batch.records;
+      // Records are in offset order: only a batch whose last record reaches the end needs cutting.
+      if (records.length > 0 && records[records.length - 1]!.offset >= end) records = records.slice(0, records.findIndex((r) => r.offset >= end));
+      return { partition: batch.partition, records, nextOffset };
+    });
+  }
+
+  /**
+   * The next fetched batches of the partitions not read to their end, each with the bounded end (records
+   * at or past it are not the job's) and the position after it; positions and ends are recorded here.
+   */
+  private async fetch(maxWaitMs: number): Promise<{ batch: FetchedBatch; end: number; nextOffset: number }[]> {
     if (this.finished()) return [];
     const fetched = await this.reader.poll(maxWaitMs);
-    const out: RawSourceBatch[] = [];
+    const out: { batch: FetchedBatch; end: number; nextOffset: number }[] = [];
     for (const f of fetched) {
       if (this.done.has(f.partition)) continue;
       this.hw.set(f.partition, f.highWatermark);
       const end = this.ends?.get(f.partition) ?? Number.MAX_SAFE_INTEGER;
-      let next = f.nextOffset;
-      let records = f.records;
-      // Records are in offset order: only a batch whose last record reaches the end needs cutting.
-      if (records.length > 0 && records[records.length - 1]!.offset >= end) {
-        records = records.slice(0, records.findIndex((r) => r.offset >= end));
-        next = end;
-      }
-      if (next > end) next = end;
-      out.push({ partition: f.partition, records, nextOffset: next });
+      const next = Math.min(f.nextOffset, end);
+      out.push({ batch: f, end, nextOffset: next });
       this.positionsCache.set(f.partition, next);
       this.checkDone(f.partition, next);
     }

@@ -1,7 +1,7 @@
 // The connector conformance kit (test/support/source-conformance.ts) against the real Kafka source on the
 // shared broker: a 3-partition topic with keyed JSON records and a few malformed ones, read by assignment,
 // bounded ('scan.bounded.mode' = 'latest-offset') and unbounded.
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
 import { KafkaSource } from '../../connectors/kafka/source.ts';
 import type { SourceSpec } from '../../connectors/types.ts';
@@ -70,4 +70,54 @@ describeSourceConformance('kafka, 3 partitions, unbounded', {
   partitions: [0, 1, 2],
   timeoutMs: 40_000,
   pollMs: 200,
+});
+
+describe('kafka source bounded at offsets inside its partitions', () => {
+  // The fetches are 2 KiB: the one holding a partition's end also holds records past it.
+  const ends: Record<number, number> = { 0: 500, 1: 333, 2: 1 };
+  const startOffsets = { 0: 0, 1: 0, 2: 0 };
+  const want = (p: number): { keys: string[]; bad: number[] } => {
+    const keys: string[] = [];
+    const bad: number[] = [];
+    for (let i = p; Math.floor(i / PARTITIONS) < ends[p]!; i += PARTITIONS) {
+      if (isBad(i)) bad.push(Math.floor(i / PARTITIONS));
+      else keys.push(String(i));
+    }
+    return { keys, bad };
+  };
+
+  it('decodes each partition up to its end offset, rows and bad records, and nothing at or past it', async () => {
+    const src = await open({ ...base, 'scan.bounded.mode': 'latest-offset' })({ startOffsets, endOffsets: ends });
+    try {
+      const got = new Map<number, { keys: string[]; bad: number[] }>();
+      const deadline = Date.now() + 30_000;
+      while (!src.finished() && Date.now() < deadline) {
+        for (const b of await src.poll(50)) {
+          const g = got.get(b.partition) ?? { keys: [], bad: [] };
+          got.set(b.partition, g);
+          g.keys.push(...b.rows.map((r) => String(r[0])));
+          g.bad.push(...b.bad.map((x) => x.offset));
+          expect(b.nextOffset).toBeLessThanOrEqual(ends[b.partition]!);
+        }
+      }
+      expect(src.finished()).toBe(true);
+      for (const p of [0, 1, 2]) expect(got.get(p) ?? { keys: [], bad: [] }, `partition ${p}`).toEqual(want(p));
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('hands a parallel job the records up to the end offsets (pollRaw)', async () => {
+    const src = await open({ ...base, 'scan.bounded.mode': 'latest-offset' })({ startOffsets, endOffsets: ends });
+    try {
+      const offsets = new Map<number, number[]>();
+      const deadline = Date.now() + 30_000;
+      while (!src.finished() && Date.now() < deadline) {
+        for (const b of await src.pollRaw(50)) offsets.set(b.partition, [...(offsets.get(b.partition) ?? []), ...b.records.map((r) => r.offset)]);
+      }
+      for (const p of [0, 1, 2]) expect(offsets.get(p) ?? [], `partition ${p}`).toEqual(Array.from({ length: ends[p]! }, (_, i) => i));
+    } finally {
+      await src.close();
+    }
+  });
 });

@@ -546,18 +546,32 @@ function makeFetchParser(readCommitted: boolean, fetchOffsets: ReadonlyMap<numbe
 }
 
 /** A fetched partition as the reader hands it over: its records made on first use, or read where they lie. */
-function handOver(b: Outcome['batches'][number]): FetchedBatch {
-  let records: KafkaRecord[] | undefined;
-  return {
-    partition: b.partition,
-    highWatermark: b.highWatermark,
-    lastStableOffset: b.lastStableOffset,
-    nextOffset: b.nextOffset,
-    get records(): KafkaRecord[] {
-      return (records ??= b.records());
-    },
-    eachValue: b.values,
-  };
+/**
+ * A fetched partition as the reader hands it over: its records made on first use, or read where they lie
+ * (eachValue). A class, not an object literal with a getter: a getter closure per object would give
+ * every batch a hidden class of its own (measured: the raw read 2-3x slower, most of it garbage collection).
+ */
+class HandedOver implements FetchedBatch {
+  readonly partition: number;
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  readonly nextOffset: number;
+  readonly eachValue: (f: ValueVisitor) => void;
+  #records: KafkaRecord[] | undefined;
+  readonly #make: () => KafkaRecord[];
+
+  constructor(b: Outcome['batches'][number]) {
+    this.partition = b.partition;
+    this.highWatermark = b.highWatermark;
+    this.lastStableOffset = b.lastStableOffset;
+    this.nextOffset = b.nextOffset;
+    this.eachValue = b.values;
+    this.#make = b.records;
+  }
+
+  get records(): KafkaRecord[] {
+    return (this.#records ??= this.#make());
+  }
 }
 
 class AssignmentReader implements KafkaReader {
@@ -636,7 +650,7 @@ class AssignmentReader implements KafkaReader {
       // (copied, promoted, collected by a full GC later). A corrupt batch throws there, to the caller.
       const live: FetchedBatch[] = outcome.batches
         .filter((b) => this.#gens.get(b.partition) === b.gen) // not sought or removed since the fetch went out
-        .map((b) => handOver(b));
+        .map((b) => new HandedOver(b));
       for (const b of live) this.#positions.set(b.partition, b.nextOffset);
       if (outcome.retriable) {
         // Some partitions (or the whole request) failed: refresh metadata and retry them with backoff,

@@ -4,7 +4,7 @@ import type { JsonDecoder, JsonDecoderOptions } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
 import { createKafkaClient } from './client.ts';
-import type { FetchedBatch, KafkaClient, KafkaReader, KafkaRecord, KafkaWriter } from './client.ts';
+import type { FetchedBatch, KafkaClient, KafkaReader, KafkaRecord, KafkaWriter, ValueVisitor } from './client.ts';
 
 /** One partition's records as fetched, not decoded (KafkaSource.pollRaw). */
 export interface RawSourceBatch {
@@ -13,6 +13,8 @@ export interface RawSourceBatch {
   readonly records: readonly KafkaRecord[];
   /** Offset after this batch (also when it moved without records). */
   readonly nextOffset: number;
+  /** The same records' values where they lie (FetchedBatch.eachValue), when the reader can: then `records` is made only if asked for. */
+  readonly eachValue?: (f: ValueVisitor) => void;
 }
 import { parseKafkaOptions } from './options.ts';
 import type { KafkaOptions } from './options.ts';
@@ -139,12 +141,7 @@ export class KafkaSource implements Source {
    * as in poll(); the caller must deadLetter() the bad records it finds before it processes their batch.
    */
   async pollRaw(maxWaitMs: number): Promise<RawSourceBatch[]> {
-    return (await this.fetch(maxWaitMs)).map(({ batch, end, nextOffset }) => {
-      let records = batch.records;
-      // Records are in offset order: only a batch whose last record reaches the end needs cutting.
-      if (records.length > 0 && records[records.length - 1]!.offset >= end) records = records.slice(0, records.findIndex((r) => r.offset >= end));
-      return { partition: batch.partition, records, nextOffset };
-    });
+    return (await this.fetch(maxWaitMs)).map(({ batch, end, nextOffset }) => new BoundedBatch(batch, end, nextOffset));
   }
 
   /**
@@ -334,4 +331,34 @@ async function startOffsets(
   }
   for (const p of partitions) out.set(p, chosen.get(p) ?? earliest.get(p) ?? 0);
   return out;
+}
+
+/**
+ * A fetched batch cut at the bounded end (pollRaw): records at or past `end` are not the job's. A class,
+ * not an object literal with a getter (see HandedOver in platformatic.ts).
+ */
+class BoundedBatch implements RawSourceBatch {
+  readonly partition: number;
+  readonly eachValue?: (f: ValueVisitor) => void;
+  #records: readonly KafkaRecord[] | undefined;
+
+  constructor(
+    private readonly batch: FetchedBatch,
+    private readonly end: number,
+    readonly nextOffset: number,
+  ) {
+    this.partition = batch.partition;
+    const each = batch.eachValue;
+    if (each) this.eachValue = (f) => each((bytes, start, stop, offset) => offset < end && f(bytes, start, stop, offset));
+  }
+
+  get records(): readonly KafkaRecord[] {
+    if (this.#records === undefined) {
+      let records: readonly KafkaRecord[] = this.batch.records;
+      // Records are in offset order: only a batch whose last record reaches the end needs cutting.
+      if (records.length > 0 && records[records.length - 1]!.offset >= this.end) records = records.slice(0, records.findIndex((r) => r.offset >= this.end));
+      this.#records = records;
+    }
+    return this.#records;
+  }
 }

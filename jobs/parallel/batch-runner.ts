@@ -7,12 +7,16 @@
 import { BadRecordError, createJsonDecoder } from '../../connectors/formats/json.ts';
 import { createRecordEncoder, encodedTransferables } from '../../connectors/formats/record-encoder.ts';
 import type { JsonDecoder } from '../../connectors/formats/json.ts';
+import type { ValueVisitor } from '../../connectors/kafka/client.ts';
 import { PipelineFront } from '../../engine/parallel/front.ts';
 import type { Row } from '../../engine/ops/operator.ts';
 import type { BatchResult, InstanceInit } from './protocol.ts';
 
-/** Calls `f` with every record value of a batch (null: a null value) and its offset, in offset order. */
-export type EachValue = (f: (value: Buffer | null, offset: number) => void) => void;
+/**
+ * Calls `f` with where every record value of a batch lies, bytes[start, end) (end -1: a null value), and
+ * its offset, in offset order: the decoder reads it there, no Buffer view is made per record.
+ */
+export type EachValue = (f: ValueVisitor) => void;
 
 export class BatchRunner {
   private readonly decode: JsonDecoder;
@@ -34,13 +38,14 @@ export class BatchRunner {
     const rows: Row[] = [];
     const badRecords: BatchResult['badRecords'][number][] = [];
     const decode = this.decode;
-    each((value, offset) => {
+    const at = decode.at;
+    each((bytes, start, end, offset) => {
       try {
-        const row = decode(value);
+        const row = end < 0 ? decode(null) : at !== undefined ? at(bytes, start, end) : decode(bytes.subarray(start, end));
         if (row) rows.push(row);
       } catch (e) {
         if (!(e instanceof BadRecordError)) throw e;
-        badRecords.push({ offset, error: e.message, value: value === null ? null : copyBad ? new Uint8Array(value) : value });
+        badRecords.push({ offset, error: e.message, value: end < 0 ? null : copyBad ? bytes.slice(start, end) : bytes.subarray(start, end) });
       }
     });
     const out = this.front.run(rows);

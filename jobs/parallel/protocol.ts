@@ -58,6 +58,9 @@ export type InstanceReply =
   | { readonly kind: 'results'; readonly id: number; readonly results: readonly BatchResult[] }
   | { readonly kind: 'error'; readonly id: number; readonly error: string };
 
+/** Where a record value lies: bytes[start, end) (end -1: a null value), and the record's offset. */
+export type SpanVisitor = (bytes: Uint8Array, start: number, end: number, offset: number) => void;
+
 /**
  * A record as packValues() takes it: its value, or where the value lies in the bytes it was fetched in
  * (KafkaRecord.bytes): read there, no Buffer view is made per record (~30 ns and a young object each).
@@ -70,51 +73,70 @@ export interface PackableRecord {
   readonly valueEnd?: number;
 }
 
-/**
- * Packs record values into one buffer that can be transferred (not copied again) to a worker. Values
- * decoded from one fetch response lie in one buffer, mostly back to back: then the span they cover is
- * copied at once, else each value on its own.
- */
+/** Visits records' values where they lie (see PackableRecord). */
+export function eachRecordValue(records: readonly PackableRecord[], f: SpanVisitor): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (r.bytes !== undefined && r.valueEnd !== undefined) f(r.bytes, r.valueStart!, r.valueEnd, r.offset);
+    else if (r.value === null) f(NO_BYTES, 0, -1, r.offset);
+    else f(r.value, 0, r.value.length, r.offset);
+  }
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** packValues() of records. */
 export function packValues(partition: number, records: readonly PackableRecord[]): PackedBatch {
-  const n = records.length;
-  const offsets = new Float64Array(n);
-  const starts = new Int32Array(n);
-  const lengths = new Int32Array(n);
-  // Every value as (buffer, byte offset in its ArrayBuffer, length); length -1: null.
-  const srcs: (Uint8Array | undefined)[] = new Array(n);
+  return packEach(partition, (f) => eachRecordValue(records, f));
+}
+
+/**
+ * Packs the record values `each` visits into one buffer that can be transferred (not copied again) to a
+ * worker. Values read from one fetch response lie in one buffer, mostly back to back: then the span they
+ * cover is copied at once, else each value on its own.
+ */
+export function packEach(partition: number, each: (f: SpanVisitor) => void): PackedBatch {
+  let cap = 1024;
+  let offsets = new Float64Array(cap);
+  // Byte offsets in each value's ArrayBuffer first, then in the packed bytes; length -1: null.
+  let starts = new Int32Array(cap);
+  let lengths = new Int32Array(cap);
+  const srcs: (Uint8Array | undefined)[] = [];
+  let n = 0;
   let total = 0;
   let shared: ArrayBufferLike | undefined;
   let one = true;
   let lo = Number.MAX_SAFE_INTEGER;
   let hi = 0;
-  for (let i = 0; i < n; i++) {
-    const r = records[i]!;
-    offsets[i] = r.offset;
-    let src: Uint8Array | undefined;
-    let at: number;
-    let len: number;
-    if (r.bytes !== undefined && r.valueEnd !== undefined) {
-      if (r.valueEnd < 0) len = -1;
-      else {
-        src = r.bytes;
-        len = r.valueEnd - r.valueStart!;
-      }
-      at = src === undefined ? 0 : src.byteOffset + r.valueStart!;
-    } else {
-      const v = r.value;
-      if (v !== null) src = v;
-      len = v === null ? -1 : v.length;
-      at = v === null ? 0 : v.byteOffset;
+  each((bytes, start, end, offset) => {
+    if (n === cap) {
+      cap *= 2;
+      offsets = grown(offsets, new Float64Array(cap));
+      starts = grown(starts, new Int32Array(cap));
+      lengths = grown(lengths, new Int32Array(cap));
     }
-    srcs[i] = src;
-    lengths[i] = len;
-    if (src === undefined) continue;
-    starts[i] = at;
+    offsets[n] = offset;
+    if (end < 0) {
+      lengths[n] = -1;
+      srcs[n++] = undefined;
+      return;
+    }
+    const at = bytes.byteOffset + start;
+    const len = end - start;
+    srcs[n] = bytes;
+    starts[n] = at;
+    lengths[n++] = len;
     total += len;
-    if (shared === undefined) shared = src.buffer;
-    else if (src.buffer !== shared) one = false;
+    if (shared === undefined) shared = bytes.buffer;
+    else if (bytes.buffer !== shared) one = false;
     if (at < lo) lo = at;
     if (at + len > hi) hi = at + len;
+  });
+  // Exactly n long: the arrays' buffers are transferred whole.
+  if (n < cap) {
+    offsets = offsets.slice(0, n);
+    starts = starts.slice(0, n);
+    lengths = lengths.slice(0, n);
   }
   // Keys, headers and batch headers between the values are copied along; not when they dominate.
   if (shared !== undefined && one && hi - lo <= 2 * total + 65_536) {
@@ -123,7 +145,6 @@ export function packValues(partition: number, records: readonly PackableRecord[]
     for (let i = 0; i < n; i++) if (lengths[i]! >= 0) starts[i] -= lo;
     return { partition, bytes, starts, lengths, offsets };
   }
-  // Not from Buffer's shared pool: the whole ArrayBuffer is ours to transfer.
   const bytes = new Uint8Array(total);
   let to = 0;
   for (let i = 0; i < n; i++) {
@@ -137,11 +158,17 @@ export function packValues(partition: number, records: readonly PackableRecord[]
   return { partition, bytes, starts, lengths, offsets };
 }
 
-/** Calls `f` with each value of a packed batch (a view, not a copy; null for a null value) and its offset. */
-export function forEachValue(b: PackedBatch, f: (value: Buffer | null, offset: number) => void): void {
+function grown<A extends Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer>>(old: A, into: A): A {
+  into.set(old);
+  return into;
+}
+
+/** Calls `f` with where each value of a packed batch lies in it (end -1: a null value) and its offset. */
+export function forEachValue(b: PackedBatch, f: (bytes: Buffer, start: number, end: number, offset: number) => void): void {
   const buf = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
-  for (let i = 0; i < b.lengths.length; i++) {
-    const n = b.lengths[i]!;
-    f(n < 0 ? null : buf.subarray(b.starts[i]!, b.starts[i]! + n), b.offsets[i]!);
+  const { starts, lengths, offsets } = b;
+  for (let i = 0; i < lengths.length; i++) {
+    const n = lengths[i]!;
+    f(buf, starts[i]!, n < 0 ? -1 : starts[i]! + n, offsets[i]!);
   }
 }

@@ -68,7 +68,7 @@ describe('parallelism', () => {
 describe('packed record values', () => {
   const unpack = (b: ReturnType<typeof packValues>): (string | null)[] => {
     const out: (string | null)[] = [];
-    forEachValue(b, (v) => out.push(v === null ? null : v.toString()));
+    forEachValue(b, (bytes, start, end) => out.push(end < 0 ? null : bytes.toString('utf8', start, end)));
     return out;
   };
   it('views into one buffer (as a fetch response gives) and separate buffers give back the same values', () => {
@@ -97,6 +97,18 @@ describe('packed record values', () => {
       { offset: 104, value: null, bytes: other, valueStart: 3, valueEnd: 3 },
     ]);
     expect(unpack(mixed)).toEqual(want);
+    // More values than the packer's first arrays hold (they grow), from one buffer, nulls among them.
+    const many = Array.from({ length: 3000 }, (_, i) => (i % 7 === 3 ? null : `{"i":${i}}`));
+    const joined = Buffer.from(many.map((v) => v ?? '').join('|'));
+    let pos = 0;
+    const manyRecs = many.map((v, i) => {
+      const start = pos;
+      pos += (v ?? '').length + 1;
+      return { offset: 5000 + i, value: null, bytes: joined, valueStart: start, valueEnd: v === null ? -1 : start + v.length };
+    });
+    const packedMany = packValues(1, manyRecs);
+    expect(unpack(packedMany)).toEqual(many);
+    expect([...packedMany.offsets]).toEqual(many.map((_, i) => 5000 + i));
     expect(unpack(packValues(0, []))).toEqual([]);
     expect(unpack(packValues(0, recs([null, null])))).toEqual([null, null]);
   });

@@ -72,6 +72,26 @@ export interface FetchedBatch {
 /** See FetchedBatch.eachValue. */
 export type ValueVisitor = (bytes: Buffer, valueStart: number, valueEnd: number, offset: number) => void;
 
+/** What eachValueOf() needs of a record. */
+export type LocatedRecord = Pick<KafkaRecord, 'offset' | 'value' | 'bytes' | 'valueStart' | 'valueEnd'>;
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * A batch's values where they lie: its own `eachValue` when the reader gives one, else visited from its
+ * records (each value where it lies when the record says, else the value itself).
+ */
+export function eachValueOf(b: { readonly records: readonly LocatedRecord[]; readonly eachValue?: ((f: ValueVisitor) => void) | undefined }): (f: ValueVisitor) => void {
+  if (b.eachValue !== undefined) return b.eachValue;
+  return (f) => {
+    for (const r of b.records) {
+      if (r.bytes !== undefined && r.valueEnd !== undefined) f(r.bytes, r.valueStart!, r.valueEnd, r.offset);
+      else if (r.value === null) f(NO_BYTES, 0, -1, r.offset);
+      else f(r.value, 0, r.value.length, r.offset);
+    }
+  };
+}
+
 export type OffsetSpec = 'earliest' | 'latest' | { readonly timestamp: number };
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 

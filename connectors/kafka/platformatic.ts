@@ -545,7 +545,6 @@ function makeFetchParser(readCommitted: boolean, fetchOffsets: ReadonlyMap<numbe
   };
 }
 
-/** A fetched partition as the reader hands it over: its records made on first use, or read where they lie. */
 /**
  * A fetched partition as the reader hands it over: its records made on first use, or read where they lie
  * (eachValue). A class, not an object literal with a getter: a getter closure per object would give

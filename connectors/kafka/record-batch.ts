@@ -278,8 +278,13 @@ export function visitRecordBatches(
   return { nextOffset };
 }
 
-/** Reads an unsigned varint at `at` into `varint` and returns the position after it. */
+/** The value readVarint() read last. */
 let varint = 0;
+
+/**
+ * Reads the zigzag varint at `at` into `varint` and returns the position after it: for headers, which jobs
+ * rarely read (the record loop above has its varints inline, the hot path).
+ */
 function readVarint(data: Buffer, at: number): number {
   let b = 0;
   let v = 0;
@@ -305,7 +310,7 @@ function skipHeaders(data: Buffer, at: number, n: number): number {
 }
 
 /** The `n` headers starting at `at` (RecordVisitor's headersAt, nHeaders). */
-export function readHeaders(data: Buffer, at: number, n: number): readonly KafkaHeader[] {
+function readHeaders(data: Buffer, at: number, n: number): readonly KafkaHeader[] {
   if (n <= 0) return EMPTY_HEADERS;
   const hs: KafkaHeader[] = [];
   for (let h = 0; h < n; h++) {

@@ -3,7 +3,7 @@ import { BadRecordError, createJsonDecoder } from '../formats/json.ts';
 import type { JsonDecoder, JsonDecoderOptions } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
-import { createKafkaClient } from './client.ts';
+import { createKafkaClient, eachValueOf } from './client.ts';
 import type { FetchedBatch, KafkaClient, KafkaReader, KafkaRecord, KafkaWriter, ValueVisitor } from './client.ts';
 
 /** One partition's records as fetched, not decoded (KafkaSource.pollRaw). */
@@ -14,7 +14,7 @@ export interface RawSourceBatch {
   /** Offset after this batch (also when it moved without records). */
   readonly nextOffset: number;
   /** The same records' values where they lie (FetchedBatch.eachValue), when the reader can: then `records` is made only if asked for. */
-  readonly eachValue?: (f: ValueVisitor) => void;
+  readonly eachValue?: ((f: ValueVisitor) => void) | undefined;
 }
 import { parseKafkaOptions } from './options.ts';
 import type { KafkaOptions } from './options.ts';
@@ -98,36 +98,23 @@ export class KafkaSource implements Source {
   async poll(maxWaitMs: number): Promise<SourceBatch[]> {
     const out: SourceBatch[] = [];
     const dead: BadRecord[] = [];
-    const at = this.decode.at;
+    const decode = this.decode;
+    // Read where the values lie (no Buffer view per record) when the decoder can.
+    const at = decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end)));
     for (const { batch: f, end, nextOffset } of await this.fetch(maxWaitMs)) {
       const rows: unknown[][] = [];
       const bad: BadRecord[] = [];
       const partition = f.partition;
-      if (at !== undefined && f.eachValue !== undefined) {
-        // Read where the values lie, with no record object per record (FetchedBatch.eachValue).
-        f.eachValue((bytes, start, stop, offset) => {
-          if (offset >= end) return;
-          try {
-            const row = stop >= 0 ? at(bytes, start, stop) : this.decode(null);
-            if (row) rows.push(row);
-          } catch (e) {
-            if (!(e instanceof BadRecordError)) throw e;
-            bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
-          }
-        });
-      } else {
-        for (const rec of f.records) {
-          if (rec.offset >= end) break;
-          try {
-            // Where the value lies, when the decoder can read it there (no Buffer view per record).
-            const row = at !== undefined && rec.bytes !== undefined && rec.valueEnd! >= 0 ? at(rec.bytes, rec.valueStart!, rec.valueEnd!) : this.decode(rec.value);
-            if (row) rows.push(row);
-          } catch (e) {
-            if (!(e instanceof BadRecordError)) throw e;
-            bad.push({ partition, offset: rec.offset, error: e.message, value: rec.value });
-          }
+      eachValueOf(f)((bytes, start, stop, offset) => {
+        if (offset >= end) return;
+        try {
+          const row = stop >= 0 ? at(bytes, start, stop) : decode(null);
+          if (row) rows.push(row);
+        } catch (e) {
+          if (!(e instanceof BadRecordError)) throw e;
+          bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
         }
-      }
+      });
       out.push({ partition, rows, nextOffset, bad });
       dead.push(...bad);
     }
@@ -339,7 +326,7 @@ async function startOffsets(
  */
 class BoundedBatch implements RawSourceBatch {
   readonly partition: number;
-  readonly eachValue?: (f: ValueVisitor) => void;
+  readonly eachValue: ((f: ValueVisitor) => void) | undefined;
   #records: readonly KafkaRecord[] | undefined;
 
   constructor(
@@ -349,7 +336,7 @@ class BoundedBatch implements RawSourceBatch {
   ) {
     this.partition = batch.partition;
     const each = batch.eachValue;
-    if (each) this.eachValue = (f) => each((bytes, start, stop, offset) => offset < end && f(bytes, start, stop, offset));
+    this.eachValue = each && ((f) => each((bytes, start, stop, offset) => offset < end && f(bytes, start, stop, offset)));
   }
 
   get records(): readonly KafkaRecord[] {

@@ -45,7 +45,7 @@ export class BatchRunner {
         if (row) rows.push(row);
       } catch (e) {
         if (!(e instanceof BadRecordError)) throw e;
-        badRecords.push({ offset, error: e.message, value: end < 0 ? null : copyBad ? bytes.slice(start, end) : bytes.subarray(start, end) });
+        badRecords.push({ offset, error: e.message, value: end < 0 ? null : copyBad ? new Uint8Array(bytes.subarray(start, end)) : bytes.subarray(start, end) });
       }
     });
     const out = this.front.run(rows);

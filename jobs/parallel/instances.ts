@@ -3,11 +3,10 @@ import type { BadRecord, EncodedRecords } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
 import { codeStamp } from './code-stamp.ts';
-import { eachRecordValue, packEach, transferables } from './protocol.ts';
-import type { SpanVisitor } from './protocol.ts';
+import { packEach, transferables } from './protocol.ts';
+import { eachValueOf } from '../../connectors/kafka/client.ts';
 import type { BatchRequest, BatchResult, InstanceInit, InstanceReply } from './protocol.ts';
 import { BatchRunner } from './batch-runner.ts';
-import type { EachValue } from './batch-runner.ts';
 
 /** One partition batch after its instance ran: what the job merges. */
 export interface ParallelBatch {
@@ -79,7 +78,7 @@ class Instance implements PipelineInstance {
   run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const batches = raw.map((b) => packEach(b.partition, valuesOf(b)));
+    const batches = raw.map((b) => packEach(b.partition, eachValueOf(b)));
     const req: BatchRequest = { id, batches };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -92,11 +91,6 @@ class Instance implements PipelineInstance {
     this.fail(new Error('pipeline instance closed'));
     await this.worker.terminate();
   }
-}
-
-/** A raw batch's values where they lie: through the reader's eachValue, else from its records. */
-function valuesOf(b: RawSourceBatch): EachValue {
-  return b.eachValue ?? ((f) => eachRecordValue(b.records, f as SpanVisitor));
 }
 
 /** A pipeline instance: a worker thread, or the job's own thread. */
@@ -125,7 +119,7 @@ class LocalInstance implements PipelineInstance {
       return Promise.resolve(
         raw.map((b) =>
           this.runner.run(
-            valuesOf(b),
+            eachValueOf(b),
             false,
             none,
           ),

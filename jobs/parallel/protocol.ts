@@ -7,6 +7,8 @@ import type { JsonDecoderOptions } from '../../connectors/formats/json.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
 import type { Column, PlanNode } from '../../engine/plan/plan.ts';
 import type { EncodedRecords, RecordEncoding } from '../../connectors/types.ts';
+import { eachValueOf } from '../../connectors/kafka/client.ts';
+import type { LocatedRecord, ValueVisitor } from '../../connectors/kafka/client.ts';
 
 /** workerData of an instance: everything it needs to build its decoder and its PipelineFront. */
 export interface InstanceInit {
@@ -58,36 +60,9 @@ export type InstanceReply =
   | { readonly kind: 'results'; readonly id: number; readonly results: readonly BatchResult[] }
   | { readonly kind: 'error'; readonly id: number; readonly error: string };
 
-/** Where a record value lies: bytes[start, end) (end -1: a null value), and the record's offset. */
-export type SpanVisitor = (bytes: Uint8Array, start: number, end: number, offset: number) => void;
-
-/**
- * A record as packValues() takes it: its value, or where the value lies in the bytes it was fetched in
- * (KafkaRecord.bytes): read there, no Buffer view is made per record (~30 ns and a young object each).
- */
-export interface PackableRecord {
-  readonly offset: number;
-  readonly value: Uint8Array | null;
-  readonly bytes?: Uint8Array;
-  readonly valueStart?: number;
-  readonly valueEnd?: number;
-}
-
-/** Visits records' values where they lie (see PackableRecord). */
-export function eachRecordValue(records: readonly PackableRecord[], f: SpanVisitor): void {
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.bytes !== undefined && r.valueEnd !== undefined) f(r.bytes, r.valueStart!, r.valueEnd, r.offset);
-    else if (r.value === null) f(NO_BYTES, 0, -1, r.offset);
-    else f(r.value, 0, r.value.length, r.offset);
-  }
-}
-
-const NO_BYTES = Buffer.alloc(0);
-
-/** packValues() of records. */
-export function packValues(partition: number, records: readonly PackableRecord[]): PackedBatch {
-  return packEach(partition, (f) => eachRecordValue(records, f));
+/** packEach() of records (tests; a job packs what its reader visits). */
+export function packValues(partition: number, records: readonly LocatedRecord[]): PackedBatch {
+  return packEach(partition, eachValueOf({ records }));
 }
 
 /**
@@ -95,7 +70,7 @@ export function packValues(partition: number, records: readonly PackableRecord[]
  * worker. Values read from one fetch response lie in one buffer, mostly back to back: then the span they
  * cover is copied at once, else each value on its own.
  */
-export function packEach(partition: number, each: (f: SpanVisitor) => void): PackedBatch {
+export function packEach(partition: number, each: (f: ValueVisitor) => void): PackedBatch {
   let cap = 1024;
   let offsets = new Float64Array(cap);
   // Byte offsets in each value's ArrayBuffer first, then in the packed bytes; length -1: null.

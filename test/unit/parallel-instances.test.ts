@@ -75,7 +75,7 @@ describe('packed record values', () => {
     const response = Buffer.from('xx{"a":1}kk{"b":22}hh{"c":333}zz');
     const views = [response.subarray(2, 9), null, response.subarray(11, 19), response.subarray(21, 30), response.subarray(5, 5)];
     const want = ['{"a":1}', null, '{"b":22}', '{"c":333}', ''];
-    const recs = (vs: (Uint8Array | null)[]) => vs.map((value, i) => ({ offset: 100 + i, value }));
+    const recs = (vs: (Buffer | null)[]) => vs.map((value, i) => ({ offset: 100 + i, value }));
     const shared = packValues(3, recs(views));
     expect([...shared.offsets]).toEqual([100, 101, 102, 103, 104]);
     expect(unpack(shared)).toEqual(want);
@@ -126,6 +126,8 @@ describe('parallel instances (worker threads)', () => {
     expect(out.map((b) => b.partition)).toEqual([2, 0, 1]);
     expect(out.map((b) => b.records)).toEqual([3, 1, 0]); // a null value decodes to no row and is no bad record
     expect(out[0]!.bad.map((b) => [b.partition, b.offset, b.value?.toString()])).toEqual([[2, 11, 'oops']]);
+    // A copy of the bad value alone, not a view that would bring the instance's whole packed batch along.
+    expect(out[0]!.bad[0]!.value!.buffer.byteLength).toBe(4);
     expect(out[0]!.front.output).toEqual({ kind: 'rows', rows: [['A', 6]] });
     expect(out[1]!.front.output).toEqual({ kind: 'rows', rows: [['C', 8]] });
     expect(out[0]!.front.maxWatermark).toBe(Date.UTC(2026, 0, 1, 0, 0, 0));

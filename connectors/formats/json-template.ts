@@ -159,10 +159,11 @@ ${check}p = q;
 `;
     }
     case 'number':
-      return `q = N(b, p, end); if (q < 0) return F;
+      return intCode(`${v} = C${i}(c === 45 ? -x : x);
+`, `q = N(b, p, end); if (q < 0) return F;
 d = R[1];
 ${v} = C${i}(d >= 0 && d <= 15 ? R[2] : Number(L(b, p, q)));
-${check}p = q;
+`) + `${check}p = q;
 `;
     case 'boolean':
       return `${v} = C${i}(c === 116);
@@ -185,6 +186,22 @@ ${check}p = q;
 }
 
 /**
+ * Code for a number at p (c its first byte): an integer of at most 15 digits is read in place, its value in
+ * `x` (without the sign, c === 45 for '-'), its digit count in `d` and its end in `q`, and `simple` runs;
+ * anything else (a fraction, an exponent, more digits, a leading zero, no digit) runs `general`, which
+ * reads it with the number scan as the projected scanner does (and fails where it fails).
+ */
+function intCode(simple: string, general: string): string {
+  return `q = c === 45 ? p + 1 : p; s = q; x = 0;
+while (q < end && (k = b[q]) >= 48 && k <= 57) { x = x * 10 + (k - 48); q++; }
+d = q - s;
+if (d === 0 || d > 15 || (d > 1 && b[s] === 48) || (q < end && (k === 46 || k === 101 || k === 69))) {
+${general}} else {
+${simple}}
+`;
+}
+
+/**
  * Code for an unread column's value of kind `kind` (its first byte tested already), when errors are not
  * ignored: accepted by its kind as the projected scanner accepts it, or converted (and thrown away) when
  * the kind alone does not tell.
@@ -196,14 +213,17 @@ function checkCode(i: number, kind: Kind, col: ScanColumn): string {
       return (ok & K_STRING) !== 0 ? `p = S(b, p + 1, end); if (p < 0) return F;\n` : convertCode(i, kind, col.fromAscii !== undefined);
     case 'number':
       // An integer of more digits than surely convert, or a fraction the type may refuse: converted to know.
-      return `q = N(b, p, end); if (q < 0) return F;
+      return intCode(
+        `if (d > ${col.okIntDigits}) { v${i} = C${i}(c === 45 ? -x : x); if (v${i} === INV) return F; }
+`,
+        `q = N(b, p, end); if (q < 0) return F;
 d = R[1];
 if (${(ok & K_NUMBER) !== 0 ? `d >= 0 && d > ${col.okIntDigits}` : `d < 0 || d > ${col.okIntDigits}`}) {
   v${i} = C${i}(d >= 0 && d <= 15 ? R[2] : Number(L(b, p, q)));
   if (v${i} === INV) return F;
 }
-p = q;
-`;
+`,
+      ) + 'p = q;\n';
     case 'null':
       return `p = LIT(b, p, end); if (p < 0) return F;\n`;
     case 'boolean':
@@ -258,7 +278,7 @@ function compileShape(shape: { members: Member[]; tail: Uint8Array }, columns: r
 const NULLS = Array.from({ length: ${columns.length} }, () => null);
 ${columns.map((_, i) => `const C${i} = C[${i}], FA${i} = FA[${i}];`).join('\n')}
 return function shaped(b, p, end) {
-let q = 0, f = 0, d = 0, c = 0;
+let q = 0, f = 0, d = 0, c = 0, x = 0, s = 0, k = 0;
 ${columns.length > 0 ? `let ${columns.map((_, i) => `v${i}`).join(', ')};` : ''}
 ${body}const row = NULLS.slice();
 ${used.map((u, i) => (u ? `row[${i}] = v${i};` : '')).join(' ')}

@@ -101,12 +101,11 @@ export class KafkaSource implements Source {
     const decode = this.decode;
     // Read where the values lie (no Buffer view per record) when the decoder can.
     const at = decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end)));
-    for (const { batch: f, end, nextOffset } of await this.fetch(maxWaitMs)) {
+    for (const f of await this.pollRaw(maxWaitMs)) {
       const rows: unknown[][] = [];
       const bad: BadRecord[] = [];
       const partition = f.partition;
       eachValueOf(f)((bytes, start, stop, offset) => {
-        if (offset >= end) return;
         try {
           const row = stop >= 0 ? at(bytes, start, stop) : decode(null);
           if (row) rows.push(row);
@@ -115,7 +114,7 @@ export class KafkaSource implements Source {
           bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
         }
       });
-      out.push({ partition, rows, nextOffset, bad });
+      out.push({ partition, rows, nextOffset: f.nextOffset, bad });
       dead.push(...bad);
     }
     await this.deadLetter(dead);
@@ -128,23 +127,15 @@ export class KafkaSource implements Source {
    * as in poll(); the caller must deadLetter() the bad records it finds before it processes their batch.
    */
   async pollRaw(maxWaitMs: number): Promise<RawSourceBatch[]> {
-    return (await this.fetch(maxWaitMs)).map(({ batch, end, nextOffset }) => new BoundedBatch(batch, end, nextOffset));
-  }
-
-  /**
-   * The next fetched batches of the partitions not read to their end, each with the bounded end (records
-   * at or past it are not the job's) and the position after it; positions and ends are recorded here.
-   */
-  private async fetch(maxWaitMs: number): Promise<{ batch: FetchedBatch; end: number; nextOffset: number }[]> {
     if (this.finished()) return [];
     const fetched = await this.reader.poll(maxWaitMs);
-    const out: { batch: FetchedBatch; end: number; nextOffset: number }[] = [];
+    const out: RawSourceBatch[] = [];
     for (const f of fetched) {
       if (this.done.has(f.partition)) continue;
       this.hw.set(f.partition, f.highWatermark);
       const end = this.ends?.get(f.partition) ?? Number.MAX_SAFE_INTEGER;
       const next = Math.min(f.nextOffset, end);
-      out.push({ batch: f, end, nextOffset: next });
+      out.push(new BoundedBatch(f, end, next));
       this.positionsCache.set(f.partition, next);
       this.checkDone(f.partition, next);
     }
@@ -336,7 +327,8 @@ class BoundedBatch implements RawSourceBatch {
   ) {
     this.partition = batch.partition;
     const each = batch.eachValue;
-    this.eachValue = each && ((f) => each((bytes, start, stop, offset) => offset < end && f(bytes, start, stop, offset)));
+    // Only a batch that reaches the end needs its values cut (every record is before the fetched next offset).
+    this.eachValue = each === undefined || batch.nextOffset <= end ? each : (f) => each((bytes, start, stop, offset) => offset < end && f(bytes, start, stop, offset));
   }
 
   get records(): readonly KafkaRecord[] {

@@ -118,7 +118,7 @@ CREATE TABLE o (ws TIMESTAMP(3), uid BIGINT, n BIGINT, total BIGINT) WITH ('conn
   try {
     const cp = (id: number, label: string): void => {
       const t = performance.now();
-      const operators = p.operators.map(checkpointState);
+      const operators = p.operators.map((op) => checkpointState(op));
       const total = store.write(id, { offsets: { 0: keys }, endOffsets: undefined, watermarks: stage.watermarks.snapshot(), operators }, 'COMPLETED');
       const ms = performance.now() - t;
       console.log(`  ${label.padEnd(48)} ${ms.toFixed(0).padStart(6)} ms; wrote ${store.lastWrite.rows.toLocaleString('en-US')} rows, ${(store.lastWrite.bytes / 1e6).toFixed(2)} MB; whole state ${(total / 1e6).toFixed(1)} MB`);

@@ -475,16 +475,17 @@ export class Job {
     for (const op of this.operators) if (op.flush?.()) held = true;
     if (held) await this.sink!.flush();
     const source = this.source!;
+    const store = this.checkpoints();
     const data: CheckpointData = {
       offsets: source.positions(),
       endOffsets: source.endOffsets(),
       watermarks: this.stage!.watermarks.snapshot(),
       ...(source.state ? { source: source.state() } : {}),
       // Keyed operators hand over only what changed since the last checkpoint (engine/state/keyed.ts).
-      operators: this.operators.map(checkpointState),
+      // Every entry of an operator whose logged changes the store wants to replace (wantsFull).
+      operators: this.operators.map((op, i) => checkpointState(op, store.wantsFull(i))),
     };
     const t0 = performance.now();
-    const store = this.checkpoints();
     const id = store.nextId();
     const committer = this.sink!.committer;
     let bytes: number;

@@ -8,7 +8,7 @@ export type { ViewChange, ViewColumn, ViewDef, ViewMeta, ChangeListener, ChangeO
 export { sqliteType } from './values.ts';
 export { QueryPool, QueryRefused } from './query-pool.ts';
 export { sqliteErrorOffset } from './error-position.ts';
-export { DEFAULT_SLICE_MS, inTransaction, keyOrderSteps, runSliced, runToEnd, sortedSteps } from './slices.ts';
+export { DEFAULT_SLICE_MS, inTransaction, runSliced, runToEnd } from './slices.ts';
 export type { Steps } from './slices.ts';
 export type { QueryAnswer } from './query-pool.ts';
 

@@ -459,7 +459,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
    * Keyed state (engine/state/keyed.ts): one entry per key, so a checkpoint writes the keys updated since
    * the previous one and deletes those whose last row was retracted or whose state expired.
    */
-  keyedChanges(): KeyedChanges {
+  keyedChanges(all = false): KeyedChanges {
     // The last update's time only matters with a TTL: without one it is stored as null ("not kept"), which
     // restoreGroup reads as the restart's time. Writing a 13-digit time takes JSON as long as the rest of
     // the entry (~20-30 ms per 100,000 keys per checkpoint).
@@ -472,7 +472,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];
-    const full = !this.tracking || this.full;
+    const full = all || !this.tracking || this.full;
     if (full) {
       for (const g of this.groups.values()) upserts.push(entry(g));
     } else {

@@ -277,7 +277,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
    * Keyed state: one entry per (window, group) plus one for the watermark, so a checkpoint writes the
    * groups that received rows since the previous one and deletes those of the windows that fired.
    */
-  keyedChanges(): KeyedChanges {
+  keyedChanges(all = false): KeyedChanges {
     const accs = this.cfg.accumulators;
     const entry = (g: Group): [string, GroupEntry] => {
       g.entry ??= `${g.start}/${JSON.stringify(g.key)}`;
@@ -287,7 +287,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];
-    const full = !this.tracking || this.full;
+    const full = all || !this.tracking || this.full;
     if (full) {
       for (const groups of this.windows.values()) for (const g of groups.values()) upserts.push(entry(g));
     } else {

@@ -7,7 +7,8 @@
  * The contract, for an operator that implements KeyedState:
  * - keyedChanges() is called once per checkpoint. The first call after construction, and the first
  *   after restore() from a whole snapshot, returns `full: true` with every entry; later calls return the
- *   entries changed (upserts) and removed (deletes) since the previous call. After restoreKeyed() the
+ *   entries changed (upserts) and removed (deletes) since the previous call; keyedChanges(true) returns
+ *   every entry with `full: true` at any time. After restoreKeyed() the
  *   operator's state equals what the store holds, so the next call returns changes only.
  * - Keys are non-empty strings, unique within the operator; a key is in at most one of upserts/deletes.
  * - restoreKeyed(entries, false): the entries do not come from this job's store (a serialized copy, e.g.
@@ -16,7 +17,8 @@
  *   completed checkpoint (the runtime never calls keyedChanges() twice for one checkpoint).
  */
 export interface KeyedState {
-  keyedChanges(): KeyedChanges;
+  /** `all`: every entry, as a full change set (the store asks for one to replace what it has logged). */
+  keyedChanges(all?: boolean): KeyedChanges;
   /** `stored` (default true): the entries are what the job's checkpoint store holds live. */
   restoreKeyed(entries: ReadonlyMap<string, unknown>, stored?: boolean): void;
 }
@@ -73,11 +75,11 @@ export class KeyedStateError extends Error {
 }
 
 /**
- * What a checkpoint takes from one operator: its keyed changes when it has keyed state, else its whole
- * snapshot (null when stateless).
+ * What a checkpoint takes from one operator: its keyed changes when it has keyed state (every entry when
+ * `all`), else its whole snapshot (null when stateless).
  */
-export function checkpointState(op: { snapshot?(): unknown }): unknown {
-  if (hasKeyedState(op)) return op.keyedChanges();
+export function checkpointState(op: { snapshot?(): unknown }, all = false): unknown {
+  if (hasKeyedState(op)) return op.keyedChanges(all);
   return op.snapshot ? op.snapshot() : null;
 }
 

@@ -147,6 +147,43 @@ describe('GroupAggregateOp keyed state', () => {
     expect(got.at(-1)).toEqual({ op: '-D', row: expected(only).get('k11') });
   });
 
+  it('hands over every group when asked (the store replacing its deltas), and restores from the store as it was', () => {
+    const op = makeOp([]);
+    const store = CheckpointStore.open(dir, 'job');
+    try {
+      op.push(FIRST);
+      const all: Row[] = [...FIRST];
+      store.write(1, cp(checkpointState(op)), 'COMPLETED');
+      // A few groups change: the next change set holds them alone; asked for all, it holds every group.
+      const more: Row[] = [['k1', 1000], ['k2', -5], ['fresh', 1]];
+      op.push(more);
+      all.push(...more);
+      const asked = op.keyedChanges(true);
+      expect(asked.full).toBe(true);
+      expect(asked.upserts).toHaveLength(51);
+      store.write(2, cp(asked), 'COMPLETED');
+      // And after it, changes only again.
+      op.push([['k3', 2]]);
+      all.push(['k3', 2]);
+      const next = op.keyedChanges();
+      expect(next.full).toBe(false);
+      expect(next.upserts.map((u) => u[0])).toHaveLength(1);
+      store.write(3, cp(next), 'COMPLETED');
+      const got: Change[] = [];
+      const back = makeOp(got);
+      restoreState(back, store.load(3).operators[0]);
+      // Every key's next result continues from the rows so far (an independent computation).
+      const probe: Row[] = [...expected(all).keys()].map((k) => [k, 0]);
+      back.push(probe);
+      const want = expected([...all, ...probe]);
+      const plus = got.filter((c) => c.op === '+U');
+      expect(plus).toHaveLength(want.size);
+      for (const c of plus) expect(c.row).toEqual(want.get(c.row[0]));
+    } finally {
+      store.close();
+    }
+  });
+
   it('keyed entries keep Infinity, -Infinity, NaN and -0 through the store (as whole snapshots do)', () => {
     const store = CheckpointStore.open(dir, 'job');
     try {

@@ -11,7 +11,7 @@ import { buildPipeline } from '../../engine/ops/build.ts';
 import type { Downstream, OpCounters, Operator, Row } from '../../engine/ops/operator.ts';
 import { SourceStage } from '../../engine/ops/source-stage.ts';
 import { WindowAggregateOp } from '../../engine/ops/window-aggregate.ts';
-import { checkpointState, isKeyedEntries, keyedChanges, restoreState } from '../../engine/state/keyed.ts';
+import { checkpointState, isKeyedChanges, isKeyedEntries, keyedChanges, restoreState } from '../../engine/state/keyed.ts';
 import { rng } from '../../examples/weibo/generator.ts';
 import { CheckpointStore } from '../../jobs/checkpoint-store.ts';
 import type { CheckpointData } from '../../jobs/checkpoint-store.ts';
@@ -61,9 +61,10 @@ describe('CheckpointStore with keyed state', () => {
     expect(at2['g999']).toEqual({ n: 999 });
     expect(s.load(3).offsets).toEqual({ 0: 3 });
     expect(entriesOf(s.load(3), 1)).toEqual(at2);
-    // Checkpoint 1 is dropped (two completed are kept); the keys deleted before 2 are gone: a row per key live at 2 or 3.
+    // Checkpoint 1 is dropped (two completed are kept); its 1000 entries stay as the base (two segments),
+    // checkpoint 2 added one segment for its five changes, checkpoint 3 none.
     expect(s.list().map((c) => c.id)).toEqual([2, 3]);
-    expect(stateRowCount()).toBe(1000 + 1 - 2);
+    expect(stateRowCount()).toBe(3);
     s.close();
   });
 
@@ -80,7 +81,7 @@ describe('CheckpointStore with keyed state', () => {
     expect(entriesOf(t.load(1), 0)).toEqual({ a: 1, b: 2, c: 3 });
     t.abort(2);
     expect(entriesOf(t.load(1), 0)).toEqual({ a: 1, b: 2, c: 3 });
-    expect(stateRowCount()).toBe(3);
+    expect(stateRowCount()).toBe(1); // checkpoint 1's one segment; 2's is gone
     // The restored operator is clean (its state is checkpoint 1's): the next checkpoint writes its own changes on top of 1.
     t.write(3, cp(3, [keyedChanges(false, [['c', 30]], [])]), 'COMPLETED');
     expect(t.lastWrite.rows).toBe(1);
@@ -98,18 +99,22 @@ describe('CheckpointStore with keyed state', () => {
     s.close();
   });
 
-  it('the whole size metric counts unchanged entries; lastWrite counts what was written', () => {
+  it('the whole size metric is what the store holds for the checkpoint (base and deltas); lastWrite counts what was written', () => {
     const s = CheckpointStore.open(dir, 'job');
     const big = 'x'.repeat(1000);
-    const total1 = s.write(1, cp(1, [keyedChanges(true, Array.from({ length: 100 }, (_, i) => [`k${i}`, big]), [])]), 'COMPLETED');
+    const entries = Array.from({ length: 100 }, (_, i): [string, unknown] => [`k${i}`, big]);
+    const total1 = s.write(1, cp(1, [keyedChanges(true, entries, [])]), 'COMPLETED');
     expect(total1).toBeGreaterThan(100 * 1000);
     const total2 = s.write(2, cp(2, [keyedChanges(false, [['k0', 'y']], ['k1'])]), 'COMPLETED');
-    expect(s.lastWrite.bytes).toBeLessThan(10);
-    expect(total2).toBeGreaterThan(98 * 1000);
-    expect(total2).toBeLessThan(total1);
+    expect(s.lastWrite.bytes).toBeLessThan(40); // one small segment, not the 100 KB state
+    expect(total2).toBe(total1 + s.lastWrite.bytes);
     s.close();
     const t = CheckpointStore.open(dir, 'job');
     expect(t.write(3, cp(2, [keyedChanges(false, [], [])]), 'COMPLETED')).toBe(total2);
+    // A full write replaces base and deltas: the size is the state's again (98 large entries and a small one).
+    const total4 = t.write(4, cp(4, [keyedChanges(true, [['k0', 'y'], ...entries.slice(2)], [])]), 'COMPLETED');
+    expect(total4).toBeLessThan(total1 - 1000);
+    expect(total4).toBeGreaterThan(98 * 1000);
     t.close();
   });
 });
@@ -152,7 +157,7 @@ function pipeline(query: string, out: Row[], counters: OpCounters): { stage: Sou
  * pipeline is thrown away and rebuilt from the last checkpoint (events since it are replayed, as a
  * restarted job re-reads them). Returns the output and the rows each checkpoint wrote.
  */
-function run(query: string, evs: readonly Ev[], every: number, crashAt: ReadonlySet<number>, store?: CheckpointStore): { rows: string[]; late: number; written: number[] } {
+function run(query: string, evs: readonly Ev[], every: number, crashAt: ReadonlySet<number>, store?: CheckpointStore): { rows: string[]; late: number; written: number[]; fullWrites: number } {
   const plan = planGolden({ file: 'keyed', setup: SETUP, query, inputs: [] });
   const out: Row[] = [];
   let counters: OpCounters = { late: 0, bad: 0, lastError: null };
@@ -161,9 +166,17 @@ function run(query: string, evs: readonly Ev[], every: number, crashAt: Readonly
   let id = 0;
   let lastCp = { index: 0, outLen: 0, late: 0 };
   const crashed = new Set<number>();
+  let fullWrites = 0;
   for (let i = 0; i < evs.length; i++) {
     if (store && i > 0 && i % every === 0 && i !== lastCp.index) {
-      store.write(++id, { offsets: { 0: i }, endOffsets: undefined, watermarks: p.stage.watermarks.snapshot(), operators: p.operators.map(checkpointState) }, 'COMPLETED');
+      // As the job does: every entry when the store wants its deltas replaced.
+      const operators = p.operators.map((op, k) => {
+        const all = store.wantsFull(k);
+        const state = checkpointState(op, all);
+        if (all && isKeyedChanges(state) && state.full) fullWrites++;
+        return state;
+      });
+      store.write(++id, { offsets: { 0: i }, endOffsets: undefined, watermarks: p.stage.watermarks.snapshot(), operators }, 'COMPLETED');
       written.push(store.lastWrite.rows);
       lastCp = { index: i, outLen: out.length, late: counters.late };
     }
@@ -184,12 +197,12 @@ function run(query: string, evs: readonly Ev[], every: number, crashAt: Readonly
     p.stage.advance(0);
   }
   p.stage.end();
-  return { rows: out.map((r) => formatRow(r, plan.schema)), late: counters.late, written };
+  return { rows: out.map((r) => formatRow(r, plan.schema)), late: counters.late, written, fullWrites };
 }
 
 describe('WindowAggregateOp with keyed checkpoints', () => {
   for (const [name, query] of Object.entries(QUERIES)) {
-    it(`${name}: restore from keyed checkpoints equals a straight run`, () => {
+    it(`${name}: restore from keyed checkpoints equals a straight run, also across the full writes the store asks for`, () => {
       const evs = input(7, 6000, 40);
       const straight = run(query, evs, 0, new Set());
       expect(straight.rows.length).toBeGreaterThan(100);
@@ -197,9 +210,14 @@ describe('WindowAggregateOp with keyed checkpoints', () => {
       try {
         const r = rng(99);
         const crashes = new Set(Array.from({ length: 5 }, () => 300 + Math.floor(r() * (evs.length - 400))));
+        // Low, so that the deltas of this small state soon outweigh its base and the store asks for full writes.
+        const compactAfter = CheckpointStore.compactAfterBytes;
+        CheckpointStore.compactAfterBytes = 4096;
         const restored = run(query, evs, 250, crashes, store);
         expect(restored.rows).toEqual(straight.rows);
         expect(restored.late).toBe(straight.late);
+        expect(restored.fullWrites).toBeGreaterThan(0);
+        CheckpointStore.compactAfterBytes = compactAfter;
       } finally {
         store.close();
       }
@@ -218,7 +236,7 @@ describe('WindowAggregateOp with keyed checkpoints', () => {
       a.stage.advance(0);
     }
     const store = CheckpointStore.open(dir, 'job');
-    store.write(1, { offsets: {}, endOffsets: undefined, watermarks: a.stage.watermarks.snapshot(), operators: a.operators.map(checkpointState) }, 'COMPLETED');
+    store.write(1, { offsets: {}, endOffsets: undefined, watermarks: a.stage.watermarks.snapshot(), operators: a.operators.map((op) => checkpointState(op)) }, 'COMPLETED');
     const copy = JSON.parse(JSON.stringify(store.load(1))) as CheckpointData;
     store.close();
     const b = pipeline(query, out, counters);
@@ -247,7 +265,7 @@ describe('WindowAggregateOp with keyed checkpoints', () => {
     stage.push(1, [['k0', 0, 1, t0]], 0);
     stage.advance(0);
     const write = (id: number): number => {
-      store.write(id, { offsets: {}, endOffsets: undefined, watermarks: stage.watermarks.snapshot(), operators: operators.map(checkpointState) }, 'COMPLETED');
+      store.write(id, { offsets: {}, endOffsets: undefined, watermarks: stage.watermarks.snapshot(), operators: operators.map((op) => checkpointState(op)) }, 'COMPLETED');
       return store.lastWrite.rows;
     };
     expect(write(1)).toBe(5001);

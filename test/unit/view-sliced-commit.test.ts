@@ -136,9 +136,10 @@ describe('CheckpointStore sliced writes', () => {
       live: (reader.prepare('SELECT COUNT(*) AS n FROM entries WHERE cur IS NOT NULL').get() as { n: number }).n,
     });
     try {
-      const all = (n: number): [string, unknown][] => Array.from({ length: 2000 }, (_, i) => [`g${i}`, { n }]);
+      // 6000 entries: 12 segments of 500-odd entries, a step each.
+      const all = (n: number): [string, unknown][] => Array.from({ length: 6000 }, (_, i) => [`g${i}`, { n }]);
       await s.writeSliced(1, cp(1, keyedChanges(true, all(1), [])), 'COMPLETED', 0);
-      expect(visible()).toEqual({ ids: [1], live: 2000 });
+      expect(visible()).toEqual({ ids: [1], live: 12 });
       // Checkpoint 2 (PENDING): every key changes; a reader sees nothing of it before its COMMIT.
       let done = false;
       const w = s.writeSliced(2, cp(2, keyedChanges(false, all(2), [])), 'PENDING', 0).then((bytes) => ((done = true), bytes));
@@ -146,21 +147,21 @@ describe('CheckpointStore sliced writes', () => {
       while (!done) {
         await turn();
         turns++;
-        if (!done) expect(visible()).toEqual({ ids: [1], live: 2000 });
+        if (!done) expect(visible()).toEqual({ ids: [1], live: 12 });
       }
       expect(await w).toBeGreaterThan(0);
       expect(turns).toBeGreaterThan(10);
-      expect(s.lastWrite.rows).toBe(2000);
+      expect(s.lastWrite.rows).toBe(6000);
       await s.completeSliced(2, 0);
       await s.writeSliced(3, cp(3, keyedChanges(false, all(3), [])), 'COMPLETED', 0);
-      // Two completed checkpoints kept: 1 is dropped; each key keeps the versions of 2 and 3.
+      // Two completed checkpoints kept: 1 is dropped, its base segments stay (2 and 3 are deltas on them).
       expect(visible().ids).toEqual([2, 3]);
-      expect(s.entryVersions()).toBe(4000);
+      expect(s.stateRows()).toBe(36);
       // A value that cannot be serialized (a BigInt) half-way through checkpoint 4: nothing of it stays.
-      const bad: [string, unknown][] = all(4).map(([k, v], i) => [k, i === 1500 ? { n: 10n } : v]);
+      const bad: [string, unknown][] = all(4).map(([k, v], i) => [k, i === 4500 ? { n: 10n } : v]);
       await expect(s.writeSliced(4, cp(4, keyedChanges(false, bad, [])), 'COMPLETED', 0)).rejects.toThrow();
       expect(visible().ids).toEqual([2, 3]);
-      expect(s.entryVersions()).toBe(4000);
+      expect(s.stateRows()).toBe(36);
       const at3 = s.load(3).operators[0] as { entries: ReadonlyMap<string, unknown> };
       expect([...at3.entries.values()].every((v) => (v as { n: number }).n === 3)).toBe(true);
       await s.writeSliced(4, cp(4, keyedChanges(false, all(4).slice(0, 10), [])), 'COMPLETED', 0);

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyedChanges } from '../../engine/state/keyed.ts';
 import { CheckpointStore } from '../../jobs/checkpoint-store.ts';
 import type { CheckpointData } from '../../jobs/checkpoint-store.ts';
 
@@ -113,6 +114,37 @@ describe('CheckpointStore', () => {
     const tables = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     check.close();
     expect(tables).toEqual(['checkpoints', 'entries']);
+  });
+
+  it('opens a store with one row per keyed entry (before segments): it is the base the new segments apply to, until a full write replaces it', () => {
+    const file = join(dir, 'checkpoints', 'job.db');
+    CheckpointStore.open(dir, 'job').close();
+    // As that format stored it: checkpoint 1 COMPLETED, operator 0 keyed with entries a, b, c.
+    const db = new Database(file);
+    db.prepare("INSERT INTO checkpoints (id, status, created_at, offsets, end_offsets, watermarks, operators) VALUES (1, 'COMPLETED', '2026-11-26T00:00:00Z', '{\"0\":1}', NULL, '{}', 1)").run();
+    const e = db.prepare('INSERT INTO entries (op, key, cur_id, cur) VALUES (0, ?, 1, ?)');
+    e.run('ka', '1');
+    e.run('kb', '2');
+    e.run('kc', '[3,{"\\u0000num":"-0"}]');
+    db.close();
+    const s = CheckpointStore.open(dir, 'job');
+    const keyedAt = (id: number): Record<string, unknown> => Object.fromEntries((s.load(id).operators[0] as { entries: Map<string, unknown> }).entries);
+    expect(keyedAt(1)).toEqual({ a: 1, b: 2, c: [3, -0] });
+    // Changes on top: a segment; the old rows stay the base.
+    s.write(2, data(2, [keyedChanges(false, [['a', 10], ['d', 4]], ['b'])]), 'COMPLETED');
+    expect(keyedAt(2)).toEqual({ a: 10, c: [3, -0], d: 4 });
+    expect(keyedAt(1)).toEqual({ a: 1, b: 2, c: [3, -0] });
+    // A full write is the new base: once no kept checkpoint reads them, the old rows are gone.
+    s.write(3, data(3, [keyedChanges(true, [['a', 11], ['d', 4]], [])]), 'COMPLETED');
+    expect(keyedAt(3)).toEqual({ a: 11, d: 4 });
+    expect(keyedAt(2)).toEqual({ a: 10, c: [3, -0], d: 4 });
+    s.write(4, data(4, [keyedChanges(false, [['e', 5]], [])]), 'COMPLETED');
+    expect(keyedAt(4)).toEqual({ a: 11, d: 4, e: 5 });
+    s.close();
+    const check = new Database(file, { readonly: true });
+    const keys = (check.prepare('SELECT key FROM entries ORDER BY key').all() as { key: string }[]).map((r) => r.key[0]);
+    check.close();
+    expect(keys).toEqual(['f', 's']);
   });
 
   it('refuses to write a checkpoint while an older one is PENDING (complete or abort it first)', () => {

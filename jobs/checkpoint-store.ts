@@ -268,13 +268,13 @@ export class CheckpointStore {
     // Per-operator sizes after this write (wantsFull), kept only once it commits.
     const stats = new Map([...this.opStats].map(([op, st]) => [op, { ...st }]));
     // One segment row: a chunk of entries as one text (one JSON.stringify, one B-tree insert for all of them).
-    const writeSegment = (op: number, kind: string, seq: number, chunk: [unknown[], string[]], values: number): number => {
-      const text = encodeEntry(chunk);
+    const writeSegment = (op: number, kind: string, seq: number, keys: string[], values: unknown[], deletes: readonly string[]): number => {
+      const text = encodeSegment(keys, values, deletes);
       const n = Buffer.byteLength(text);
       this.q.insertSegment.run(op, segmentKey(kind, id, seq), id, text);
       liveBytes += n;
       written += n;
-      rows += values;
+      rows += values.length;
       return n;
     };
     const self = this;
@@ -302,13 +302,15 @@ export class CheckpointStore {
           const total = nu + k.deletes.length;
           for (let from = 0, seq = 0; from < total; from += ENTRIES_PER_SEGMENT, seq++) {
             const to = Math.min(total, from + ENTRIES_PER_SEGMENT);
-            const flat: unknown[] = [];
+            const keys: string[] = [];
+            const values: unknown[] = [];
             for (let j = from; j < Math.min(to, nu); j++) {
               const e = k.upserts[j]!;
-              flat.push(e[0], e[1]);
+              keys.push(e[0]);
+              values.push(e[1]);
             }
             const deletes = to > nu ? k.deletes.slice(Math.max(from, nu) - nu, to - nu) : [];
-            const n = writeSegment(op, kind, seq, [flat, deletes], flat.length >> 1);
+            const n = writeSegment(op, kind, seq, keys, values, deletes);
             if (k.full) stat.base += n;
             else stat.logged += n;
             yield;
@@ -409,9 +411,9 @@ export class CheckpointStore {
       const m = keyed.get(op)!;
       list.sort((a, b) => (a.key.slice(1) < b.key.slice(1) ? -1 : 1));
       for (const seg of list) {
-        const [upserts, deletes] = decodeSegment(seg.value);
-        for (let i = 0; i < upserts.length; i += 2) m.set(upserts[i] as string, upserts[i + 1]);
-        for (const k of deletes) m.delete(k);
+        const { keys, values } = decodeSegment(seg.value);
+        for (let i = 0; i < values.length; i++) m.set(keys[i]!, values[i]);
+        for (let i = values.length; i < keys.length; i++) m.delete(keys[i]!);
       }
     }
     for (const [op, m] of keyed) operators[op] = keyedEntries(m);
@@ -478,11 +480,31 @@ const DELTA_SEGMENT = 's';
 const segmentKey = (kind: string, id: number, seq: number): string => `${kind}${String(id).padStart(15, '0')}.${String(seq).padStart(9, '0')}`;
 
 /**
- * A segment's text: [upserts as key, value, key, value, ..., deletes]. encodeEntry writes the numbers JSON
- * would lose as tagged objects (a NUL in a key, escaped in the text); only such text needs the reviver.
+ * A segment's text: the upserted values as one JSON array, then each key on a line of its own (the
+ * upserts' keys, then the deleted ones). Keys are text as they are (an operator's keys are JSON, which
+ * quoted inside JSON would gain a backslash per quote: ~1.7x the bytes for string keys). JSON has no raw
+ * line break, so the first one ends the values. A key with a line break of its own makes the segment one
+ * JSON array instead, `[[key, ...], [value, ...]]`, told apart by having no raw line break at all.
  */
-function decodeSegment(text: string): [unknown[], string[]] {
-  return (text.includes('\\u0000') ? decodeSnapshot(text) : JSON.parse(text)) as [unknown[], string[]];
+function encodeSegment(keys: readonly string[], values: readonly unknown[], deletes: readonly string[]): string {
+  const all = deletes.length > 0 ? [...keys, ...deletes] : keys;
+  for (let i = 0; i < all.length; i++) if (all[i]!.includes('\n')) return encodeEntry([all, values]);
+  return `${encodeEntry(values)}\n${all.join('\n')}`;
+}
+
+/** A segment's keys (the upserted ones, values.length of them, then the deleted ones) and values. */
+function decodeSegment(text: string): { keys: string[]; values: unknown[] } {
+  const nl = text.indexOf('\n');
+  if (nl < 0) {
+    const [keys, values] = decodeValues(text) as [string[], unknown[]];
+    return { keys, values };
+  }
+  return { keys: text.slice(nl + 1).split('\n'), values: decodeValues(text.slice(0, nl)) as unknown[] };
+}
+
+/** encodeEntry writes the numbers JSON would lose as tagged objects (a NUL in a key, escaped in the text): only such text needs the reviver. */
+function decodeValues(text: string): unknown {
+  return text.includes('\\u0000') ? decodeSnapshot(text) : JSON.parse(text);
 }
 
 /** Old state versions deleted per step of a sliced prune (~1 ms of SQLite work). */

@@ -107,3 +107,32 @@ describe('CheckpointStore, numbers JSON would lose', () => {
     }
   });
 });
+
+describe('CheckpointStore, keys of any text', () => {
+  it('reads back keys with line breaks, quotes, backslashes, NUL and non-Latin text, upserted and deleted', () => {
+    const s = CheckpointStore.open(dir, 'job');
+    try {
+      const odd = ['a\nb', '\n', 'x"y', '["k1",2]', 'back\\slash', 'nul\u0000x', '\\u0000num', 'ünï 中文 😀', ' ', 'last\r\n'];
+      const plain = Array.from({ length: 20 }, (_, i) => `[${i}]`);
+      const entries: [string, unknown][] = [...odd, ...plain].map((k, i) => [k, [i, k]]);
+      s.write(1, cp(1, [keyedChanges(true, entries, [])]), 'COMPLETED');
+      expect(entriesOf(s.load(1), 0)).toEqual(new Map(entries));
+      // A segment without a key that has a line break, and one with: both kinds read back.
+      s.write(2, cp(2, [keyedChanges(false, [['[3]', 'three'], ['x"y', -0]], ['[4]', 'back\\slash'])]), 'COMPLETED');
+      s.write(3, cp(3, [keyedChanges(false, [['new\nline', 1]], ['a\nb', '["k1",2]'])]), 'COMPLETED');
+      const want = new Map(entries);
+      want.set('[3]', 'three');
+      want.set('x"y', -0);
+      want.delete('[4]');
+      want.delete('back\\slash');
+      want.set('new\nline', 1);
+      want.delete('a\nb');
+      want.delete('["k1",2]');
+      const back = entriesOf(s.load(3), 0);
+      expect(back).toEqual(want);
+      expect(Object.is(back.get('x"y'), -0)).toBe(true);
+    } finally {
+      s.close();
+    }
+  });
+});

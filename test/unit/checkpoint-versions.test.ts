@@ -38,7 +38,7 @@ const sortedMap = (m: Map<string, unknown>): Map<string, unknown> => new Map([..
 describe('CheckpointStore versions against a model', () => {
   const compactAfter = CheckpointStore.compactAfterBytes;
   beforeEach(() => {
-    CheckpointStore.compactAfterBytes = 200;
+    CheckpointStore.compactAfterBytes = 50;
   });
   afterEach(() => {
     CheckpointStore.compactAfterBytes = compactAfter;

@@ -195,7 +195,8 @@ export class ViewStore {
    * for upserts, so a NULL group key is one row. A view without a key inserts +I/+U rows and deletes one
    * row equal in every column for -U/-D. Listeners hear what the table actually went through.
    * `netted`: the caller has netted the changes already (a keyed view's sink: at most one change per key,
-   * a -U standing for a delete), so they are applied in order as they are, without netting them again.
+   * a -U standing for a delete), or they are inserts only (its rows, where a key's later row wins when
+   * applied in order, as netting would make it), so they are applied in order as they are.
    */
   commitChanges(name: string, jobId: string, checkpointId: number, changes: readonly StoredChange[], watermark: string | undefined, netted = false): void {
     this.finishPending();

@@ -113,3 +113,31 @@ export class IntKeyTable<V extends object> {
     for (let i = 0; i < old.length; i += 2) if (old[i] !== undefined) this.set(old[i] as number, old[i + 1] as V);
   }
 }
+
+/**
+ * Groups by their Map key, in creation order, with the int32 keys also in an IntKeyTable for lookups (one
+ * cache miss instead of a Map's two; created on the first such key). For an aggregate that only adds groups
+ * and drops them all at once (WindowAggregateOp's windows).
+ */
+export class GroupIndex<G extends object> {
+  private readonly map = new Map<unknown, G>();
+  private ints: IntKeyTable<G> | undefined;
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(k: unknown): G | undefined {
+    return isIntKey(k) ? this.ints?.get(k) : this.map.get(k);
+  }
+
+  set(k: unknown, g: G): void {
+    this.map.set(k, g);
+    if (isIntKey(k)) (this.ints ??= new IntKeyTable<G>()).set(k, g);
+  }
+
+  /** In creation order. */
+  values(): IterableIterator<G> {
+    return this.map.values();
+  }
+}

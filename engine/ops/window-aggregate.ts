@@ -4,6 +4,7 @@ import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import { addAllOf } from './accumulators.ts';
 import type { Accumulator, AddAll } from './accumulators.ts';
+import { GroupIndex } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
@@ -61,13 +62,13 @@ export interface WindowAggConfig {
  */
 export class WindowAggregateOp implements Operator, KeyedState {
   readonly name = 'windowAggregate';
-  private readonly windows = new Map<number, Map<unknown, Group>>();
+  private readonly windows = new Map<number, GroupIndex<Group>>();
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
   private readonly starts: number[] = [];
   /** push()'s cache: the open windows of the current event-time range and their group maps. */
   private readonly openStarts: number[] = [];
-  private readonly openMaps: Map<unknown, Group>[] = [];
+  private readonly openMaps: GroupIndex<Group>[] = [];
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -118,7 +119,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
           if (start + size - 1 <= this.wm) continue;
           // Created here, for the first row placed in it, as group() would: windows keep their order.
           let groups = this.windows.get(start);
-          if (!groups) this.windows.set(start, (groups = new Map()));
+          if (!groups) this.windows.set(start, (groups = new GroupIndex()));
           open[nOpen] = start;
           openMaps[nOpen++] = groups;
         }
@@ -140,14 +141,14 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private group(start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
     let groups = this.windows.get(start);
     if (!groups) {
-      groups = new Map();
+      groups = new GroupIndex();
       this.windows.set(start, groups);
     }
     return this.groupIn(groups, start, mapKey, keyVals, copyKey);
   }
 
   /** group() in the window's own map (the caller found it). */
-  private groupIn(groups: Map<unknown, Group>, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
+  private groupIn(groups: GroupIndex<Group>, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
     let g = groups.get(mapKey);
     if (!g) {
       g = { key: copyKey ? keyVals.slice() : keyVals, accs: this.cfg.accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };
@@ -266,7 +267,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     const nk = this.exprKeyCount;
     let m = this.windows.get(start);
-    if (!m) this.windows.set(start, (m = new Map()));
+    if (!m) this.windows.set(start, (m = new GroupIndex()));
     const mapKey = nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key);
     const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), start, seq, entry: undefined, dirty: false, stored };
     m.set(mapKey, g);

@@ -1,7 +1,7 @@
 // The int32-keyed table of a GROUP BY's groups, against a Map: random inserts, overwrites and deletes
 // (deletes shift entries of a probe run back, also across the table's end), growth, clearing.
 import { describe, expect, it } from 'vitest';
-import { IntKeyTable, isIntKey } from '../../engine/ops/int-key-table.ts';
+import { GroupIndex, IntKeyTable, isIntKey } from '../../engine/ops/int-key-table.ts';
 import { rng } from '../support/rng.ts';
 
 type V = { readonly v: number };
@@ -78,5 +78,27 @@ describe('IntKeyTable', () => {
     expect(t.size).toBe(100_000);
     for (let i = 0; i < vals.length; i++) expect(t.get((i * 7919) % 100_000)).toBe(vals[i]);
     expect(t.get(100_000)).toBeUndefined();
+  });
+});
+
+describe('GroupIndex', () => {
+  it('finds every group by its Map key (int32 keys through the table, others through the Map) and lists them in creation order', () => {
+    const ix = new GroupIndex<V>();
+    const keys: unknown[] = [5, 'a', -7, 1.5, null, 2 ** 31, -0, '5', 2 ** 31 - 1, -(2 ** 31), true];
+    const made = keys.map((_, i) => ({ v: i }));
+    keys.forEach((k, i) => ix.set(k, made[i]!));
+    expect(ix.size).toBe(keys.length);
+    keys.forEach((k, i) => expect(ix.get(k), String(k)).toBe(made[i]));
+    // The same keys a Map would tell apart or merge: 0 is -0, '5' is not 5, 1.5 and 2^31 are not int32.
+    expect(ix.get(0)).toBe(made[6]);
+    expect(ix.get(6)).toBeUndefined();
+    expect(ix.get('-7')).toBeUndefined();
+    expect([...ix.values()]).toEqual(made);
+    // A key set again keeps its place and takes the new group, in the table as in the Map.
+    const again = { v: 99 };
+    ix.set(-7, again);
+    expect(ix.get(-7)).toBe(again);
+    expect([...ix.values()][2]).toBe(again);
+    expect(ix.size).toBe(keys.length);
   });
 });

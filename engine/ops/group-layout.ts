@@ -1,5 +1,5 @@
 import { compileFold } from './accumulators.ts';
-import type { RetractableAccumulator, Step } from './accumulators.ts';
+import type { Accumulator, RetractableAccumulator, Step } from './accumulators.ts';
 import type { Row } from './operator.ts';
 
 /**
@@ -57,39 +57,60 @@ export interface GroupLayout {
  * holds only fixed code, field numbers and the accumulators' fixed add sources, never anything of a query.
  */
 export function groupLayout(accumulators: readonly RetractableAccumulator[]): GroupLayout {
-  const n = accumulators.length;
-  const fields = Array.from({ length: n }, (_, i) => `a${i}`);
+  const { fields, init, accsOf, add, merge, fold } = accumulatorFields<Group>(accumulators);
   const create = new Function(
     'key',
     'accs',
     'rows',
     'touched',
     'stored',
-    `'use strict'; return { batch: 0, rows, dirty: false, touched, ${fields.map((f, i) => `${f}: accs[${i}]`).join(', ')}${n > 0 ? ', ' : ''}key, last: undefined, entry: undefined, stored, before: null, slot: -1, gone: false };`,
+    `'use strict'; return { batch: 0, rows, dirty: false, touched, ${init}${fields.length > 0 ? ', ' : ''}key, last: undefined, entry: undefined, stored, before: null, slot: -1, gone: false };`,
   ) as GroupLayout['create'];
-  const accsOf = new Function('g', `'use strict'; return [${fields.map((f) => `g.${f}`).join(', ')}];`) as GroupLayout['accsOf'];
-  const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): GroupFold =>
+  const retract = fold(
+    accumulators.map((a) => a.retract),
+    [],
+  );
+  return { create, accsOf, add, retract, merge };
+}
+
+/** Folds values into an object's accumulator fields: field i takes vals[at + i]. */
+export type FieldFold<G> = (g: G, vals: readonly unknown[], at: number) => void;
+
+/**
+ * The accumulator fields `a0`, `a1`, ... of an object that holds its aggregates' accumulators itself (a
+ * GROUP BY's groups, a window's groups), as generated code: `init`, the text of the fields in an object
+ * literal, each from `accs[i]`; a copy of them as an array; the folds of a row's values (add) and of
+ * another group's partial accumulators (merge) into them; and `fold`, for other steps (retract).
+ */
+export function accumulatorFields<G>(accumulators: readonly Accumulator[]): {
+  readonly fields: readonly string[];
+  readonly init: string;
+  readonly accsOf: (g: G) => unknown[];
+  readonly add: FieldFold<G>;
+  readonly merge: FieldFold<G>;
+  readonly fold: (steps: readonly Step[], sources: readonly (string | undefined)[]) => FieldFold<G>;
+} {
+  const fields = accumulators.map((_, i) => `a${i}`);
+  const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): FieldFold<G> =>
     compileFold(
       'g, vals, at',
       steps,
       sources,
       (i) => `g.${fields[i]}`,
       (i) => `vals[at + ${i}]`,
-    ) as GroupFold;
+    ) as FieldFold<G>;
   return {
-    create,
-    accsOf,
+    fields,
+    init: fields.map((f, i) => `${f}: accs[${i}]`).join(', '),
+    accsOf: new Function('g', `'use strict'; return [${fields.map((f) => `g.${f}`).join(', ')}];`) as (g: G) => unknown[],
     add: fold(
       accumulators.map((a) => a.add),
       accumulators.map((a) => a.addSource),
-    ),
-    retract: fold(
-      accumulators.map((a) => a.retract),
-      [],
     ),
     merge: fold(
       accumulators.map((a) => a.merge),
       [],
     ),
+    fold,
   };
 }

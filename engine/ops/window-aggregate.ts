@@ -2,16 +2,21 @@ import { aggregateInputs } from './aggregate-inputs.ts';
 import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
-import { addAllOf } from './accumulators.ts';
-import type { Accumulator, AddAll } from './accumulators.ts';
+import type { Accumulator } from './accumulators.ts';
+import { accumulatorFields } from './group-layout.ts';
+import type { FieldFold } from './group-layout.ts';
 import { GroupIndex } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
 
+/**
+ * One group of one window. Its accumulators are fields of its own, `a0`, `a1`, ... (accumulatorFields in
+ * group-layout.ts), not an array beside it: a row then touches the group object alone, one cache miss less
+ * (as GroupAggregateOp's groups).
+ */
 interface Group {
   readonly key: readonly unknown[];
-  readonly accs: unknown[];
   /** Keyed state (see keyedChanges): the window it belongs to, its entry key once computed, whether it changed since the last checkpoint and whether the store holds it. */
   readonly start: number;
   /** Creation order: a window emits its groups in it, also after a keyed restore (entries load in key order). */
@@ -19,6 +24,32 @@ interface Group {
   entry: string | undefined;
   dirty: boolean;
   stored: boolean;
+  /** Accumulator i. */
+  [acc: `a${number}`]: unknown;
+}
+
+/** The generated code that lays out and updates the groups of one window aggregate's list. */
+interface WindowGroupLayout {
+  /** A new group; every group of the list gets its fields in the same order (one hidden class). */
+  readonly create: (key: readonly unknown[], accs: readonly unknown[], start: number, seq: number, stored: boolean) => Group;
+  /** The group's accumulators, as an array (a copy). */
+  readonly accsOf: (g: Group) => unknown[];
+  readonly add: FieldFold<Group>;
+  readonly merge: FieldFold<Group>;
+}
+
+function windowGroupLayout(accumulators: readonly Accumulator[]): WindowGroupLayout {
+  const { fields, init, accsOf, add, merge } = accumulatorFields<Group>(accumulators);
+  // `dirty` first, beside the accumulators: the fields a row reads and writes.
+  const create = new Function(
+    'key',
+    'accs',
+    'start',
+    'seq',
+    'stored',
+    `'use strict'; return { dirty: false, ${init}${fields.length > 0 ? ', ' : ''}key, start, seq, entry: undefined, stored };`,
+  ) as WindowGroupLayout['create'];
+  return { create, accsOf, add, merge };
 }
 
 /** A keyed state entry of one group: [window start, group key, saved accumulators, creation order]. */
@@ -78,7 +109,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private firedEntries: string[] = [];
   private storedWm = Number.NaN;
   private seq = 0;
-  private readonly addAll: AddAll;
+  private readonly layout: WindowGroupLayout;
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -86,7 +117,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     private readonly counters: OpCounters,
   ) {
     this.exprKeyCount = cfg.keyExprs.length;
-    this.addAll = addAllOf(cfg.accumulators);
+    this.layout = windowGroupLayout(cfg.accumulators);
   }
 
   push(rows: Row[]): void {
@@ -96,6 +127,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const size = spec.size;
     const keyVals: unknown[] = new Array(nk);
     const argVals: unknown[] = new Array(na);
+    const layout = this.layout;
     const starts = this.starts;
     // Consecutive rows mostly fall in the same windows: while event time stays in the range where the
     // windows of the last windowStarts() call hold (sameWindowsRange), the row goes to the same open
@@ -131,7 +163,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
       for (let w = 0; w < nOpen; w++) {
         const g = this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true);
-        this.addAll(g.accs, argVals, 0);
+        layout.add(g, argVals, 0);
       }
     }
     openMaps.length = 0;
@@ -151,7 +183,13 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private groupIn(groups: GroupIndex<Group>, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
     let g = groups.get(mapKey);
     if (!g) {
-      g = { key: copyKey ? keyVals.slice() : keyVals, accs: this.cfg.accumulators.map((acc) => acc.init()), start, seq: this.seq++, entry: undefined, dirty: false, stored: false };
+      g = this.layout.create(
+        copyKey ? keyVals.slice() : keyVals,
+        this.cfg.accumulators.map((acc) => acc.init()),
+        start,
+        this.seq++,
+        false,
+      );
       groups.set(mapKey, g);
     }
     if (this.tracking && !g.dirty) {
@@ -179,7 +217,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       if (start + size - 1 <= this.wm) continue;
       for (const [key, accs] of groups) {
         const g = this.group(start, nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key), key, false);
-        for (let a = 0; a < na; a++) g.accs[a] = accumulators[a]!.merge(g.accs[a], accs[a]);
+        this.layout.merge(g, accs, 0);
       }
     }
   }
@@ -231,7 +269,8 @@ export class WindowAggregateOp implements Operator, KeyedState {
         }
       }
     }
-    for (let a = 0; a < accumulators.length; a++) row[keys.length + a] = accumulators[a]!.result(g.accs[a]);
+    const accs = this.layout.accsOf(g);
+    for (let a = 0; a < accumulators.length; a++) row[keys.length + a] = accumulators[a]!.result(accs[a]);
     return row;
   }
 
@@ -246,7 +285,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     return {
       watermark: this.wm,
-      windows: [...this.windows].map(([start, groups]) => [start, [...groups.values()].map((g) => [[...g.key], g.accs.map((a, i) => accs[i]!.save(a))])]),
+      windows: [...this.windows].map(([start, groups]) => [start, [...groups.values()].map((g) => [[...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a))])]),
     };
   }
 
@@ -269,7 +308,13 @@ export class WindowAggregateOp implements Operator, KeyedState {
     let m = this.windows.get(start);
     if (!m) this.windows.set(start, (m = new GroupIndex()));
     const mapKey = nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key);
-    const g: Group = { key, accs: saved.map((d, i) => accs[i]!.load(d)), start, seq, entry: undefined, dirty: false, stored };
+    const g = this.layout.create(
+      key,
+      saved.map((d, i) => accs[i]!.load(d)),
+      start,
+      seq,
+      stored,
+    );
     m.set(mapKey, g);
     return g;
   }
@@ -284,7 +329,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       g.entry ??= `${g.start}/${JSON.stringify(g.key)}`;
       g.dirty = false;
       g.stored = true;
-      return [g.entry, [g.start, [...g.key], g.accs.map((a, i) => accs[i]!.save(a)), g.seq]];
+      return [g.entry, [g.start, [...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.seq]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];

@@ -62,7 +62,7 @@ export interface CheckpointInfo {
  * Stores of the older format hold one row per entry ('k' + key); they load as the base under any
  * segments written since, until the next full write closes them.
  *
- * Two versions per key make two checkpoints readable: the one written last and the newest COMPLETED one
+ * Two versions per row make two checkpoints readable: the one written last and the newest COMPLETED one
  * before it. That is what a restart needs: the newest COMPLETED checkpoint, or a PENDING one newer than
  * it (two-phase sinks) together with that COMPLETED one, which abort() makes live again by moving each
  * `prev` back. Writing a checkpoint therefore drops every checkpoint older than the newest COMPLETED one.
@@ -214,7 +214,8 @@ export class CheckpointStore {
    * Writes checkpoint `id` atomically. `COMPLETED` for sinks without a second phase; `PENDING` before a
    * two-phase sink commits (then complete() or abort(), before the next write). Only entries whose value
    * changed are written: whole snapshots whose hash changed, and the keys a keyed operator reports changed
-   * or deleted (in segments). Returns the checkpoint's whole serialized size in bytes (metrics), unchanged entries included.
+   * or deleted (in segments). Returns the bytes the store holds for the checkpoint (metrics): offsets,
+   * watermarks and all live state rows, unchanged ones included (a keyed operator's base and deltas).
    */
   write(id: number, data: CheckpointData, status: 'PENDING' | 'COMPLETED'): number {
     return runToEnd(this.writeSteps(id, data, status));

@@ -19,7 +19,7 @@ interface Group {
   readonly key: readonly unknown[];
   /** Keyed state (see keyedChanges): the window it belongs to, its entry key once computed, whether it changed since the last checkpoint and whether the store holds it. */
   readonly start: number;
-  /** Creation order: a window emits its groups in it, also after a keyed restore (entries load in key order). */
+  /** Creation order: a window emits its groups in it, also after a keyed restore (entries load in no particular order). */
   readonly seq: number;
   entry: string | undefined;
   dirty: boolean;
@@ -208,8 +208,6 @@ export class WindowAggregateOp implements Operator, KeyedState {
    */
   mergePartials(p: WindowPartials): void {
     const size = this.cfg.spec.size;
-    const accumulators = this.cfg.accumulators;
-    const na = accumulators.length;
     const nk = this.exprKeyCount;
     // A row is late when its last window fired (windows fire in start order): all its windows have.
     for (const [start, rows] of p.lastStarts) if (start + size - 1 <= this.wm) this.counters.late += rows;

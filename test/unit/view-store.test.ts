@@ -108,6 +108,22 @@ describe('stored values', () => {
     expect(encodeValue(null, T.int)).toBeNull();
     expect([T.timestamp, T.bigint, T.int, T.double, T.decimal(5, 1), T.boolean, T.string].map(sqliteType)).toEqual(['TEXT', 'INTEGER', 'INTEGER', 'REAL', 'TEXT', 'INTEGER', 'TEXT']);
   });
+
+  it('encodes each timestamp as its own text, repeated or alternating (the last one is kept)', () => {
+    const t0 = Date.UTC(2026, 10, 26, 23, 59, 59, 999);
+    const times = [t0, t0, t0 + 1, t0, -1, -1, 0, t0 + 1, t0 + 1];
+    expect(times.map((ms) => encodeValue(ms, T.timestamp))).toEqual([
+      '2026-11-26 23:59:59.999',
+      '2026-11-26 23:59:59.999',
+      '2026-11-27 00:00:00.000',
+      '2026-11-26 23:59:59.999',
+      '1969-12-31 23:59:59.999',
+      '1969-12-31 23:59:59.999',
+      '1970-01-01 00:00:00.000',
+      '2026-11-27 00:00:00.000',
+      '2026-11-27 00:00:00.000',
+    ]);
+  });
 });
 
 describe('viewKey', () => {

@@ -79,6 +79,23 @@ function tableOf(path: string): string[] {
   }
 }
 
+/** View v (a, b, n) keyed by `key` in a new store at `path`, a listener on it if asked, and a sink into it. */
+function openView(path: string, key: readonly string[], listening: boolean): { store: ViewStore; sub: { unsubscribe(): void } | undefined; sink: ViewSink } {
+  const store = ViewStore.open(path);
+  store.create({
+    name: 'v',
+    jobId: 'j',
+    key: [...key],
+    columns: [
+      { name: 'a', type: 'BIGINT', sqliteType: 'INTEGER' },
+      { name: 'b', type: 'STRING', sqliteType: 'TEXT' },
+      { name: 'n', type: 'BIGINT', sqliteType: 'INTEGER' },
+    ],
+  });
+  const sub = listening ? store.subscribe('v', () => undefined) : undefined;
+  return { store, sub, sink: new ViewSink(ViewStore.open(path), 'v', 'j', COLUMNS) };
+}
+
 describe('keyed view commits', () => {
   const KEYS: Record<string, readonly string[]> = { 'key (a, b)': ['a', 'b'], 'key (a)': ['a'] };
   for (const [name, key] of Object.entries(KEYS)) for (const seed of [1, 2, 3]) {
@@ -89,19 +106,7 @@ describe('keyed view commits', () => {
       const want = model(cps, keyOf);
       for (const listening of [false, true]) {
         const path = join(dir, `views-${listening}.db`);
-        const store = ViewStore.open(path);
-        store.create({
-          name: 'v',
-          jobId: 'j',
-          key: [...key],
-          columns: [
-            { name: 'a', type: 'BIGINT', sqliteType: 'INTEGER' },
-            { name: 'b', type: 'STRING', sqliteType: 'TEXT' },
-            { name: 'n', type: 'BIGINT', sqliteType: 'INTEGER' },
-          ],
-        });
-        const sub = listening ? store.subscribe('v', () => undefined) : undefined;
-        const sink = new ViewSink(ViewStore.open(path), 'v', 'j', COLUMNS);
+        const { store, sub, sink } = openView(path, key, listening);
         let id = 0;
         for (const batch of cps) {
           // Several writes per checkpoint, split anywhere (even between a -U and its +U).
@@ -132,19 +137,7 @@ describe('keyed view fed rows (an append-only query)', () => {
     for (const batch of checkpoints) for (const row of batch) want.set(keyOf(row), row);
     for (const listening of [false, true]) {
       const path = join(dir, `rows-${listening}.db`);
-      const store = ViewStore.open(path);
-      store.create({
-        name: 'v',
-        jobId: 'j',
-        key: ['a', 'b'],
-        columns: [
-          { name: 'a', type: 'BIGINT', sqliteType: 'INTEGER' },
-          { name: 'b', type: 'STRING', sqliteType: 'TEXT' },
-          { name: 'n', type: 'BIGINT', sqliteType: 'INTEGER' },
-        ],
-      });
-      const sub = listening ? store.subscribe('v', () => undefined) : undefined;
-      const sink = new ViewSink(ViewStore.open(path), 'v', 'j', COLUMNS);
+      const { store, sub, sink } = openView(path, ['a', 'b'], listening);
       let id = 0;
       for (const batch of checkpoints) {
         sink.write(batch.slice(0, 100));

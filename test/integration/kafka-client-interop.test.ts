@@ -25,6 +25,12 @@ function javaAvailable(): boolean {
 }
 const hasJava = javaAvailable();
 const nodeHasZstd = typeof (zlib as unknown as { zstdDecompressSync?: unknown }).zstdDecompressSync === 'function';
+/**
+ * The Java producer's record timestamps start here, at this run and not at a fixed date: the broker's time
+ * retention (7 days by default, checked every 5 minutes) deletes segments whose newest record is older,
+ * and a check between writing and reading back would delete what the test reads.
+ */
+const TS0 = Math.floor(Date.now() / 1000) * 1000;
 
 let client: KafkaClient;
 const topics: string[] = [];
@@ -61,7 +67,8 @@ public class WeirTestProducer {
   public static void main(String[] args) throws Exception {
     String brokers = args[0], topic = args[1];
     int n = Integer.parseInt(args[2]);
-    for (int a = 3; a < args.length; a++) {
+    long ts0 = Long.parseLong(args[3]);
+    for (int a = 4; a < args.length; a++) {
       String codec = args[a];
       Properties p = new Properties();
       p.put("bootstrap.servers", brokers);
@@ -71,7 +78,7 @@ public class WeirTestProducer {
       p.put("value.serializer", ByteArraySerializer.class.getName());
       try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p)) {
         for (int i = 0; i < n; i++) {
-          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, 0, 1700000000000L + i,
+          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, 0, ts0 + i,
               ("k" + i).getBytes(), (codec + ":" + i + ":" + "x".repeat(40 + i % 50)).getBytes());
           if (i % 100 == 0) r.headers().add(new RecordHeader("codec", codec.getBytes()));
           prod.send(r);
@@ -120,7 +127,7 @@ describe('compressed batches', () => {
 
   it.skipIf(!hasJava)("reads what Kafka's Java producer writes: none, gzip, snappy (xerial), lz4", async () => {
     const t = await newTopic();
-    await runJava([BROKERS[0]!, t, '500', 'none', 'gzip', 'snappy', 'lz4']);
+    await runJava([BROKERS[0]!, t, '500', String(TS0), 'none', 'gzip', 'snappy', 'lz4']);
     const recs = await readAll(t);
     expect(recs.length).toBe(2000);
     const byCodec = new Map<string, number[]>();
@@ -129,7 +136,7 @@ describe('compressed batches', () => {
       const n = Number(i);
       expect(pad.length).toBe(40 + (n % 50));
       expect(r.key!.toString()).toBe(`k${n}`);
-      expect(r.timestamp).toBe(1_700_000_000_000 + n);
+      expect(r.timestamp).toBe(TS0 + n);
       expect(r.headers.length).toBe(n % 100 === 0 ? 1 : 0);
       if (n % 100 === 0) expect(r.headers[0]!.value!.toString()).toBe(codec);
       let l = byCodec.get(codec);
@@ -141,7 +148,7 @@ describe('compressed batches', () => {
 
   it.skipIf(!hasJava || nodeHasZstd)('refuses zstd batches on this Node.js with a clear fatal error', async () => {
     const t = await newTopic();
-    await runJava([BROKERS[0]!, t, '10', 'zstd']);
+    await runJava([BROKERS[0]!, t, '10', String(TS0), 'zstd']);
     const err = await readAll(t).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaClientError);
     expect((err as KafkaClientError).kind).toBe('fatal');

@@ -9,7 +9,12 @@ import { stableEndOffsets } from '../../connectors/kafka/stable.ts';
 const BROKERS = [process.env['WEIR_KAFKA_BROKERS'] ?? '127.0.0.1:9092'];
 const suffix = (): string => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const N = 10_000;
-const TS0 = 1_700_000_000_000;
+/**
+ * Record timestamps from the start of this run, not a fixed date: the broker's time retention (7 days by
+ * default, checked every 5 minutes) deletes segments whose newest record is older, and a check while the
+ * tests read the topic would delete its records.
+ */
+const TS0 = Math.floor(Date.now() / 1000) * 1000;
 
 let client: KafkaClient;
 const topics: string[] = [];

@@ -35,7 +35,14 @@ async function newTopic(partitions: number): Promise<string> {
   return t;
 }
 
-const T0 = 1_732_500_000_000;
+/**
+ * Record timestamps around the start of this run, not a fixed date: the broker deletes by time retention
+ * (retention.ms, 7 days by default, checked every 5 minutes) every segment whose newest record is older,
+ * the active one included. With a fixed T0 two years back, a check that fell between writing and reading
+ * back deleted the records written so far, and the read-back found only the rest (e.g. 3005 of 4000,
+ * each partition starting at the offset where the check had rolled the segment).
+ */
+const T0 = Math.floor(Date.now() / 1000) * 1000;
 
 function records(topic: string, n: number, tag: string): ProducerRecord[] {
   return Array.from({ length: n }, (_, i): ProducerRecord => {

@@ -9,7 +9,7 @@ import { groupLayout } from './group-layout.ts';
 import type { Group, GroupLayout } from './group-layout.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
-import { IntKeyTable, isIntKey } from './int-key-table.ts';
+import { GroupIndex } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { WATERMARK_END } from './operator.ts';
@@ -92,10 +92,11 @@ const MIN_SWEEP_INTERVAL_MS = 1000;
  */
 export class GroupAggregateOp implements Operator, KeyedState {
   readonly name = 'groupAggregate';
-  /** Every group by its Map key (groupMapKey), in the order they were created: iterations walk this. */
-  private readonly groups = new Map<unknown, Group>();
-  /** The same groups again where the Map key is an int32, for lookups (IntKeyTable: one cache miss, not two). */
-  private readonly intGroups = new IntKeyTable<Group>();
+  /**
+   * Every group by its Map key (groupMapKey), in the order they were created (iterations walk this); an
+   * int32 key is found through an IntKeyTable (one cache miss, not two).
+   */
+  private readonly groups = new GroupIndex<Group>();
   private readonly nk: number;
   private lastSweep: number;
   /** The current batch's stamp (see Group.batch). */
@@ -156,7 +157,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const n = rows.length;
     const keyExpr = this.cfg.keyExprs[0]!;
     const groups = this.groups;
-    const ints = this.intGroups;
     const found = this.found;
     for (let i = 0; i < n; i++) {
       let k: unknown;
@@ -166,7 +166,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
         found[i] = undefined; // apply() judges the row (a bad row, counted once)
         continue;
       }
-      found[i] = isIntKey(k) ? ints.get(k) : groups.get(k === undefined ? null : k); // the Map key of one key value, as groupMapKey
+      found[i] = groups.get(k === undefined ? null : k); // the Map key of one key value, as groupMapKey
     }
     const { aggArgs } = this.cfg;
     const argVals = this.argVals;
@@ -262,12 +262,11 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   /** The group of a Map key, if the state holds one (expired or not). */
   private groupOf(mk: unknown): Group | undefined {
-    return isIntKey(mk) ? this.intGroups.get(mk) : this.groups.get(mk);
+    return this.groups.get(mk);
   }
 
   private setGroup(mk: unknown, g: Group): void {
     this.groups.set(mk, g);
-    if (isIntKey(mk)) this.intGroups.set(mk, g);
   }
 
   private apply(r: Row, accumulate: boolean, t: number): void {
@@ -354,7 +353,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
   /** Removes a group from state; its stored entry (if any) is deleted at the next checkpoint. */
   private dropGroup(mk: unknown, g: Group): void {
     this.groups.delete(mk);
-    if (isIntKey(mk)) this.intGroups.delete(mk);
     g.gone = true;
     if (g.batch === this.batchNo) this.droppedInBatch.set(mk, g);
     g.dirty = false;
@@ -395,7 +393,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private sweep(t: number): void {
     const ttl = this.cfg.stateTtlMs;
     this.lastSweep = t;
-    for (const [mk, g] of this.groups) if (t - g.touched >= ttl) this.dropGroup(mk, g);
+    for (const [mk, g] of this.groups.entries()) if (t - g.touched >= ttl) this.dropGroup(mk, g);
   }
 
   private resultRow(g: Group): Row {
@@ -428,7 +426,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
   restore(state: unknown): void {
     const s = state as GroupAggSnapshot;
     this.groups.clear();
-    this.intGroups.clear();
     this.touched = [];
     this.droppedInBatch.clear();
     this.held = 0;
@@ -494,7 +491,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
    */
   restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
     this.groups.clear();
-    this.intGroups.clear();
     this.touched = [];
     this.droppedInBatch.clear();
     this.held = 0;

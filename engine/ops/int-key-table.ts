@@ -116,8 +116,8 @@ export class IntKeyTable<V extends object> {
 
 /**
  * Groups by their Map key, in creation order, with the int32 keys also in an IntKeyTable for lookups (one
- * cache miss instead of a Map's two; created on the first such key). For an aggregate that only adds groups
- * and drops them all at once (WindowAggregateOp's windows).
+ * cache miss instead of a Map's two; created on the first such key). One owner for both, so that they
+ * never disagree: GroupAggregateOp's groups, each window's groups of WindowAggregateOp.
  */
 export class GroupIndex<G extends object> {
   private readonly map = new Map<unknown, G>();
@@ -136,8 +136,23 @@ export class GroupIndex<G extends object> {
     if (isIntKey(k)) (this.ints ??= new IntKeyTable<G>()).set(k, g);
   }
 
+  delete(k: unknown): void {
+    this.map.delete(k);
+    if (isIntKey(k)) this.ints?.delete(k);
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.ints?.clear();
+  }
+
   /** In creation order. */
   values(): IterableIterator<G> {
     return this.map.values();
+  }
+
+  /** [Map key, group] in creation order. */
+  entries(): IterableIterator<[unknown, G]> {
+    return this.map.entries();
   }
 }

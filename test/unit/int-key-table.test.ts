@@ -82,7 +82,7 @@ describe('IntKeyTable', () => {
 });
 
 describe('GroupIndex', () => {
-  it('finds every group by its Map key (int32 keys through the table, others through the Map) and lists them in creation order', () => {
+  it('finds every group by its Map key (int32 keys through the table, others through the Map), lists them in creation order, deletes and clears both', () => {
     const ix = new GroupIndex<V>();
     const keys: unknown[] = [5, 'a', -7, 1.5, null, 2 ** 31, -0, '5', 2 ** 31 - 1, -(2 ** 31), true];
     const made = keys.map((_, i) => ({ v: i }));
@@ -100,5 +100,16 @@ describe('GroupIndex', () => {
     expect(ix.get(-7)).toBe(again);
     expect([...ix.values()][2]).toBe(again);
     expect(ix.size).toBe(keys.length);
+    // Deleted, a key is gone from both (a table key through the table, any other through the Map).
+    ix.delete(-7);
+    ix.delete('a');
+    ix.delete(-0);
+    expect([ix.get(-7), ix.get('a'), ix.get(0), ix.get(-0)]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([...ix.entries()].map(([k]) => k)).toEqual([5, 1.5, null, 2 ** 31, '5', 2 ** 31 - 1, -(2 ** 31), true]);
+    ix.clear();
+    expect(ix.size).toBe(0);
+    expect(ix.get(5)).toBeUndefined();
+    ix.set(5, again);
+    expect(ix.get(5)).toBe(again);
   });
 });

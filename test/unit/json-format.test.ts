@@ -830,6 +830,32 @@ describe('JSON decoder with projection pushdown (fields)', () => {
     expect(() => text(Buffer.from('{"att":"x","time":"2024-01-01 00:00:00"}'))).toThrow(`field 'att': cannot convert "x" to INT`);
   });
 
+  it('converts timestamps of one day after another, across days, months, leap days and invalid dates, as the full decoder does', () => {
+    // The scanners remember the last date they converted: a run of one day, a change of day and back, and
+    // invalid dates between valid ones of the same digits must still convert (or fail) each on its own.
+    const cols: JsonColumn[] = [{ name: 'time', type: T.timestamp }, { name: 'day', type: T.date }];
+    const o = { ignoreParseErrors: false, timestampStandard: 'SQL' } as const;
+    const full = createJsonParseDecoder(cols, o);
+    const dec = createJsonDecoder(cols, o);
+    const times = [
+      '2024-02-28 23:59:59.999', '2024-02-28 10:00', '2024-02-29 00:00:00', '2024-02-29 12:34:56.7', '2023-02-29 00:00:00',
+      '2024-02-29 23:59:59.999', '2024-02-30 00:00:00', '2024-02-29', '2024-03-01 00:00:00.001', '2025-02-29 01:00:00',
+      '2025-03-01 01:00:00', '1999-12-31 23:59:59', '2000-01-01 00:00:00', '1999-12-31 00:00:01', '2024-13-01 00:00:00',
+      '2024-02-29 24:00:00', '2024-02-29 01:00:00',
+    ];
+    const recs = times.flatMap((t) => [`{"time":"${t}"}`, `{"day":"${t.slice(0, 10)}"}`, `{"time":"${t}","day":"${t.slice(0, 10)}"}`]);
+    const outcome = (d: (b: Buffer) => unknown, r: string): unknown => {
+      try {
+        return d(Buffer.from(r));
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    for (let round = 0; round < 3; round++) for (const r of recs) expect(outcome(dec, r), r).toStrictEqual(outcome(full, r));
+    expect(dec(Buffer.from('{"time":"2024-02-29 12:34:56.7"}'))![0]).toBe(utc('2024-02-29T12:34:56.700'));
+    expect(() => dec(Buffer.from('{"time":"2023-02-29 12:34:56.7"}'))).toThrow(/2023-02-29/);
+  });
+
   it('decodes microblog events without JSON.parse, as the full decoder does, from Buffer, Uint8Array and string', () => {
     const cols: JsonColumn[] = [
       { name: 'uid', type: T.bigint },

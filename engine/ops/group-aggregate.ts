@@ -55,16 +55,18 @@ export function groupAggConfig(node: Extract<PlanNode, { kind: 'groupAggregate' 
 }
 
 /**
- * Partial aggregates of one batch of insert-only rows (the local half of a two-phase aggregation,
- * engine/parallel/local-group-aggregate.ts), column-wise so that they cross threads as three flat arrays:
- * group i has key values keys[i*nk ..], accumulators accs[i*na ..] and rows[i] input rows, the groups in
- * the order the batch first had their keys.
+ * What a parallel instance hands over for one batch of insert-only rows (the local half of a two-phase
+ * aggregation, engine/parallel/local-group-aggregate.ts), column-wise so that it crosses threads as flat
+ * arrays:
+ * - `partials`: the batch pre-aggregated. Group i has key values keys[i*nk ..], accumulators accs[i*na ..]
+ *   and rows[i] input rows, the groups in the order the batch first had their keys.
+ * - `inputs`: the batch's rows as the aggregate reads them, in order: row i has key values keys[i*nk ..]
+ *   and argument values args[i*na ..]. For batches whose keys barely repeat, where pre-aggregating costs
+ *   the instance more than it saves the merge.
  */
-export interface GroupPartials {
-  readonly keys: unknown[];
-  readonly accs: unknown[];
-  readonly rows: number[];
-}
+export type GroupPartials =
+  | { readonly kind: 'partials'; readonly keys: unknown[]; readonly accs: unknown[]; readonly rows: number[] }
+  | { readonly kind: 'inputs'; readonly keys: unknown[]; readonly args: unknown[]; readonly count: number };
 
 /**
  * The Map key of a group's key values. NULL and undefined are one key (a missing field is NULL); JSON
@@ -236,12 +238,23 @@ export class GroupAggregateOp implements Operator, KeyedState {
    * created in the same order, and the batch emits the net change of each key it touched.
    */
   mergePartials(p: GroupPartials): void {
+    switch (p.kind) {
+      case 'partials':
+        return this.mergeAccumulators(p.keys, p.accs, p.rows);
+      case 'inputs':
+        return this.mergeInputs(p.keys, p.args, p.count);
+      default: {
+        const never: never = p;
+        throw new Error(`unknown group partials ${String(never)}`);
+      }
+    }
+  }
+
+  private mergeAccumulators(keys: unknown[], partial: unknown[], rows: number[]): void {
     const t = this.now();
-    const accumulators = this.cfg.accumulators;
     const nk = this.nk;
-    const na = accumulators.length;
+    const na = this.cfg.accumulators.length;
     const keyVals = this.keyVals;
-    const { keys, accs: partial, rows } = p;
     let input = 0;
     for (let i = 0; i < rows.length; i++) {
       for (let k = 0; k < nk; k++) keyVals[k] = keys[i * nk + k];
@@ -254,6 +267,49 @@ export class GroupAggregateOp implements Operator, KeyedState {
       g.touched = t;
     }
     this.endBatch(t, input);
+  }
+
+  /** Rows an instance evaluated (keys and arguments), folded in as push() folds rows. */
+  private mergeInputs(keys: unknown[], args: unknown[], n: number): void {
+    const t = this.now();
+    const nk = this.nk;
+    const na = this.cfg.accumulators.length;
+    const keyVals = this.keyVals;
+    if (nk === 1 && this.cfg.stateTtlMs === 0) {
+      // pushFound's two passes: every lookup first, then the folds into the groups found.
+      const groups = this.groups;
+      const found = this.found;
+      for (let i = 0; i < n; i++) found[i] = groups.get(keys[i]);
+      const layout = this.layout;
+      const batch = this.batchNo;
+      for (let i = 0; i < n; i++) {
+        const g = found[i];
+        found[i] = undefined;
+        if (g === undefined || g.batch !== batch) {
+          keyVals[0] = keys[i];
+          this.accumulate(keys[i], keyVals, args, i * na, t);
+          continue;
+        }
+        this.markDirty(g);
+        layout.add(g, args, i * na);
+        g.rows++;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < nk; k++) keyVals[k] = keys[i * nk + k];
+        this.accumulate(this.mapKey(keyVals), keyVals, args, i * na, t);
+      }
+    }
+    this.endBatch(t, n);
+  }
+
+  /** One row's argument values (args[off ..]) into the group of its key, created if the state has none. */
+  private accumulate(mk: unknown, keyVals: readonly unknown[], args: readonly unknown[], off: number, t: number): void {
+    const g = this.liveGroup(mk, t) ?? this.newGroup(mk, keyVals, t);
+    this.markDirty(g);
+    this.layout.add(g, args, off);
+    g.rows++;
+    g.touched = t;
   }
 
   private mapKey(vals: readonly unknown[]): unknown {
@@ -275,15 +331,11 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const argVals = this.argVals;
     if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) return;
     const mk = this.mapKey(keyVals);
-    let g = this.liveGroup(mk, t);
     if (accumulate) {
-      g ??= this.newGroup(mk, keyVals, t);
-      this.markDirty(g);
-      this.layout.add(g, argVals, 0);
-      g.rows++;
-      g.touched = t;
+      this.accumulate(mk, keyVals, argVals, 0, t);
       return;
     }
+    const g = this.liveGroup(mk, t);
     // A retraction for a key we do not hold (dropped by the state TTL) is ignored, as Flink does.
     if (!g) return;
     this.layout.retract(g, argVals, 0);

@@ -6,11 +6,29 @@ import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
 
 /**
+ * When an instance stops pre-aggregating. Pre-aggregating a row costs the instance a lookup among the
+ * batch's keys; it saves the job's thread a fold into its (much larger) state only for a key seen before
+ * in the batch. With 100,000 keys and ~3,000-row batches nearly every key is new to its batch: the
+ * instance's Map cost 145 ns per row and the job's merge still saw ~85 % of the rows (docs/benchmarks.md).
+ * Mutable for tests.
+ */
+export const localGroupTuning = {
+  /** A batch pre-aggregated into more groups than this share of its rows makes the next ones go as inputs. */
+  inputsAbove: 0.5,
+  /** Batches of fewer rows than this do not decide (a small batch has few repeats whatever its keys). */
+  minRows: 64,
+  /** Batches handed over as inputs before one is pre-aggregated again, to see whether keys repeat now. */
+  probeEvery: 32,
+};
+
+/**
  * The local half of a two-phase non-windowed GROUP BY over insert-only rows: a parallel instance folds the
  * rows of one batch into partial accumulators per group key and hands those over (take()) instead of the
  * rows; GroupAggregateOp.mergePartials is the global half, which also owns the state TTL, the changelog
- * and the keyed state. Nothing is kept between batches. A row whose key or argument fails is a bad row
- * here, with the same error as in GroupAggregateOp.push (the same expressions in the same order).
+ * and the keyed state. When keys barely repeat within a batch it hands over the rows' keys and argument
+ * values instead (`inputs`), which the global half folds as push() folds rows. Nothing of the data is
+ * kept between batches. A row whose key or argument fails is a bad row here, with the same error as in
+ * GroupAggregateOp.push (the same expressions in the same order).
  */
 export class LocalGroupAggregate implements Downstream {
   /** Map key → the group's index in the partials, in first-appearance order. */
@@ -18,6 +36,11 @@ export class LocalGroupAggregate implements Downstream {
   private keys: unknown[] = [];
   private accs: unknown[] = [];
   private rows: number[] = [];
+  /** Inputs mode: the rows' argument values, and how many rows. */
+  private args: unknown[] = [];
+  private count = 0;
+  /** Batches left to hand over as inputs (0: pre-aggregate). */
+  private inputsLeft = 0;
   /** Whether rows reached this batch's aggregate at all (GroupAggregateOp.push would have been called). */
   private pushed = false;
   private readonly keyVals: unknown[];
@@ -34,13 +57,18 @@ export class LocalGroupAggregate implements Downstream {
   }
 
   push(rows: Row[]): void {
+    if (rows.length > 0) this.pushed = true;
+    if (this.inputsLeft > 0) this.pushInputs(rows);
+    else this.pushPartials(rows);
+  }
+
+  private pushPartials(rows: Row[]): void {
     const { keyExprs, accumulators, aggArgs } = this.cfg;
     const nk = keyExprs.length;
     const na = accumulators.length;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
     const accs = this.accs;
-    if (rows.length > 0) this.pushed = true;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
@@ -55,6 +83,23 @@ export class LocalGroupAggregate implements Downstream {
       }
       this.addAll(accs, argVals, g * na);
       this.rows[g]!++;
+      this.count++;
+    }
+  }
+
+  private pushInputs(rows: Row[]): void {
+    const { keyExprs, aggArgs } = this.cfg;
+    const nk = keyExprs.length;
+    const na = aggArgs.length;
+    const keyVals = this.keyVals;
+    const argVals = this.argVals;
+    const keys = this.keys;
+    const args = this.args;
+    for (let i = 0; i < rows.length; i++) {
+      if (!aggregateInputs(keyExprs, aggArgs, rows[i]!, keyVals, argVals, this.counters)) continue;
+      for (let k = 0; k < nk; k++) keys.push(keyVals[k] === undefined ? null : keyVals[k]);
+      for (let a = 0; a < na; a++) args.push(argVals[a]);
+      this.count++;
     }
   }
 
@@ -63,16 +108,28 @@ export class LocalGroupAggregate implements Downstream {
   }
 
   /**
-   * The partials of the rows pushed since the last take() (null: no row reached the aggregate, so push()
-   * would not have been called, not even for rows that all turn out bad), and a fresh start.
+   * What the rows pushed since the last take() give the global half (null: no row reached the aggregate,
+   * so push() would not have been called, not even for rows that all turn out bad), and a fresh start.
    */
   take(): GroupPartials | null {
-    const out: GroupPartials | null = this.pushed ? { keys: this.keys, accs: this.accs, rows: this.rows } : null;
+    let out: GroupPartials | null = null;
+    if (this.inputsLeft > 0) {
+      if (this.pushed) {
+        out = { kind: 'inputs', keys: this.keys, args: this.args, count: this.count };
+        this.inputsLeft--;
+      }
+    } else if (this.pushed) {
+      out = { kind: 'partials', keys: this.keys, accs: this.accs, rows: this.rows };
+      const t = localGroupTuning;
+      if (this.count >= t.minRows && this.rows.length > this.count * t.inputsAbove) this.inputsLeft = t.probeEvery;
+    }
     this.pushed = false;
     this.index = new Map();
     this.keys = [];
     this.accs = [];
     this.rows = [];
+    this.args = [];
+    this.count = 0;
     return out;
   }
 }

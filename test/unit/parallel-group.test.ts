@@ -13,6 +13,7 @@ import type { Downstream, OpCounters, Row } from '../../engine/ops/operator.ts';
 import { SourceStage } from '../../engine/ops/source-stage.ts';
 import { frontOutputTarget } from '../../engine/parallel/deliver.ts';
 import { PipelineFront } from '../../engine/parallel/front.ts';
+import { localGroupTuning } from '../../engine/parallel/local-group-aggregate.ts';
 import { splitPlan } from '../../engine/parallel/split.ts';
 import type { PlanNode } from '../../engine/plan/plan.ts';
 import { rng } from '../../examples/weibo/generator.ts';
@@ -185,6 +186,22 @@ const queries: Record<string, { sink: string; query: string; ttlMs?: number; bad
   },
 };
 
+/**
+ * How instances choose between pre-aggregating a batch and handing over its rows' inputs: as shipped (these
+ * batches are too small to switch), every other batch as inputs, and all as inputs after the first.
+ */
+const TUNINGS = [{ ...localGroupTuning }, { inputsAbove: -1, minRows: 0, probeEvery: 1 }, { inputsAbove: -1, minRows: 0, probeEvery: 1_000_000 }];
+
+function withTuning<T>(tuning: typeof localGroupTuning, f: () => T): T {
+  const before = { ...localGroupTuning };
+  Object.assign(localGroupTuning, tuning);
+  try {
+    return f();
+  } finally {
+    Object.assign(localGroupTuning, before);
+  }
+}
+
 describe('a GROUP BY pre-aggregated in parallel instances', () => {
   for (const [what, q] of Object.entries(queries)) {
     for (const seed of [1, 2, 3]) {
@@ -198,7 +215,7 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
         expect(want.changes.some((c) => c.startsWith('-U'))).toBe(true);
         if (q.bad) expect(want.bad).toBeGreaterThan(0);
         else expect(want.bad).toBe(0);
-        for (const n of [2, 3]) expect(parallel(root, partitions, polls, n)).toEqual(want);
+        for (const n of [2, 3]) for (const tuning of TUNINGS) withTuning(tuning, () => expect(parallel(root, partitions, polls, n), JSON.stringify(tuning)).toEqual(want));
       });
     }
   }
@@ -238,7 +255,7 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
       ),
     );
     expect(groups.has(null)).toBe(true);
-    for (const n of [2, 3]) expect(viewState(parallel(root, [0, 1, 2, 3], polls, n).changes)).toEqual(want.sort());
+    for (const n of [2, 3]) for (const tuning of TUNINGS) withTuning(tuning, () => expect(viewState(parallel(root, [0, 1, 2, 3], polls, n).changes)).toEqual(want.sort()));
   });
 
   it('pre-aggregate one batch into column-wise partials, keys in first-appearance order', () => {
@@ -251,9 +268,29 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
       ['b', null, null, 4],
       ['b', 3, null, 5],
     ]);
-    expect(r.output).toEqual({ kind: 'groupPartials', partials: { keys: ['b', 'a', null], accs: [3, 5, 2, 1, 5, 5, 1, 1, 1], rows: [3, 1, 1] } });
+    expect(r.output).toEqual({ kind: 'groupPartials', partials: { kind: 'partials', keys: ['b', 'a', null], accs: [3, 5, 2, 1, 5, 5, 1, 1, 1], rows: [3, 1, 1] } });
     // Nothing is kept between batches.
-    expect(front.run([['a', 1, null, 6]]).output).toEqual({ kind: 'groupPartials', partials: { keys: ['a'], accs: [1, 1, 1], rows: [1] } });
+    expect(front.run([['a', 1, null, 6]]).output).toEqual({ kind: 'groupPartials', partials: { kind: 'partials', keys: ['a'], accs: [1, 1, 1], rows: [1] } });
+  });
+
+  it('hand over the rows\' inputs instead when a batch\'s keys barely repeat, and try pre-aggregating again later', () => {
+    const root = plan(OUT('k STRING, n BIGINT, total INT'), `INSERT INTO o SELECT k, COUNT(*), SUM(CAST(v AS INT)) FROM s GROUP BY k`);
+    withTuning({ inputsAbove: 0.5, minRows: 4, probeEvery: 2 }, () => {
+      const front = new PipelineFront(root, 'UTC');
+      const run = (rows: Row[]) => front.run(rows).output;
+      // 2 keys in 4 rows: pre-aggregating pays, and stays on.
+      expect(run([['a', 1, null, 1], ['b', 2, null, 2], ['a', 3, null, 3], ['b', 4, null, 4]])).toEqual({ kind: 'groupPartials', partials: { kind: 'partials', keys: ['a', 'b'], accs: [2, 4, 2, 6], rows: [2, 2] } });
+      // 3 rows only: too few to decide, whatever their keys.
+      expect(run([['a', 1, null, 1], ['b', 2, null, 2], ['c', 3, null, 3]])).toMatchObject({ partials: { kind: 'partials' } });
+      // 4 keys in 5 rows: the next two batches go as inputs, in row order, a bad row left out.
+      expect(run([['a', 1, null, 1], ['b', 2, null, 2], ['c', 3, null, 3], ['d', 4, null, 4], ['a', 5, null, 5]])).toMatchObject({ partials: { kind: 'partials', keys: ['a', 'b', 'c', 'd'] } });
+      const inputs = front.run([['x', 7, null, 1], [null, null, null, 2], ['x', 8, null, 3]]);
+      expect(inputs.output).toEqual({ kind: 'groupPartials', partials: { kind: 'inputs', keys: ['x', null, 'x'], args: [undefined, 7, undefined, null, undefined, 8], count: 3 } });
+      expect(run([['y', 1, null, 1]])).toMatchObject({ partials: { kind: 'inputs', count: 1 } });
+      // Then a batch pre-aggregated again: its keys repeat, so pre-aggregating stays on.
+      expect(run([['a', 1, null, 1], ['a', 2, null, 2], ['a', 3, null, 3], ['b', 4, null, 4]])).toMatchObject({ partials: { kind: 'partials', keys: ['a', 'b'], rows: [3, 1] } });
+      expect(run([['z', 1, null, 1]])).toMatchObject({ partials: { kind: 'partials' } });
+    });
   });
 
   it('sweep expired keys at the same batches as parallelism 1: not when no row reaches the aggregate', () => {
@@ -272,7 +309,7 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
     const root = plan(OUT('ki INT, n BIGINT'), `INSERT INTO o SELECT CAST(k AS INT), COUNT(*) FROM s WHERE v > 10 GROUP BY CAST(k AS INT)`);
     const front = new PipelineFront(root, 'UTC');
     const bad = front.run([['x', 20, null, 1]]);
-    expect(bad.output).toEqual({ kind: 'groupPartials', partials: { keys: [], accs: [], rows: [] } });
+    expect(bad.output).toEqual({ kind: 'groupPartials', partials: { kind: 'partials', keys: [], accs: [], rows: [] } });
     expect(bad.bad).toBe(1);
     // Filtered out: GroupAggregateOp.push would not have been called at all.
     expect(front.run([['1', 5, null, 2]]).output).toEqual({ kind: 'groupPartials', partials: null });

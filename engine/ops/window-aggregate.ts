@@ -86,6 +86,15 @@ export interface WindowAggConfig {
   readonly aggArgs: readonly (CompiledExpr | undefined)[];
 }
 
+/** Rows push() takes at a time through its passes (bounds its buffers). */
+const PUSH_CHUNK = 1024;
+
+/**
+ * Groups in a window beyond which push() looks a chunk's groups up in a loop of their own: more than the
+ * CPU's caches keep between two rows of one group.
+ */
+const MANY_GROUPS = 4096;
+
 /**
  * Window aggregate on event time: state is one Map of groups per open window, keyed by window start.
  * A window fires once, when the watermark reaches its end - 1 ms (as Flink), and its state is freed.
@@ -97,7 +106,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
   private readonly starts: number[] = [];
-  /** push()'s cache: the open windows of the current event-time range and their group maps. */
+  /** push()'s cache: the open windows of the current event-time range and their group maps (nOpen). */
   private readonly openStarts: number[] = [];
   private readonly openMaps: GroupIndex<Group>[] = [];
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
@@ -121,53 +130,167 @@ export class WindowAggregateOp implements Operator, KeyedState {
   }
 
   push(rows: Row[]): void {
-    const { spec, timeIndex, keyExprs, accumulators, aggArgs } = this.cfg;
-    const nk = this.exprKeyCount;
-    const na = accumulators.length;
-    const size = spec.size;
-    const keyVals: unknown[] = new Array(nk);
-    const argVals: unknown[] = new Array(na);
-    const layout = this.layout;
-    const starts = this.starts;
     // Consecutive rows mostly fall in the same windows: while event time stays in the range where the
-    // windows of the last windowStarts() call hold (sameWindowsRange), the row goes to the same open
-    // windows (those the watermark has not passed: it does not move within a push), without the window
-    // arithmetic and the `windows` lookups. The cache lives for one push(): firing deletes windows.
-    const range = { lo: Infinity, hi: -Infinity };
+    // windows of the last openWindows() call hold, a row goes to the same open windows (the watermark
+    // does not move within a push) without the window arithmetic and the `windows` lookups. The cache
+    // lives for one push: firing deletes windows.
+    this.range.lo = Infinity;
+    this.range.hi = -Infinity;
+    this.nOpen = 0;
+    for (let from = 0; from < rows.length; from += PUSH_CHUNK) {
+      const to = Math.min(rows.length, from + PUSH_CHUNK);
+      if (this.manyGroups) this.pushAhead(rows, from, to);
+      else this.pushDirect(rows, from, to);
+      let most = 0;
+      for (let w = 0; w < this.nOpen; w++) most = Math.max(most, this.openMaps[w]!.size);
+      this.manyGroups = most > MANY_GROUPS;
+    }
+    this.openMaps.length = 0;
+  }
+
+  /**
+   * Sets openStarts / openMaps (nOpen of them) to the windows of a row at `ts` that the watermark has not
+   * passed, creating their group maps (windows keep the order of their first rows), and `range` to the
+   * event times they hold for (sameWindowsRange).
+   */
+  private openWindows(ts: number): number {
+    const spec = this.cfg.spec;
+    const starts = this.starts;
+    const nw = windowStarts(ts, spec, starts);
+    sameWindowsRange(starts, nw, spec, this.range);
+    let n = 0;
+    for (let w = 0; w < nw; w++) {
+      const start = starts[w]!;
+      if (start + spec.size - 1 <= this.wm) continue;
+      let groups = this.windows.get(start);
+      if (!groups) this.windows.set(start, (groups = new GroupIndex()));
+      this.openStarts[n] = start;
+      this.openMaps[n++] = groups;
+    }
+    this.nOpen = n;
+    return n;
+  }
+
+  /** Rows [from, to) one after the other: into each of its windows' groups (few groups: they stay in the caches). */
+  private pushDirect(rows: Row[], from: number, to: number): void {
+    const { timeIndex, keyExprs, aggArgs } = this.cfg;
+    const nk = this.exprKeyCount;
+    const keyVals = this.keyVals;
+    const argVals = this.argVals;
+    const range = this.range;
     const open = this.openStarts;
     const openMaps = this.openMaps;
-    let nOpen = 0;
-    for (let i = 0; i < rows.length; i++) {
+    const layout = this.layout;
+    let nOpen = this.nOpen;
+    let lo = range.lo;
+    let hi = range.hi;
+    for (let i = from; i < to; i++) {
       const r = rows[i]!;
       const ts = r[timeIndex];
       if (typeof ts !== 'number') continue; // NULL event time: no window (Flink drops it too)
       if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
-      if (!(ts >= range.lo && ts < range.hi)) {
-        const nw = windowStarts(ts, spec, starts);
-        sameWindowsRange(starts, nw, spec, range);
-        nOpen = 0;
-        for (let w = 0; w < nw; w++) {
-          const start = starts[w]!;
-          if (start + size - 1 <= this.wm) continue;
-          // Created here, for the first row placed in it, as group() would: windows keep their order.
-          let groups = this.windows.get(start);
-          if (!groups) this.windows.set(start, (groups = new GroupIndex()));
-          open[nOpen] = start;
-          openMaps[nOpen++] = groups;
-        }
+      if (!(ts >= lo && ts < hi)) {
+        nOpen = this.openWindows(ts);
+        lo = range.lo;
+        hi = range.hi;
       }
       if (nOpen === 0) {
         this.counters.late++;
         continue;
       }
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
-      for (let w = 0; w < nOpen; w++) {
-        const g = this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true);
-        layout.add(g, argVals, 0);
-      }
+      for (let w = 0; w < nOpen; w++) layout.add(this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true), argVals, 0);
     }
-    openMaps.length = 0;
   }
+
+  /**
+   * Rows [from, to) in passes, for windows of many groups: each row's windows, key and argument values
+   * (bad and late rows counted, in row order); then every (window, key) looked up in a loop that does
+   * nothing else, so that the CPU waits for several cache misses at once (as GroupAggregateOp.pushFound);
+   * then the folds, in row order, creating the groups not found in the order pushDirect would have.
+   */
+  private pushAhead(rows: Row[], from: number, to: number): void {
+    const { timeIndex, keyExprs, accumulators, aggArgs } = this.cfg;
+    const nk = this.exprKeyCount;
+    const na = accumulators.length;
+    const keyVals = this.keyVals;
+    const argVals = this.argVals;
+    const range = this.range;
+    const open = this.openStarts;
+    const openMaps = this.openMaps;
+    let nOpen = this.nOpen;
+    let lo = range.lo;
+    let hi = range.hi;
+    // One entry per (row, open window): its window's groups, the row's Map key, and where the row's key
+    // and argument values lie in rowKeys / rowArgs.
+    const maps = this.entryMaps;
+    const mapKeys = this.entryKeys;
+    const entryStarts = this.entryStarts;
+    const entryRow = this.entryRow;
+    const rowKeys = this.rowKeys;
+    const rowArgs = this.rowArgs;
+    let entries = 0;
+    let nRows = 0;
+    for (let i = from; i < to; i++) {
+      const r = rows[i]!;
+      const ts = r[timeIndex];
+      if (typeof ts !== 'number') continue;
+      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
+      if (!(ts >= lo && ts < hi)) {
+        nOpen = this.openWindows(ts);
+        lo = range.lo;
+        hi = range.hi;
+      }
+      if (nOpen === 0) {
+        this.counters.late++;
+        continue;
+      }
+      const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
+      for (let k = 0; k < nk; k++) rowKeys[nRows * nk + k] = keyVals[k];
+      for (let a = 0; a < na; a++) rowArgs[nRows * na + a] = argVals[a];
+      for (let w = 0; w < nOpen; w++) {
+        maps[entries] = openMaps[w]!;
+        mapKeys[entries] = mapKey;
+        entryStarts[entries] = open[w]!;
+        entryRow[entries++] = nRows;
+      }
+      nRows++;
+    }
+    const found = this.found;
+    for (let e = 0; e < entries; e++) found[e] = maps[e]!.get(mapKeys[e]);
+    const layout = this.layout;
+    const tracking = this.tracking;
+    for (let e = 0; e < entries; e++) {
+      const row = entryRow[e]!;
+      let g = found[e];
+      found[e] = undefined;
+      // Not found: new, or created by an earlier entry of this chunk (groupIn looks again).
+      if (g === undefined) g = this.groupIn(maps[e]!, entryStarts[e]!, mapKeys[e], rowKeys.slice(row * nk, row * nk + nk), false);
+      else if (tracking && !g.dirty) {
+        g.dirty = true;
+        this.dirtyGroups.push(g);
+      }
+      layout.add(g, rowArgs, row * na);
+      maps[e] = undefined;
+      mapKeys[e] = undefined;
+    }
+  }
+
+  /** push()'s cache of open windows: the event-time range they hold for, how many. */
+  private readonly range = { lo: Infinity, hi: -Infinity };
+  private nOpen = 0;
+  /** pushAhead()'s buffers, reused: per entry (row and window) and per row. */
+  private readonly keyVals: unknown[] = [];
+  private readonly argVals: unknown[] = [];
+  private readonly entryMaps: (GroupIndex<Group> | undefined)[] = [];
+  private readonly entryKeys: unknown[] = [];
+  private readonly entryStarts: number[] = [];
+  private readonly entryRow: number[] = [];
+  private readonly rowKeys: unknown[] = [];
+  private readonly rowArgs: unknown[] = [];
+  private readonly found: (Group | undefined)[] = [];
+  /** Whether the windows the last chunk reached held more than MANY_GROUPS groups (see pushAhead). */
+  private manyGroups = false;
 
   /** The group of `mapKey` in the window, created (with fresh accumulators) if new; marked dirty for the next checkpoint. */
   private group(start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {

@@ -168,3 +168,51 @@ FROM TABLE(HOP(TABLE s, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECON
     });
   }
 });
+
+describe('window aggregate pushes of many rows', () => {
+  // push() takes rows a chunk at a time, each in passes (windows and values, lookups, folds): a batch of
+  // thousands of out-of-order rows must give the rows, in the same order, that pushing them one at a time
+  // gives, and the brute-force groups.
+  const setup = (windowed: string) => ({
+    file: 'chunks',
+    setup: `CREATE TABLE s (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' HOUR) WITH ('connector' = 'kafka', 'topic' = 's');
+CREATE TABLE o (ws TIMESTAMP(3), k STRING, n BIGINT, total INT, hi INT) WITH ('connector' = 'kafka', 'topic' = 'o');`,
+    query: `INSERT INTO o SELECT window_start, k, COUNT(*), SUM(v), MAX(v) FROM TABLE(${windowed}) GROUP BY window_start, window_end, k`,
+    inputs: [],
+  });
+  // [name, window TVF, the window starts of a timestamp, distinct keys, rows]: with 20,000 keys in one
+  // window, push() looks each chunk's groups up ahead of the folds (more than MANY_GROUPS).
+  const cases: [string, string, (ts: number) => number[], number, number][] = [
+    ['TUMBLE', `TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '5' SECOND)`, (ts) => [ts - (ts % 5000)], 40, 7_500],
+    ['HOP', `HOP(TABLE s, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '15' SECOND)`, (ts) => [0, 1, 2].map((i) => ts - (ts % 5000) - i * 5000), 40, 7_500],
+    ['TUMBLE over 20,000 keys', `TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '1' MINUTE)`, (ts) => [ts - (ts % 60_000)], 20_000, 40_000],
+  ];
+  for (const [name, windowed, startsOf, keys, count] of cases) {
+    it(`${name}: batches of 2,500 rows give the rows of one-row pushes, in order, and the brute-force groups`, () => {
+      const r = rng(11);
+      const rows: [string | null, number | null, number][] = [];
+      for (let i = 0; i < count; i++) rows.push([r() < 0.03 ? null : `k${Math.floor(r() * keys)}`, r() < 0.05 ? null : Math.floor(r() * 100), 3_000_000 + Math.floor(r() * 60_000)]);
+      const plan = planGolden(setup(windowed));
+      const batched = new PipelineDriver(plan, [0]);
+      for (let b = 0; b < rows.length; b += 2_500) batched.push(rows.slice(b, b + 2_500));
+      batched.end();
+      const single = new PipelineDriver(plan, [0]);
+      for (const row of rows) single.push([row]);
+      single.end();
+      const out = (d: PipelineDriver) => d.output.map((row) => formatRow(row, plan.schema));
+      expect(out(batched)).toEqual(out(single));
+      expect(batched.counters.late).toBe(0);
+      const groups = new Map<string, { n: number; vs: number[] }>();
+      for (const [k, v, ts] of rows)
+        for (const st of startsOf(ts)) {
+          const key = `${new Date(st).toISOString().replace('T', ' ').replace('Z', '')} | ${k ?? 'NULL'}`;
+          const g = groups.get(key) ?? { n: 0, vs: [] };
+          g.n++;
+          if (v !== null) g.vs.push(v);
+          groups.set(key, g);
+        }
+      const want = [...groups].map(([key, g]) => `${key} | ${g.n} | ${g.vs.length ? g.vs.reduce((a, b) => a + b, 0) : 'NULL'} | ${g.vs.length ? Math.max(...g.vs) : 'NULL'}`);
+      expect([...out(batched)].sort()).toEqual(want.sort());
+    });
+  }
+});

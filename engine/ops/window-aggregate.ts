@@ -59,15 +59,22 @@ type GroupEntry = [start: number, key: unknown[], accs: unknown[], seq: number];
 const WM_ENTRY = 'wm';
 
 /**
- * Partial aggregates of a batch of rows (the local half of a two-phase aggregation, built in a worker by
- * LocalWindowAggregate): per window start, per group key, accumulators over the batch's rows; windows and
- * groups in the order the rows first reached them.
+ * What a parallel instance hands over for a batch of rows (the local half of a two-phase aggregation,
+ * LocalWindowAggregate in a worker):
+ * - `partials`: per window start, per group key, accumulators over the batch's rows; windows and groups in
+ *   the order the rows first reached them; and per last (latest) window start, how many rows had it, which
+ *   is what the late check needs.
+ * - `inputs`: the rows as the aggregate reads them, in order: row i has event time times[i], key values
+ *   keys[i*nk ..] and argument values args[i*na ..]. For batches whose groups barely repeat, where
+ *   pre-aggregating costs the instance more than it saves the merge.
  */
-export interface WindowPartials {
-  readonly windows: [start: number, groups: [key: unknown[], accs: unknown[]][]][];
-  /** How many rows had each window start as their last (latest) window: what the late check needs. */
-  readonly lastStarts: [start: number, rows: number][];
-}
+export type WindowPartials =
+  | {
+      readonly kind: 'partials';
+      readonly windows: [start: number, groups: [key: unknown[], accs: unknown[]][]][];
+      readonly lastStarts: [start: number, rows: number][];
+    }
+  | { readonly kind: 'inputs'; readonly times: number[]; readonly keys: unknown[]; readonly args: unknown[]; readonly count: number };
 
 /** The aggregate's state, as snapshots store it. */
 interface WindowAggSnapshot {
@@ -256,11 +263,25 @@ export class WindowAggregateOp implements Operator, KeyedState {
       }
       nRows++;
     }
+    this.foldEntries(entries, rowKeys, rowArgs);
+  }
+
+  /**
+   * The lookups and folds of pushAhead: entries [0, n) of entryMaps / entryKeys / entryStarts / entryRow,
+   * the key and argument values of row r at rowKeys[r*nk ..] and rowArgs[r*na ..].
+   */
+  private foldEntries(n: number, rowKeys: readonly unknown[], rowArgs: readonly unknown[]): void {
+    const nk = this.exprKeyCount;
+    const na = this.cfg.accumulators.length;
+    const maps = this.entryMaps;
+    const mapKeys = this.entryKeys;
+    const entryStarts = this.entryStarts;
+    const entryRow = this.entryRow;
     const found = this.found;
-    for (let e = 0; e < entries; e++) found[e] = maps[e]!.get(mapKeys[e]);
+    for (let e = 0; e < n; e++) found[e] = maps[e]!.get(mapKeys[e]);
     const layout = this.layout;
     const tracking = this.tracking;
-    for (let e = 0; e < entries; e++) {
+    for (let e = 0; e < n; e++) {
       const row = entryRow[e]!;
       let g = found[e];
       found[e] = undefined;
@@ -274,6 +295,45 @@ export class WindowAggregateOp implements Operator, KeyedState {
       maps[e] = undefined;
       mapKeys[e] = undefined;
     }
+  }
+
+  /**
+   * Rows a parallel instance evaluated (WindowPartials `inputs`), folded as push() folds rows: each row
+   * judged late against this operator's watermark, into its open windows' groups, in passes as pushAhead.
+   */
+  private mergeInputs(times: readonly number[], keys: readonly unknown[], args: readonly unknown[], count: number): void {
+    const nk = this.exprKeyCount;
+    const range = this.range;
+    range.lo = Infinity;
+    range.hi = -Infinity;
+    let nOpen = (this.nOpen = 0);
+    const open = this.openStarts;
+    const openMaps = this.openMaps;
+    const maps = this.entryMaps;
+    const mapKeys = this.entryKeys;
+    const entryStarts = this.entryStarts;
+    const entryRow = this.entryRow;
+    for (let from = 0; from < count; from += PUSH_CHUNK) {
+      const to = Math.min(count, from + PUSH_CHUNK);
+      let entries = 0;
+      for (let i = from; i < to; i++) {
+        const ts = times[i]!;
+        if (!(ts >= range.lo && ts < range.hi)) nOpen = this.openWindows(ts);
+        if (nOpen === 0) {
+          this.counters.late++;
+          continue;
+        }
+        const mapKey = nk === 0 ? '' : nk === 1 ? keys[i] : JSON.stringify(keys.slice(i * nk, i * nk + nk));
+        for (let w = 0; w < nOpen; w++) {
+          maps[entries] = openMaps[w]!;
+          mapKeys[entries] = mapKey;
+          entryStarts[entries] = open[w]!;
+          entryRow[entries++] = i;
+        }
+      }
+      this.foldEntries(entries, keys, args);
+    }
+    openMaps.length = 0;
   }
 
   /** push()'s cache of open windows: the event-time range they hold for, how many. */
@@ -330,11 +390,24 @@ export class WindowAggregateOp implements Operator, KeyedState {
    * floating-point sums, which add in another order).
    */
   mergePartials(p: WindowPartials): void {
+    switch (p.kind) {
+      case 'partials':
+        return this.mergeAccumulators(p.windows, p.lastStarts);
+      case 'inputs':
+        return this.mergeInputs(p.times, p.keys, p.args, p.count);
+      default: {
+        const never: never = p;
+        throw new Error(`unknown window partials ${String(never)}`);
+      }
+    }
+  }
+
+  private mergeAccumulators(windows: Extract<WindowPartials, { kind: 'partials' }>['windows'], lastStarts: Extract<WindowPartials, { kind: 'partials' }>['lastStarts']): void {
     const size = this.cfg.spec.size;
     const nk = this.exprKeyCount;
     // A row is late when its last window fired (windows fire in start order): all its windows have.
-    for (const [start, rows] of p.lastStarts) if (start + size - 1 <= this.wm) this.counters.late += rows;
-    for (const [start, groups] of p.windows) {
+    for (const [start, rows] of lastStarts) if (start + size - 1 <= this.wm) this.counters.late += rows;
+    for (const [start, groups] of windows) {
       if (start + size - 1 <= this.wm) continue;
       for (const [key, accs] of groups) {
         const g = this.group(start, nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key), key, false);

@@ -4,29 +4,14 @@ import type { AddAll } from '../ops/accumulators.ts';
 import { groupMapKey } from '../ops/group-aggregate.ts';
 import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
-
-/**
- * When an instance stops pre-aggregating. Pre-aggregating a row costs the instance a lookup among the
- * batch's keys; it saves the job's thread a fold into its (much larger) state only for a key seen before
- * in the batch. With 100,000 keys and ~3,000-row batches nearly every key is new to its batch: the
- * instance's Map cost 145 ns per row and the job's merge still saw ~85 % of the rows (docs/benchmarks.md).
- * Mutable for tests.
- */
-export const localGroupTuning = {
-  /** A batch pre-aggregated into more groups than this share of its rows makes the next ones go as inputs. */
-  inputsAbove: 0.5,
-  /** Batches of fewer rows than this do not decide (a small batch has few repeats whatever its keys). */
-  minRows: 64,
-  /** Batches handed over as inputs before one is pre-aggregated again, to see whether keys repeat now. */
-  probeEvery: 32,
-};
+import { PreAggregationChoice } from './pre-aggregation.ts';
 
 /**
  * The local half of a two-phase non-windowed GROUP BY over insert-only rows: a parallel instance folds the
  * rows of one batch into partial accumulators per group key and hands those over (take()) instead of the
  * rows; GroupAggregateOp.mergePartials is the global half, which also owns the state TTL, the changelog
  * and the keyed state. When keys barely repeat within a batch it hands over the rows' keys and argument
- * values instead (`inputs`), which the global half folds as push() folds rows. Nothing of the data is
+ * values instead (`inputs`, see pre-aggregation.ts), which the global half folds as push() folds rows. Nothing of the data is
  * kept between batches. A row whose key or argument fails is a bad row here, with the same error as in
  * GroupAggregateOp.push (the same expressions in the same order).
  */
@@ -39,8 +24,7 @@ export class LocalGroupAggregate implements Downstream {
   /** Inputs mode: the rows' argument values, and how many rows. */
   private args: unknown[] = [];
   private count = 0;
-  /** Batches left to hand over as inputs (0: pre-aggregate). */
-  private inputsLeft = 0;
+  private readonly choice = new PreAggregationChoice();
   /** Whether rows reached this batch's aggregate at all (GroupAggregateOp.push would have been called). */
   private pushed = false;
   private readonly keyVals: unknown[];
@@ -58,7 +42,7 @@ export class LocalGroupAggregate implements Downstream {
 
   push(rows: Row[]): void {
     if (rows.length > 0) this.pushed = true;
-    if (this.inputsLeft > 0) this.pushInputs(rows);
+    if (this.choice.inputs) this.pushInputs(rows);
     else this.pushPartials(rows);
   }
 
@@ -113,15 +97,11 @@ export class LocalGroupAggregate implements Downstream {
    */
   take(): GroupPartials | null {
     let out: GroupPartials | null = null;
-    if (this.inputsLeft > 0) {
-      if (this.pushed) {
-        out = { kind: 'inputs', keys: this.keys, args: this.args, count: this.count };
-        this.inputsLeft--;
-      }
-    } else if (this.pushed) {
-      out = { kind: 'partials', keys: this.keys, accs: this.accs, rows: this.rows };
-      const t = localGroupTuning;
-      if (this.count >= t.minRows && this.rows.length > this.count * t.inputsAbove) this.inputsLeft = t.probeEvery;
+    if (this.pushed) {
+      out = this.choice.inputs
+        ? { kind: 'inputs', keys: this.keys, args: this.args, count: this.count }
+        : { kind: 'partials', keys: this.keys, accs: this.accs, rows: this.rows };
+      this.choice.batchDone(this.count, this.rows.length);
     }
     this.pushed = false;
     this.index = new Map();

@@ -4,6 +4,7 @@ import type { AddAll } from '../ops/accumulators.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { WindowAggConfig, WindowPartials } from '../ops/window-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
+import { PreAggregationChoice } from './pre-aggregation.ts';
 
 interface LocalGroup {
   readonly key: unknown[];
@@ -15,7 +16,9 @@ interface LocalGroup {
  * instance folds the rows of one batch into partial accumulators per (window, group key) and hands those
  * over (take()) instead of the rows; WindowAggregateOp.mergePartials is the global half. It holds no
  * state between batches and does no late check (only the global half knows the watermark): it counts,
- * per last window start, the rows that would need one.
+ * per last window start, the rows that would need one. When groups barely repeat within a batch it hands
+ * over the rows' event times, keys and argument values instead (`inputs`, see pre-aggregation.ts), which
+ * the global half folds (and judges late) as push() does rows.
  */
 export class LocalWindowAggregate implements Downstream {
   private windows = new Map<number, Map<unknown, LocalGroup>>();
@@ -25,6 +28,14 @@ export class LocalWindowAggregate implements Downstream {
   private readonly startGroups: Map<unknown, LocalGroup>[] = [];
 
   private readonly addAll: AddAll;
+  private readonly choice = new PreAggregationChoice();
+  /** This batch's (row, window) pairs folded and groups made (pre-aggregating), for the choice. */
+  private folded = 0;
+  private groups = 0;
+  /** Inputs mode: the rows' event times, key values and argument values. */
+  private times: number[] = [];
+  private keys: unknown[] = [];
+  private args: unknown[] = [];
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -34,6 +45,29 @@ export class LocalWindowAggregate implements Downstream {
   }
 
   push(rows: Row[]): void {
+    if (this.choice.inputs) this.pushInputs(rows);
+    else this.pushPartials(rows);
+  }
+
+  private pushInputs(rows: Row[]): void {
+    const { timeIndex, keyExprs, aggArgs } = this.cfg;
+    const nk = keyExprs.length;
+    const na = aggArgs.length;
+    const keyVals: unknown[] = new Array(nk);
+    const argVals: unknown[] = new Array(na);
+    const { times, keys, args } = this;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const ts = r[timeIndex];
+      if (typeof ts !== 'number') continue; // as WindowAggregateOp: no window, not late
+      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
+      times.push(ts);
+      for (let k = 0; k < nk; k++) keys.push(keyVals[k]);
+      for (let a = 0; a < na; a++) args.push(argVals[a]);
+    }
+  }
+
+  private pushPartials(rows: Row[]): void {
     const { spec, timeIndex, keyExprs, accumulators, aggArgs } = this.cfg;
     const nk = keyExprs.length;
     const na = accumulators.length;
@@ -80,8 +114,12 @@ export class LocalWindowAggregate implements Downstream {
         for (let w = 0; w < nw; w++) {
           const groups = startGroups[w]!;
           let g = groups.get(mapKey);
-          if (!g) groups.set(mapKey, (g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) }));
+          if (!g) {
+            groups.set(mapKey, (g = { key: keyVals.slice(), accs: accumulators.map((acc) => acc.init()) }));
+            this.groups++;
+          }
           this.addAll(g.accs, argVals, 0);
+          this.folded++;
         }
       }
     } finally {
@@ -98,14 +136,25 @@ export class LocalWindowAggregate implements Downstream {
     // Watermarks are the global half's business.
   }
 
-  /** The partials of the rows pushed since the last take(), and a fresh start. */
+  /** What the rows pushed since the last take() give the global half, and a fresh start. */
   take(): WindowPartials {
-    const out: WindowPartials = {
-      windows: [...this.windows].map(([start, groups]) => [start, [...groups.values()].map((g) => [g.key, g.accs])]),
-      lastStarts: [...this.lastStarts],
-    };
+    const inputs = this.choice.inputs;
+    const out: WindowPartials = inputs
+      ? { kind: 'inputs', times: this.times, keys: this.keys, args: this.args, count: this.times.length }
+      : {
+          kind: 'partials',
+          windows: [...this.windows].map(([start, groups]) => [start, [...groups.values()].map((g) => [g.key, g.accs])]),
+          lastStarts: [...this.lastStarts],
+        };
+    // A batch no row reached (or all of them bad) decides nothing.
+    if (inputs ? this.times.length > 0 : this.folded > 0) this.choice.batchDone(this.folded, this.groups);
     this.windows = new Map();
     this.lastStarts = new Map();
+    this.times = [];
+    this.keys = [];
+    this.args = [];
+    this.folded = 0;
+    this.groups = 0;
     // Not needed for correctness (push() starts its cache afresh), but keeps the handed-over maps collectable.
     this.startGroups.length = 0;
     return out;

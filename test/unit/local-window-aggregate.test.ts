@@ -12,6 +12,7 @@ import { badRow } from '../../engine/ops/stateless.ts';
 import { WindowAggregateOp } from '../../engine/ops/window-aggregate.ts';
 import type { WindowAggConfig, WindowPartials } from '../../engine/ops/window-aggregate.ts';
 import { LocalWindowAggregate } from '../../engine/parallel/local-window-aggregate.ts';
+import { preAggregationTuning } from '../../engine/parallel/pre-aggregation.ts';
 import type { AggCall, GroupKey, WindowSpec } from '../../engine/plan/plan.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import { windowStarts } from '../../engine/time/windows.ts';
@@ -117,7 +118,7 @@ function foldRows(cfg: WindowAggConfig, rows: Row[], counters: OpCounters): Wind
       cfg.accumulators.forEach((a, i) => (accs[i] = a.add(accs[i], args[i])));
     }
   }
-  return { windows: [...windows].map(([start, groups]) => [start, [...groups.values()]]), lastStarts: [...lastStarts] };
+  return { kind: 'partials', windows: [...windows].map(([start, groups]) => [start, [...groups.values()]]), lastStarts: [...lastStarts] };
 }
 
 /** Rows whose last window start differs from the row before's but was some earlier row's: back and forth. */
@@ -146,10 +147,28 @@ function pieces(rows: Row[], seed: number): Row[][] {
 
 const counters = (): OpCounters => ({ late: 0, bad: 0, lastError: null });
 
+/**
+ * How instances choose between pre-aggregating a batch and handing over its rows' inputs: never inputs,
+ * as shipped (these batches are too small to switch), every other batch as inputs, all as inputs after
+ * the first.
+ */
+const NEVER_INPUTS = { inputsAbove: Infinity, minRows: 0, probeEvery: 1 };
+const TUNINGS = [NEVER_INPUTS, { ...preAggregationTuning }, { inputsAbove: -1, minRows: 0, probeEvery: 1 }, { inputsAbove: -1, minRows: 0, probeEvery: 1_000_000 }];
+
+function withTuning<T>(tuning: typeof preAggregationTuning, f: () => T): T {
+  const before = { ...preAggregationTuning };
+  Object.assign(preAggregationTuning, tuning);
+  try {
+    return f();
+  } finally {
+    Object.assign(preAggregationTuning, before);
+  }
+}
+
 describe('LocalWindowAggregate', () => {
   for (const [what, spec] of Object.entries(SPECS)) {
     for (const keyCount of [0, 1, 2]) {
-      it(`${what}, ${keyCount} key(s): take() gives the row-by-row fold's partials, in its order`, () => {
+      it(`${what}, ${keyCount} key(s): take() gives the row-by-row fold's partials, in its order`, () => withTuning(NEVER_INPUTS, () => {
         const cfg = config(spec, keyCount);
         for (const seed of [1, 2, 3]) {
           const localCounters = counters();
@@ -170,11 +189,11 @@ describe('LocalWindowAggregate', () => {
           if (keyCount > 0) expect(want.bad).toBeGreaterThan(0);
           expect(revisits).toBeGreaterThan(20);
         }
-      });
+      }));
 
-      it(`${what}, ${keyCount} key(s): partials merged give the output of pushing the rows`, () => {
+      it(`${what}, ${keyCount} key(s): partials or inputs merged give the output of pushing the rows`, () => {
         const cfg = config(spec, keyCount);
-        for (const seed of [4, 5, 6]) {
+        for (const [seed, tuning] of [4, 5, 6].flatMap((seed) => TUNINGS.map((t) => [seed, t] as const))) withTuning(tuning, () => {
           const plainOut: Row[] = [];
           const mergedOut: Row[] = [];
           const sink = (out: Row[]): Downstream => ({ push: (rows) => out.push(...rows), watermark: () => undefined });
@@ -202,7 +221,7 @@ describe('LocalWindowAggregate', () => {
           if (keyCount > 0) expect(localCounters.bad).toBeGreaterThan(0);
           expect(mergedOut).toEqual(plainOut);
           expect(mergedCounters.late).toBe(plainCounters.late);
-        }
+        });
       });
     }
   }

@@ -143,12 +143,23 @@ describe('parallel instances (worker threads)', () => {
     expect(a!.front.output).toEqual({
       kind: 'partials',
       partials: {
+        kind: 'partials',
         windows: [
           [m0, [[['x'], [2, 5]], [['y'], [1, 2]]]],
           [m0 + 60_000, [[['x'], [1, 3]]]],
         ],
         lastStarts: [[m0, 3], [m0 + 60_000, 1]],
       },
+    });
+    // 100 rows of 100 keys: pre-aggregating saves nothing, so the next batch goes as the rows' inputs
+    // (event time, key, arguments), through the worker's structured clone.
+    const distinct = Array.from({ length: 100 }, (_, i) => rec(`k${i}`, i, 10));
+    const [b] = await p.run([batch(1, distinct)]);
+    expect(b!.front.output).toMatchObject({ kind: 'partials', partials: { kind: 'partials', lastStarts: [[m0, 100]] } });
+    const [c] = await p.run([batch(1, [rec('x', 1, 5), rec('y', 2, 70)])]);
+    expect(c!.front.output).toEqual({
+      kind: 'partials',
+      partials: { kind: 'inputs', times: [m0 + 5_000, m0 + 70_000], keys: ['x', 'y'], args: [undefined, 1, undefined, 2], count: 2 },
     });
   });
 

@@ -178,33 +178,33 @@ export class WindowAggregateOp implements Operator, KeyedState {
     return n;
   }
 
+  /**
+   * A row's key and argument values (keyVals, argVals) and how many open windows it goes to (openStarts,
+   * openMaps); 0 for a row that goes nowhere: a NULL event time (no window, as in Flink), a bad key or
+   * value (counted as bad), or late (every window of it fired; counted).
+   */
+  private windowsOf(r: Row): number {
+    const { timeIndex, keyExprs, aggArgs } = this.cfg;
+    const ts = r[timeIndex];
+    if (typeof ts !== 'number') return 0;
+    if (!aggregateInputs(keyExprs, aggArgs, r, this.keyVals, this.argVals, this.counters)) return 0;
+    const range = this.range;
+    const n = ts >= range.lo && ts < range.hi ? this.nOpen : this.openWindows(ts);
+    if (n === 0) this.counters.late++;
+    return n;
+  }
+
   /** Rows [from, to) one after the other: into each of its windows' groups (few groups: they stay in the caches). */
   private pushDirect(rows: Row[], from: number, to: number): void {
-    const { timeIndex, keyExprs, aggArgs } = this.cfg;
     const nk = this.exprKeyCount;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
-    const range = this.range;
     const open = this.openStarts;
     const openMaps = this.openMaps;
     const layout = this.layout;
-    let nOpen = this.nOpen;
-    let lo = range.lo;
-    let hi = range.hi;
     for (let i = from; i < to; i++) {
-      const r = rows[i]!;
-      const ts = r[timeIndex];
-      if (typeof ts !== 'number') continue; // NULL event time: no window (Flink drops it too)
-      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
-      if (!(ts >= lo && ts < hi)) {
-        nOpen = this.openWindows(ts);
-        lo = range.lo;
-        hi = range.hi;
-      }
-      if (nOpen === 0) {
-        this.counters.late++;
-        continue;
-      }
+      const nOpen = this.windowsOf(rows[i]!);
+      if (nOpen === 0) continue;
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
       for (let w = 0; w < nOpen; w++) layout.add(this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true), argVals, 0);
     }
@@ -217,17 +217,12 @@ export class WindowAggregateOp implements Operator, KeyedState {
    * then the folds, in row order, creating the groups not found in the order pushDirect would have.
    */
   private pushAhead(rows: Row[], from: number, to: number): void {
-    const { timeIndex, keyExprs, accumulators, aggArgs } = this.cfg;
     const nk = this.exprKeyCount;
-    const na = accumulators.length;
+    const na = this.cfg.accumulators.length;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
-    const range = this.range;
     const open = this.openStarts;
     const openMaps = this.openMaps;
-    let nOpen = this.nOpen;
-    let lo = range.lo;
-    let hi = range.hi;
     // One entry per (row, open window): its window's groups, the row's Map key, and where the row's key
     // and argument values lie in rowKeys / rowArgs.
     const maps = this.entryMaps;
@@ -239,19 +234,8 @@ export class WindowAggregateOp implements Operator, KeyedState {
     let entries = 0;
     let nRows = 0;
     for (let i = from; i < to; i++) {
-      const r = rows[i]!;
-      const ts = r[timeIndex];
-      if (typeof ts !== 'number') continue;
-      if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
-      if (!(ts >= lo && ts < hi)) {
-        nOpen = this.openWindows(ts);
-        lo = range.lo;
-        hi = range.hi;
-      }
-      if (nOpen === 0) {
-        this.counters.late++;
-        continue;
-      }
+      const nOpen = this.windowsOf(rows[i]!);
+      if (nOpen === 0) continue;
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
       for (let k = 0; k < nk; k++) rowKeys[nRows * nk + k] = keyVals[k];
       for (let a = 0; a < na; a++) rowArgs[nRows * na + a] = argVals[a];

@@ -12,7 +12,7 @@ import { badRow } from '../../engine/ops/stateless.ts';
 import { WindowAggregateOp } from '../../engine/ops/window-aggregate.ts';
 import type { WindowAggConfig, WindowPartials } from '../../engine/ops/window-aggregate.ts';
 import { LocalWindowAggregate } from '../../engine/parallel/local-window-aggregate.ts';
-import { preAggregationTuning } from '../../engine/parallel/pre-aggregation.ts';
+import { NEVER_INPUTS, TUNINGS as SHIPPED_AND_INPUTS, withTuning } from '../support/pre-aggregation.ts';
 import type { AggCall, GroupKey, WindowSpec } from '../../engine/plan/plan.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
 import { windowStarts } from '../../engine/time/windows.ts';
@@ -147,23 +147,6 @@ function pieces(rows: Row[], seed: number): Row[][] {
 
 const counters = (): OpCounters => ({ late: 0, bad: 0, lastError: null });
 
-/**
- * How instances choose between pre-aggregating a batch and handing over its rows' inputs: never inputs,
- * as shipped (these batches are too small to switch), every other batch as inputs, all as inputs after
- * the first.
- */
-const NEVER_INPUTS = { inputsAbove: Infinity, minRows: 0, probeEvery: 1 };
-const TUNINGS = [NEVER_INPUTS, { ...preAggregationTuning }, { inputsAbove: -1, minRows: 0, probeEvery: 1 }, { inputsAbove: -1, minRows: 0, probeEvery: 1_000_000 }];
-
-function withTuning<T>(tuning: typeof preAggregationTuning, f: () => T): T {
-  const before = { ...preAggregationTuning };
-  Object.assign(preAggregationTuning, tuning);
-  try {
-    return f();
-  } finally {
-    Object.assign(preAggregationTuning, before);
-  }
-}
 
 describe('LocalWindowAggregate', () => {
   for (const [what, spec] of Object.entries(SPECS)) {
@@ -193,7 +176,7 @@ describe('LocalWindowAggregate', () => {
 
       it(`${what}, ${keyCount} key(s): partials or inputs merged give the output of pushing the rows`, () => {
         const cfg = config(spec, keyCount);
-        for (const [seed, tuning] of [4, 5, 6].flatMap((seed) => TUNINGS.map((t) => [seed, t] as const))) withTuning(tuning, () => {
+        for (const [seed, tuning] of [4, 5, 6].flatMap((seed) => [NEVER_INPUTS, ...SHIPPED_AND_INPUTS].map((t) => [seed, t] as const))) withTuning(tuning, () => {
           const plainOut: Row[] = [];
           const mergedOut: Row[] = [];
           const sink = (out: Row[]): Downstream => ({ push: (rows) => out.push(...rows), watermark: () => undefined });

@@ -13,7 +13,7 @@ import type { Downstream, OpCounters, Row } from '../../engine/ops/operator.ts';
 import { SourceStage } from '../../engine/ops/source-stage.ts';
 import { frontOutputTarget } from '../../engine/parallel/deliver.ts';
 import { PipelineFront } from '../../engine/parallel/front.ts';
-import { preAggregationTuning } from '../../engine/parallel/pre-aggregation.ts';
+import { TUNINGS, withTuning } from '../support/pre-aggregation.ts';
 import { splitPlan } from '../../engine/parallel/split.ts';
 import type { PlanNode } from '../../engine/plan/plan.ts';
 import { rng } from '../../examples/weibo/generator.ts';
@@ -186,21 +186,6 @@ const queries: Record<string, { sink: string; query: string; ttlMs?: number; bad
   },
 };
 
-/**
- * How instances choose between pre-aggregating a batch and handing over its rows' inputs: as shipped (these
- * batches are too small to switch), every other batch as inputs, and all as inputs after the first.
- */
-const TUNINGS = [{ ...preAggregationTuning }, { inputsAbove: -1, minRows: 0, probeEvery: 1 }, { inputsAbove: -1, minRows: 0, probeEvery: 1_000_000 }];
-
-function withTuning<T>(tuning: typeof preAggregationTuning, f: () => T): T {
-  const before = { ...preAggregationTuning };
-  Object.assign(preAggregationTuning, tuning);
-  try {
-    return f();
-  } finally {
-    Object.assign(preAggregationTuning, before);
-  }
-}
 
 describe('a GROUP BY pre-aggregated in parallel instances', () => {
   for (const [what, q] of Object.entries(queries)) {

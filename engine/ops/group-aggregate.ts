@@ -233,9 +233,10 @@ export class GroupAggregateOp implements Operator, KeyedState {
   }
 
   /**
-   * Folds the partial aggregates of one batch of insert-only rows into the state, exactly as push() of
-   * that batch would (only the order in which floating-point sums are added differs): groups are taken or
-   * created in the same order, and the batch emits the net change of each key it touched.
+   * Folds what an instance made of one batch of insert-only rows (partial aggregates, or the rows' inputs)
+   * into the state, exactly as push() of that batch would (only the order in which floating-point sums of
+   * partials are added differs): groups are taken or created in the same order, and the batch emits the
+   * net change of each key it touched.
    */
   mergePartials(p: GroupPartials): void {
     switch (p.kind) {

@@ -369,7 +369,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
   /**
    * The global half of a two-phase aggregation: folds partial accumulators that a worker built over some
    * rows (LocalWindowAggregate) into the state, with the late check of push() done per window against
-   * this operator's watermark. Merged in the order the rows would have been pushed, the state, the late
+   * this operator's watermark; or the rows' inputs, judged and folded row by row as push() does. Merged in the order the rows would have been pushed, the state, the late
    * count and the order of output rows are those of pushing the rows themselves (up to the rounding of
    * floating-point sums, which add in another order).
    */

@@ -11,9 +11,9 @@ import { PreAggregationChoice } from './pre-aggregation.ts';
  * rows of one batch into partial accumulators per group key and hands those over (take()) instead of the
  * rows; GroupAggregateOp.mergePartials is the global half, which also owns the state TTL, the changelog
  * and the keyed state. When keys barely repeat within a batch it hands over the rows' keys and argument
- * values instead (`inputs`, see pre-aggregation.ts), which the global half folds as push() folds rows. Nothing of the data is
- * kept between batches. A row whose key or argument fails is a bad row here, with the same error as in
- * GroupAggregateOp.push (the same expressions in the same order).
+ * values instead (`inputs`, see pre-aggregation.ts), which the global half folds as push() folds rows.
+ * No data is kept between batches. A row whose key or argument fails is a bad row here, with the same
+ * error as in GroupAggregateOp.push (the same expressions in the same order).
  */
 export class LocalGroupAggregate implements Downstream {
   /** Map key → the group's index in the partials, in first-appearance order. */

@@ -14,8 +14,8 @@ interface LocalGroup {
 /**
  * The local half of a two-phase window aggregation (Flink's local-global aggregation): a parallel
  * instance folds the rows of one batch into partial accumulators per (window, group key) and hands those
- * over (take()) instead of the rows; WindowAggregateOp.mergePartials is the global half. It holds no
- * state between batches and does no late check (only the global half knows the watermark): it counts,
+ * over (take()) instead of the rows; WindowAggregateOp.mergePartials is the global half. It keeps no
+ * data between batches and does no late check (only the global half knows the watermark): it counts,
  * per last window start, the rows that would need one. When groups barely repeat within a batch it hands
  * over the rows' event times, keys and argument values instead (`inputs`, see pre-aggregation.ts), which
  * the global half folds (and judges late) as push() does rows.

@@ -5,11 +5,11 @@ import { isUpdating } from '../plan/plan.ts';
 import type { MiniBatch, PlanNode } from '../plan/plan.ts';
 import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
 import type { RetractableAccumulator } from './accumulators.ts';
-import { groupLayout } from './group-layout.ts';
-import type { Group, GroupLayout } from './group-layout.ts';
+import { GroupColumns } from './group-layout.ts';
+import type { Group } from './group-layout.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
-import { GroupIndex } from './int-key-table.ts';
+import { NumberedGroupIndex } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { WATERMARK_END } from './operator.ts';
@@ -95,13 +95,13 @@ const MIN_SWEEP_INTERVAL_MS = 1000;
 export class GroupAggregateOp implements Operator, KeyedState {
   readonly name = 'groupAggregate';
   /**
-   * Every group by its Map key (groupMapKey), in the order they were created (iterations walk this); an
-   * int32 key is found through an IntKeyTable (one cache miss, not two).
+   * Every group by its Map key (groupMapKey), with its number in the columns: an int32 key's number is
+   * found in an IntNumberTable (one cache miss, and not the group object's).
    */
-  private readonly groups = new GroupIndex<Group>();
+  private readonly groups = new NumberedGroupIndex<Group>();
   private readonly nk: number;
   private lastSweep: number;
-  /** The current batch's stamp (see Group.batch). */
+  /** The current batch's stamp (see GroupColumns.batch). */
   private batchNo = 1;
   /** The groups the current batch touched, in the order it first touched their keys. */
   private touched: Group[] = [];
@@ -112,7 +112,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly droppedInBatch = new Map<unknown, Group>();
   private readonly keyVals: unknown[];
   private readonly argVals: unknown[];
-  private readonly layout: GroupLayout;
+  /** What every row updates, by group number. */
+  private readonly cols: GroupColumns;
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -131,7 +132,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     private readonly now: () => number = Date.now,
   ) {
     this.nk = cfg.keyExprs.length;
-    this.layout = groupLayout(cfg.accumulators);
+    this.cols = new GroupColumns(cfg.accumulators);
     this.keyVals = new Array(this.nk);
     this.argVals = new Array(cfg.accumulators.length);
     this.lastSweep = now();
@@ -144,16 +145,16 @@ export class GroupAggregateOp implements Operator, KeyedState {
     this.endBatch(t, rows.length);
   }
 
-  /** Groups looked up ahead of their rows (pushFound). */
-  private found: (Group | undefined)[] = [];
+  /** The numbers of the groups looked up ahead of their rows (pushFound), -1 for none. */
+  private found: number[] = [];
 
   /**
-   * push() of rows with one key column and no TTL, in two passes: every row's group looked up first, in a
-   * loop that does nothing else, then the rows folded into them. With many groups each lookup misses the
-   * CPU caches; in a loop of lookups alone the CPU waits for several misses at once, where a row's whole
-   * update between two lookups makes it wait for each in turn (100,000 groups in random key order: ~20 %
-   * less time, docs/benchmarks.md). A row whose group is new, or not yet touched by the batch, takes the
-   * full path (apply), which looks it up again, now from the cache.
+   * push() of rows with one key column and no TTL, in two passes: every row's group number looked up first,
+   * in a loop that does nothing else, then the rows folded into the columns at those numbers. With many
+   * groups each lookup misses the CPU caches; in a loop of lookups alone the CPU waits for several misses at
+   * once, where a row's whole update between two lookups makes it wait for each in turn (100,000 groups in
+   * random key order: ~20 % less time, docs/benchmarks.md). A row whose group is new, or not yet touched by
+   * the batch, takes the full path (apply), which looks it up again, now from the cache.
    */
   private pushFound(rows: Row[], t: number): void {
     const n = rows.length;
@@ -165,28 +166,36 @@ export class GroupAggregateOp implements Operator, KeyedState {
       try {
         k = keyExpr(rows[i]!);
       } catch {
-        found[i] = undefined; // apply() judges the row (a bad row, counted once)
+        found[i] = -1; // apply() judges the row (a bad row, counted once)
         continue;
       }
-      found[i] = groups.get(k === undefined ? null : k); // the Map key of one key value, as groupMapKey
+      found[i] = groups.numberOf(k === undefined ? null : k); // the Map key of one key value, as groupMapKey
     }
     const { aggArgs } = this.cfg;
     const argVals = this.argVals;
-    const layout = this.layout;
+    const cols = this.cols;
+    const accs = cols.accs;
+    const tracking = this.tracking;
     const batch = this.batchNo;
+    let stamps = cols.batch;
+    let counts = cols.rows;
+    let dirty = cols.dirty;
     for (let i = 0; i < n; i++) {
-      const g = found[i];
-      found[i] = undefined;
-      // A found group is live (push only accumulates, and without a TTL nothing expires): `gone` need not be
-      // read, nor the update time kept (GroupLayout.touched), each a cache line less per row.
-      if (g === undefined || g.batch !== batch) {
+      const g = found[i]!;
+      // A found group is live (push only accumulates, and without a TTL nothing expires), and its update
+      // time is not kept (Group.touched).
+      if (g < 0 || stamps[g] !== batch) {
         this.apply(rows[i]!, true, t);
+        // A new group may have grown the columns.
+        stamps = cols.batch;
+        counts = cols.rows;
+        dirty = cols.dirty;
         continue;
       }
       if (!aggregateArgs(aggArgs, rows[i]!, argVals, this.counters)) continue;
-      this.markDirty(g);
-      layout.add(g, argVals, 0);
-      g.rows++;
+      if (tracking && dirty[g] === 0) this.markDirty(groups.at(g));
+      cols.add(accs, g, argVals, 0);
+      counts[g]++;
     }
   }
 
@@ -262,8 +271,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
       const mk = this.mapKey(keyVals);
       const g = this.liveGroup(mk, t) ?? this.newGroup(mk, keyVals, t);
       this.markDirty(g);
-      this.layout.merge(g, partial, i * na);
-      g.rows += rows[i]!;
+      this.cols.merge(this.cols.accs, g.n, partial, i * na);
+      this.cols.rows[g.n] += rows[i]!;
       input += rows[i]!;
       g.touched = t;
     }
@@ -280,20 +289,27 @@ export class GroupAggregateOp implements Operator, KeyedState {
       // pushFound's two passes: every lookup first, then the folds into the groups found.
       const groups = this.groups;
       const found = this.found;
-      for (let i = 0; i < n; i++) found[i] = groups.get(keys[i]);
-      const layout = this.layout;
+      for (let i = 0; i < n; i++) found[i] = groups.numberOf(keys[i]);
+      const cols = this.cols;
+      const accs = cols.accs;
+      const tracking = this.tracking;
       const batch = this.batchNo;
+      let stamps = cols.batch;
+      let counts = cols.rows;
+      let dirty = cols.dirty;
       for (let i = 0; i < n; i++) {
-        const g = found[i];
-        found[i] = undefined;
-        if (g === undefined || g.batch !== batch) {
+        const g = found[i]!;
+        if (g < 0 || stamps[g] !== batch) {
           keyVals[0] = keys[i];
           this.accumulate(keys[i], keyVals, args, i * na, t);
+          stamps = cols.batch;
+          counts = cols.rows;
+          dirty = cols.dirty;
           continue;
         }
-        this.markDirty(g);
-        layout.add(g, args, i * na);
-        g.rows++;
+        if (tracking && dirty[g] === 0) this.markDirty(groups.at(g));
+        cols.add(accs, g, args, i * na);
+        counts[g]++;
       }
     } else {
       for (let i = 0; i < n; i++) {
@@ -308,8 +324,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private accumulate(mk: unknown, keyVals: readonly unknown[], args: readonly unknown[], off: number, t: number): void {
     const g = this.liveGroup(mk, t) ?? this.newGroup(mk, keyVals, t);
     this.markDirty(g);
-    this.layout.add(g, args, off);
-    g.rows++;
+    this.cols.add(this.cols.accs, g.n, args, off);
+    this.cols.rows[g.n]++;
     g.touched = t;
   }
 
@@ -339,11 +355,11 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const g = this.liveGroup(mk, t);
     // A retraction for a key we do not hold (dropped by the state TTL) is ignored, as Flink does.
     if (!g) return;
-    this.layout.retract(g, argVals, 0);
-    g.rows--;
+    this.cols.retract(this.cols.accs, g.n, argVals, 0);
+    this.cols.rows[g.n]--;
     g.touched = t;
     this.markDirty(g);
-    if (g.rows <= 0) this.dropGroup(mk, g);
+    if (this.cols.rows[g.n]! <= 0) this.dropGroup(mk, g);
   }
 
   /** The group of a key if it holds one that has not expired, touched by the current batch. */
@@ -356,16 +372,18 @@ export class GroupAggregateOp implements Operator, KeyedState {
       this.dropGroup(mk, g);
       return undefined;
     }
-    if (g.batch !== this.batchNo) this.touch(mk, g, g.last ?? this.resultRow(g));
+    if (this.cols.batch[g.n] !== this.batchNo) this.touch(mk, g, g.last ?? this.resultRow(g));
     return g;
   }
 
   /** A new, empty group for a key the state does not hold, touched by the current batch. */
   private newGroup(mk: unknown, keyVals: readonly unknown[], t: number): Group {
-    const g = this.layout.create(
+    const g = newGroupObject(
+      this.cols.take(
+        this.cfg.accumulators.map((acc) => acc.init()),
+        0,
+      ),
       keyVals.map((v) => (v === undefined ? null : v)),
-      this.cfg.accumulators.map((acc) => acc.init()),
-      0,
       t,
       false,
     );
@@ -381,7 +399,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
 
   /** The batch's first touch of `g`: remember its result before the batch and its place in the output. */
   private touch(mk: unknown, g: Group, before: Row | null): void {
-    g.batch = this.batchNo;
+    this.cols.batch[g.n] = this.batchNo;
     const prev = this.droppedInBatch.size > 0 ? this.droppedInBatch.get(mk) : undefined;
     if (prev) {
       // The key was touched earlier in this batch, then dropped: it changes from its state before the batch.
@@ -397,8 +415,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
   }
 
   private markDirty(g: Group): void {
-    if (this.tracking && !g.dirty) {
-      g.dirty = true;
+    const dirty = this.cols.dirty;
+    if (this.tracking && dirty[g.n] === 0) {
+      dirty[g.n] = 1;
       this.dirtyGroups.push(g);
     }
   }
@@ -407,8 +426,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private dropGroup(mk: unknown, g: Group): void {
     this.groups.delete(mk);
     g.gone = true;
-    if (g.batch === this.batchNo) this.droppedInBatch.set(mk, g);
-    g.dirty = false;
+    if (this.cols.batch[g.n] === this.batchNo) this.droppedInBatch.set(mk, g);
+    // Its number may be taken again now: nothing reads a gone group's columns (a checkpoint skips it).
+    this.cols.release(g.n);
     if (g.stored) this.removed.add(this.entryOf(g));
     g.stored = false;
   }
@@ -446,7 +466,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private sweep(t: number): void {
     const ttl = this.cfg.stateTtlMs;
     this.lastSweep = t;
-    for (const [mk, g] of this.groups.entries()) if (t - g.touched >= ttl) this.dropGroup(mk, g);
+    for (const g of [...this.groups.values()]) if (t - g.touched >= ttl) this.dropGroup(this.mapKey(g.key), g);
   }
 
   private resultRow(g: Group): Row {
@@ -454,7 +474,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const nk = this.nk;
     const row: Row = new Array(nk + accumulators.length);
     for (let k = 0; k < nk; k++) row[k] = g.key[k];
-    const accs = this.layout.accsOf(g);
+    const accs = this.cols.accsOf(g.n);
     for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(accs[a]);
     return row;
   }
@@ -467,18 +487,19 @@ export class GroupAggregateOp implements Operator, KeyedState {
   /** The group's accumulators as their save() has them (in the copy accsOf makes: no second array). */
   private savedAccs(g: Group): unknown[] {
     const accs = this.cfg.accumulators;
-    const saved = this.layout.accsOf(g);
+    const saved = this.cols.accsOf(g.n);
     for (let i = 0; i < saved.length; i++) saved[i] = accs[i]!.save(saved[i]);
     return saved;
   }
 
   snapshot(): GroupAggSnapshot {
-    return { groups: [...this.groups.values()].map((g) => [[...g.key], this.savedAccs(g), g.rows, g.touched]) };
+    return { groups: [...this.groups.values()].map((g) => [[...g.key], this.savedAccs(g), this.cols.rows[g.n]!, g.touched]) };
   }
 
   restore(state: unknown): void {
     const s = state as GroupAggSnapshot;
     this.groups.clear();
+    this.cols.clear();
     this.touched = [];
     this.droppedInBatch.clear();
     this.held = 0;
@@ -494,10 +515,12 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     // null: stored without a TTL (keyedChanges), so not known: a TTL set since counts from the restart.
     const touched = touchedOrNull ?? this.now();
-    const g = this.layout.create(
+    const g = newGroupObject(
+      this.cols.take(
+        saved.map((d, i) => accs[i]!.load(d)),
+        rows,
+      ),
       key,
-      saved.map((d, i) => accs[i]!.load(d)),
-      rows,
       touched,
       stored,
     );
@@ -515,10 +538,10 @@ export class GroupAggregateOp implements Operator, KeyedState {
     // the entry (~20-30 ms per 100,000 keys per checkpoint).
     const keepTime = this.cfg.stateTtlMs > 0;
     const entry = (g: Group): [string, GroupEntry] => {
-      g.dirty = false;
+      this.cols.dirty[g.n] = 0;
       g.stored = true;
       // The key array itself: a group's key never changes (its accumulators do, so they are saved).
-      return [this.entryOf(g), [g.key as unknown[], this.savedAccs(g), g.rows, keepTime ? g.touched : null]];
+      return [this.entryOf(g), [g.key as unknown[], this.savedAccs(g), this.cols.rows[g.n]!, keepTime ? g.touched : null]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];
@@ -527,7 +550,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
       for (const g of this.groups.values()) upserts.push(entry(g));
     } else {
       // A dirty group dropped meanwhile is no longer dirty (its entry, if stored, is in `removed`).
-      for (const g of this.dirtyGroups) if (g.dirty) upserts.push(entry(g));
+      // (Its number may have been taken since, so `gone` is read first.)
+      for (const g of this.dirtyGroups) if (!g.gone && this.cols.dirty[g.n] === 1) upserts.push(entry(g));
       deletes = [...this.removed];
     }
     this.tracking = true;
@@ -544,6 +568,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
    */
   restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
     this.groups.clear();
+    this.cols.clear();
     this.touched = [];
     this.droppedInBatch.clear();
     this.held = 0;
@@ -557,4 +582,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
     this.dirtyGroups = [];
     this.removed.clear();
   }
+}
+
+/** A group's object: every group gets its fields in the same order (one hidden class). */
+function newGroupObject(n: number, key: readonly unknown[], touched: number, stored: boolean): Group {
+  return { n, touched, key, last: undefined, entry: undefined, stored, before: null, slot: -1, gone: false };
 }

@@ -3,74 +3,133 @@ import type { Accumulator, RetractableAccumulator, Step } from './accumulators.t
 import type { Row } from './operator.ts';
 
 /**
- * One group of a non-windowed GROUP BY (GroupAggregateOp). Its accumulators are fields of its own,
- * `a0`, `a1`, ... (GroupLayout), not an array beside it: updating a row then touches the group object
- * alone, one cache miss less per row, which with 100,000 groups visited in random key order halves the
- * time of folding rows into them (measured: 131 against 53 ms per 1M rows, docs/benchmarks.md).
+ * One group of a non-windowed GROUP BY (GroupAggregateOp): what is read once per batch or checkpoint. What
+ * every row updates (its accumulators, row count, batch stamp and dirtiness) lies in the state's columns
+ * instead (GroupColumns), at the group's number: a row then reads and writes a few small arrays rather than
+ * a group object among 100,000 others, and the lookup that finds the number never reads the object
+ * (docs/benchmarks.md, tenth session).
  */
 export interface Group {
-  /**
-   * The batch that last touched the group (a stamp instead of a per-batch Map lookup on every row), its
-   * result before that batch (null: the key did not exist), its place in the batch's list of touched
-   * groups, and whether it was dropped from state since.
-   */
-  batch: number;
-  /** Input rows currently counted in the group (accumulated minus retracted): at 0 the key is gone. */
-  rows: number;
-  /** Keyed state: whether it changed since the last checkpoint, whether the store holds it, its entry key once computed. */
-  dirty: boolean;
+  /** The group's number: its place in the columns, held while it lives (released when it is dropped). */
+  readonly n: number;
   /**
    * Processing time of the last update, for the state TTL: without a TTL it is not kept up to date (the
-   * GROUP BY's fast path leaves it, one cache line less per row), and it is not stored either.
+   * GROUP BY's fast path leaves it), and it is not stored either.
    */
   touched: number;
   readonly key: readonly unknown[];
   /** The result row last emitted for this key (the -U of its next update), when known. */
   last: Row | undefined;
+  /** Keyed state: its entry key once computed, and whether the store holds it. */
   entry: string | undefined;
   stored: boolean;
+  /** Its result before the current batch (null: the key did not exist) and its place in the batch's output. */
   before: Row | null;
   slot: number;
+  /** Dropped from state since the current batch touched it. */
   gone: boolean;
-  /** Accumulator i (see GroupLayout). */
-  [acc: `a${number}`]: unknown;
 }
 
-/** Folds values into a group's accumulators: accumulator i takes vals[at + i]. */
-export type GroupFold = (g: Group, vals: readonly unknown[], at: number) => void;
+/** Folds values into group n's accumulators (GroupColumns.accs): accumulator i takes vals[at + i]. */
+export type ColumnFold = (accs: readonly unknown[][], n: number, vals: readonly unknown[], at: number) => void;
 
-/** The generated code that lays out and updates the groups of one aggregate list. */
-export interface GroupLayout {
-  /** A new group; every group of the list gets its fields in the same order (one hidden class). */
-  create(key: readonly unknown[], accs: readonly unknown[], rows: number, touched: number, stored: boolean): Group;
-  /** The group's accumulators, as an array (a copy). */
-  accsOf(g: Group): unknown[];
-  /** add: the simple accumulators' steps written out (Accumulator.addSource), the others called. */
-  readonly add: GroupFold;
-  readonly retract: GroupFold;
-  readonly merge: GroupFold;
-}
+const MIN_GROUPS = 1024;
 
 /**
- * The layout of an aggregate list's groups, as functions generated for it (`new Function`): field names
- * cannot be indexes in JavaScript without becoming array elements, out of the object. The generated text
- * holds only fixed code, field numbers and the accumulators' fixed add sources, never anything of a query.
+ * The per-row state of a GROUP BY's groups, column by column, indexed by group number: numbers of dropped
+ * groups are taken again by new ones. The accumulator columns are plain arrays (an accumulator may be any
+ * value: a count, a sum, a Set for DISTINCT); the folds over them are generated per aggregate list, the
+ * simple steps written out (Accumulator.addSource) — the generated text holds only fixed code, column
+ * numbers and those fixed sources, never anything of a query.
  */
-export function groupLayout(accumulators: readonly RetractableAccumulator[]): GroupLayout {
-  const { fields, init, accsOf, add, merge, fold } = accumulatorFields<Group>(accumulators);
-  const create = new Function(
-    'key',
-    'accs',
-    'rows',
-    'touched',
-    'stored',
-    `'use strict'; return { batch: 0, rows, dirty: false, touched, ${init}${fields.length > 0 ? ', ' : ''}key, last: undefined, entry: undefined, stored, before: null, slot: -1, gone: false };`,
-  ) as GroupLayout['create'];
-  const retract = fold(
-    accumulators.map((a) => a.retract),
-    [],
-  );
-  return { create, accsOf, add, retract, merge };
+export class GroupColumns {
+  /** The batch that last touched the group (a stamp instead of a per-batch Map lookup on every row). */
+  batch = new Float64Array(MIN_GROUPS);
+  /** Input rows currently counted in the group (accumulated minus retracted): at 0 the key is gone. */
+  rows = new Float64Array(MIN_GROUPS);
+  /** Keyed state: 1 when the group changed since the last checkpoint. */
+  dirty = new Uint8Array(MIN_GROUPS);
+  /** accs[i][n]: accumulator i of group n. */
+  readonly accs: unknown[][];
+  readonly add: ColumnFold;
+  readonly retract: ColumnFold;
+  readonly merge: ColumnFold;
+  private free: number[] = [];
+  private next = 0;
+
+  constructor(accumulators: readonly RetractableAccumulator[]) {
+    this.accs = accumulators.map(() => []);
+    const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): ColumnFold =>
+      compileFold(
+        'accs, n, vals, at',
+        steps,
+        sources,
+        (i) => `accs[${i}][n]`,
+        (i) => `vals[at + ${i}]`,
+      ) as ColumnFold;
+    this.add = fold(
+      accumulators.map((a) => a.add),
+      accumulators.map((a) => a.addSource),
+    );
+    this.retract = fold(
+      accumulators.map((a) => a.retract),
+      [],
+    );
+    this.merge = fold(
+      accumulators.map((a) => a.merge),
+      [],
+    );
+  }
+
+  /** A number for a new group with these accumulators and rows; its batch stamp 0 and not dirty. */
+  take(accs: readonly unknown[], rows: number): number {
+    const n = this.free.length > 0 ? this.free.pop()! : this.next++;
+    if (n >= this.batch.length) this.grow();
+    this.batch[n] = 0;
+    this.rows[n] = rows;
+    this.dirty[n] = 0;
+    const cols = this.accs;
+    for (let i = 0; i < cols.length; i++) cols[i]![n] = accs[i];
+    return n;
+  }
+
+  /** Group n is gone: its number may be taken again (its accumulators are let go now). */
+  release(n: number): void {
+    const cols = this.accs;
+    for (let i = 0; i < cols.length; i++) cols[i]![n] = null;
+    this.dirty[n] = 0;
+    this.free.push(n);
+  }
+
+  /** Group n's accumulators, as an array (a copy). */
+  accsOf(n: number): unknown[] {
+    const cols = this.accs;
+    const out = new Array<unknown>(cols.length);
+    for (let i = 0; i < cols.length; i++) out[i] = cols[i]![n];
+    return out;
+  }
+
+  clear(): void {
+    this.batch = new Float64Array(MIN_GROUPS);
+    this.rows = new Float64Array(MIN_GROUPS);
+    this.dirty = new Uint8Array(MIN_GROUPS);
+    for (const c of this.accs) c.length = 0;
+    this.free = [];
+    this.next = 0;
+  }
+
+  private grow(): void {
+    const size = 2 * this.batch.length;
+    const batch = new Float64Array(size);
+    batch.set(this.batch);
+    this.batch = batch;
+    const rows = new Float64Array(size);
+    rows.set(this.rows);
+    this.rows = rows;
+    const dirty = new Uint8Array(size);
+    dirty.set(this.dirty);
+    this.dirty = dirty;
+  }
 }
 
 /** Folds values into an object's accumulator fields: field i takes vals[at + i]. */

@@ -156,3 +156,173 @@ export class GroupIndex<G extends object> {
     return this.map.entries();
   }
 }
+
+/**
+ * A GROUP BY's groups by their Map key, each with its number (Group.n), the int32 keys in an IntNumberTable
+ * and the others in a Map: the hot lookup (numberOf) then reads that table alone, not the group object,
+ * and the row's update goes to the state's columns at that number (group-layout.ts). Iterations walk the
+ * groups in number order (numbers of dropped groups are taken again, so that is not creation order).
+ */
+export class NumberedGroupIndex<G extends { readonly n: number }> {
+  private readonly map = new Map<unknown, G>();
+  private ints: IntNumberTable | undefined;
+  /** byNumber[n]: the live group numbered n. */
+  private byNumber: (G | undefined)[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(k: unknown): G | undefined {
+    if (isIntKey(k)) {
+      const n = this.ints === undefined ? -1 : this.ints.get(k);
+      return n < 0 ? undefined : this.byNumber[n];
+    }
+    return this.map.get(k);
+  }
+
+  /** The number of the group of key k, or -1. */
+  numberOf(k: unknown): number {
+    if (isIntKey(k)) return this.ints === undefined ? -1 : this.ints.get(k);
+    const g = this.map.get(k);
+    return g === undefined ? -1 : g.n;
+  }
+
+  /** The live group numbered n. */
+  at(n: number): G {
+    return this.byNumber[n]!;
+  }
+
+  /** Adds the group of a key the index does not hold. */
+  set(k: unknown, g: G): void {
+    if (isIntKey(k)) (this.ints ??= new IntNumberTable()).set(k, g.n);
+    else this.map.set(k, g);
+    while (this.byNumber.length < g.n) this.byNumber.push(undefined);
+    this.byNumber[g.n] = g;
+    this.count++;
+  }
+
+  delete(k: unknown): void {
+    const g = this.get(k);
+    if (g === undefined) return;
+    if (isIntKey(k)) this.ints!.delete(k);
+    else this.map.delete(k);
+    this.byNumber[g.n] = undefined;
+    this.count--;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.ints?.clear();
+    this.byNumber = [];
+    this.count = 0;
+  }
+
+  /** In number order. */
+  *values(): IterableIterator<G> {
+    const all = this.byNumber;
+    for (let n = 0; n < all.length; n++) {
+      const g = all[n];
+      if (g !== undefined) yield g;
+    }
+  }
+}
+
+/**
+ * A hash table from int32 keys to numbers 0 .. 2^31 - 2 (group numbers), as IntKeyTable but in one
+ * Int32Array: slot s holds its key at 2s and its number + 1 at 2s + 1 (0: empty). Half the bytes of
+ * IntKeyTable's array of values (and nothing for the GC to trace), so more of a large table stays in the
+ * CPU's caches.
+ */
+export class IntNumberTable {
+  private slots: Int32Array;
+  private mask: number;
+  private shift: number;
+  private count = 0;
+
+  constructor() {
+    this.slots = new Int32Array(2 * MIN_SLOTS);
+    this.mask = MIN_SLOTS - 1;
+    this.shift = 32 - Math.log2(MIN_SLOTS);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private home(k: number): number {
+    return Math.imul(k, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The number of key k, or -1. */
+  get(k: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let s = this.home(k); ; s = (s + 1) & mask) {
+      const v = slots[2 * s + 1]!;
+      if (v === 0) return -1;
+      if (slots[2 * s] === k) return v - 1;
+    }
+  }
+
+  set(k: number, n: number): void {
+    if (2 * (this.count + 1) > this.mask + 1) this.grow();
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let s = this.home(k); ; s = (s + 1) & mask) {
+      if (slots[2 * s + 1] === 0) {
+        slots[2 * s] = k;
+        slots[2 * s + 1] = n + 1;
+        this.count++;
+        return;
+      }
+      if (slots[2 * s] === k) {
+        slots[2 * s + 1] = n + 1;
+        return;
+      }
+    }
+  }
+
+  delete(k: number): boolean {
+    const slots = this.slots;
+    const mask = this.mask;
+    let s = this.home(k);
+    for (; ; s = (s + 1) & mask) {
+      if (slots[2 * s + 1] === 0) return false;
+      if (slots[2 * s] === k) break;
+    }
+    // Backward-shift deletion, as IntKeyTable.delete.
+    let hole = s;
+    for (let j = (s + 1) & mask; ; j = (j + 1) & mask) {
+      if (slots[2 * j + 1] === 0) break;
+      const h = this.home(slots[2 * j]!);
+      const inRange = hole <= j ? h > hole && h <= j : h > hole || h <= j;
+      if (inRange) continue;
+      slots[2 * hole] = slots[2 * j]!;
+      slots[2 * hole + 1] = slots[2 * j + 1]!;
+      hole = j;
+    }
+    slots[2 * hole] = 0;
+    slots[2 * hole + 1] = 0;
+    this.count--;
+    return true;
+  }
+
+  clear(): void {
+    this.slots = new Int32Array(2 * MIN_SLOTS);
+    this.mask = MIN_SLOTS - 1;
+    this.shift = 32 - Math.log2(MIN_SLOTS);
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const n = 2 * (this.mask + 1);
+    this.slots = new Int32Array(2 * n);
+    this.mask = n - 1;
+    this.shift = 32 - Math.log2(n);
+    this.count = 0;
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.set(old[i]!, old[i + 1]! - 1);
+  }
+}

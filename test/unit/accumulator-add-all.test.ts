@@ -2,12 +2,13 @@
 // ones written out in it, the others called) gives what adding with each accumulator's add() gives, at
 // any offset into a flat accumulator array, for every aggregate function, DISTINCT or not, NULLs and
 // strings included; and the simple accumulators follow SQL (checked against a plain computation here).
-// groupLayout(): the same for a GROUP BY's groups, whose accumulators are fields of the group object.
+// GroupColumns: the same for a GROUP BY's groups, whose accumulators lie in columns by group number; numbers
+// of released groups are taken again with fresh state, and growing the columns keeps every group's values.
 import { describe, expect, it } from 'vitest';
 import { accumulatorFor, addAllOf, insertOnlyAccumulatorFor, retractableAccumulatorFor } from '../../engine/ops/accumulators.ts';
 import type { AggCall, AggFn } from '../../engine/plan/plan.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
-import { groupLayout } from '../../engine/ops/group-layout.ts';
+import { GroupColumns } from '../../engine/ops/group-layout.ts';
 import { rng } from '../support/rng.ts';
 
 const FNS: AggFn[] = ['COUNT_STAR', 'COUNT', 'SUM', 'MIN', 'MAX', 'AVG'];
@@ -74,17 +75,21 @@ describe('addAllOf', () => {
   });
 });
 
-describe('groupLayout', () => {
-  // A GROUP BY's groups hold their accumulators as fields; the generated create/accsOf/add/retract/merge
-  // must do what the accumulators' own functions do on an array of them.
-  it('creates, adds, retracts and merges as the accumulators do, for any list of aggregates', () => {
+describe('GroupColumns', () => {
+  // The generated add/retract/merge over the columns must do what the accumulators' own functions do on an
+  // array of them, at one group's number and no other.
+  it('adds, retracts and merges as the accumulators do, for any list of aggregates', () => {
     const rand = rng(77);
     for (let trial = 0; trial < 40; trial++) {
       const fns = Array.from({ length: Math.floor(rand() * 6) }, () => FNS[Math.floor(rand() * FNS.length)]!);
       const make = trial % 2 === 0 ? retractableAccumulatorFor : insertOnlyAccumulatorFor;
       const accs = fns.map((fn) => make(call(fn, { kind: 'BIGINT' } as SqlType, fn !== 'COUNT_STAR' && rand() < 0.3)));
-      const layout = groupLayout(accs);
-      const g = layout.create(['k'], accs.map((a) => a.init()), 0, 5, false);
+      const cols = new GroupColumns(accs);
+      const before = cols.take(accs.map((a) => a.init()), 3);
+      const g = cols.take(accs.map((a) => a.init()), 0);
+      const after = cols.take(accs.map((a) => a.init()), 4);
+      const fresh = (n: number) => cols.accsOf(n).map((s, a) => accs[a]!.result(s));
+      const untouched = accs.map((a) => a.result(a.init()));
       let want = accs.map((a) => a.init());
       const added: unknown[][] = [];
       for (let i = 0; i < 60; i++) {
@@ -92,22 +97,47 @@ describe('groupLayout', () => {
         const retract = make === retractableAccumulatorFor && added.length > 0 && rand() < 0.3;
         if (retract) {
           const back = added.splice(Math.floor(rand() * added.length), 1)[0]!;
-          layout.retract(g, back, 0);
+          cols.retract(cols.accs, g, back, 0);
           want = want.map((s, a) => accs[a]!.retract(s, back[a]));
         } else {
-          layout.add(g, [0, ...vals], 1);
+          cols.add(cols.accs, g, [0, ...vals], 1);
           added.push(vals);
           want = want.map((s, a) => accs[a]!.add(s, vals[a]));
         }
       }
-      expect(layout.accsOf(g).map((s, a) => accs[a]!.result(s))).toEqual(want.map((s, a) => accs[a]!.result(s)));
+      expect(fresh(g)).toEqual(want.map((s, a) => accs[a]!.result(s)));
       // Merging a partial group of more rows: as if they had been added.
       const more = Array.from({ length: 10 }, () => accs.map(() => value(rand, false)));
       const partial = more.reduce((p, vals) => p.map((s, a) => accs[a]!.add(s, vals[a])), accs.map((a) => a.init()));
-      layout.merge(g, [null, null, ...partial], 2);
+      cols.merge(cols.accs, g, [null, null, ...partial], 2);
       for (const vals of more) want = want.map((s, a) => accs[a]!.add(s, vals[a]));
-      expect(layout.accsOf(g).map((s, a) => accs[a]!.result(s))).toEqual(want.map((s, a) => accs[a]!.result(s)));
-      expect([g.key, g.rows, g.touched, g.stored, g.batch]).toEqual([['k'], 0, 5, false, 0]);
+      expect(fresh(g)).toEqual(want.map((s, a) => accs[a]!.result(s)));
+      // The neighbours kept their own state.
+      expect([fresh(before), fresh(after), cols.rows[before], cols.rows[after]]).toEqual([untouched, untouched, 3, 4]);
     }
+  });
+
+  it('gives a released number to the next group, with fresh state, and keeps values as the columns grow', () => {
+    const accs = (['COUNT_STAR', 'SUM'] as AggFn[]).map((fn) => insertOnlyAccumulatorFor(call(fn, { kind: 'BIGINT' } as SqlType, false)));
+    const cols = new GroupColumns(accs);
+    const ns: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const n = cols.take([0, null], i);
+      cols.add(cols.accs, n, [null, i], 0);
+      cols.batch[n] = 7;
+      cols.dirty[n] = 1;
+      ns.push(n);
+    }
+    expect(new Set(ns).size).toBe(5000);
+    for (const [i, n] of ns.entries()) expect([cols.accsOf(n), cols.rows[n], cols.batch[n], cols.dirty[n]]).toEqual([[1, i], i, 7, 1]);
+    cols.release(ns[17]!);
+    cols.release(ns[4000]!);
+    const again = [cols.take([0, null], 0), cols.take([0, null], 0)];
+    expect(again.sort((a, b) => a - b)).toEqual([ns[17], ns[4000]]);
+    for (const n of again) expect([cols.accsOf(n), cols.rows[n], cols.batch[n], cols.dirty[n]]).toEqual([[0, null], 0, 0, 0]);
+    expect(cols.take([0, null], 0)).toBe(5000);
+    cols.clear();
+    expect(cols.take([0, null], 1)).toBe(0);
+    expect([cols.accsOf(0), cols.rows[0], cols.dirty[0]]).toEqual([[0, null], 1, 0]);
   });
 });

@@ -205,6 +205,28 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
     }
   }
 
+  it('many integer keys (the state\'s columns grow while a poll is merged): parallelism 2 and 3 give parallelism 1\'s changelog and state', () => {
+    const root = plan(OUT('v INT, n BIGINT, sd DOUBLE'), `INSERT INTO o SELECT v, COUNT(*), SUM(d) FROM s GROUP BY v`);
+    const r = rng(41);
+    const polls: Poll[] = [];
+    let keys = 1;
+    for (let i = 0; i < 16; i++) {
+      polls.push(
+        [0, 1, 2, 3].map((partition) => ({
+          partition,
+          // New keys and keys held since earlier polls, each row twice in its batch.
+          rows: Array.from({ length: 150 }, (_, j) => {
+            const v = r() < 0.5 ? keys++ : Math.floor(r() * keys);
+            return [[null, v, j / 4, 1_000_000 + i * 1000 + j], [null, v, 1, 1_000_000 + i * 1000 + j]];
+          }).flat(),
+        })),
+      );
+    }
+    expect(keys).toBeGreaterThan(4096);
+    const want = inThread(root, [0, 1, 2, 3], polls);
+    for (const n of [2, 3]) for (const tuning of TUNINGS) withTuning(tuning, () => expect(parallel(root, [0, 1, 2, 3], polls, n), JSON.stringify(tuning)).toEqual(want));
+  });
+
   it('leave in the view what an independent computation over the rows gives', () => {
     const { sink, query } = queries['every aggregate, NULL keys']!;
     const root = plan(sink, query);

@@ -9,7 +9,7 @@ import { GroupColumns } from './group-layout.ts';
 import type { Group } from './group-layout.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
-import { NumberedGroupIndex } from './int-key-table.ts';
+import { NumberedGroupIndex, isIntKey } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import { WATERMARK_END } from './operator.ts';
@@ -379,10 +379,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   /** A new, empty group for a key the state does not hold, touched by the current batch. */
   private newGroup(mk: unknown, keyVals: readonly unknown[], t: number): Group {
     const g = newGroupObject(
-      this.cols.take(
-        this.cfg.accumulators.map((acc) => acc.init()),
-        0,
-      ),
+      this.cols.takeEmpty(),
       keyVals.map((v) => (v === undefined ? null : v)),
       t,
       false,
@@ -434,7 +431,8 @@ export class GroupAggregateOp implements Operator, KeyedState {
   }
 
   private entryOf(g: Group): string {
-    g.entry ??= JSON.stringify(g.key);
+    // One int32 key: the text JSON.stringify gives (-0 is 0 in both), without its walk.
+    g.entry ??= g.key.length === 1 && isIntKey(g.key[0]) ? `[${g.key[0]}]` : JSON.stringify(g.key);
     return g.entry;
   }
 

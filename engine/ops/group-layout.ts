@@ -57,7 +57,7 @@ export class GroupColumns {
   private free: number[] = [];
   private next = 0;
 
-  constructor(accumulators: readonly RetractableAccumulator[]) {
+  constructor(private readonly accumulators: readonly RetractableAccumulator[]) {
     this.accs = accumulators.map(() => []);
     const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): ColumnFold =>
       compileFold(
@@ -83,13 +83,28 @@ export class GroupColumns {
 
   /** A number for a new group with these accumulators and rows; its batch stamp 0 and not dirty. */
   take(accs: readonly unknown[], rows: number): number {
+    const n = this.number();
+    this.rows[n] = rows;
+    const cols = this.accs;
+    for (let i = 0; i < cols.length; i++) cols[i]![n] = accs[i];
+    return n;
+  }
+
+  /** A number for a new, empty group (every accumulator's init, no rows). */
+  takeEmpty(): number {
+    const n = this.number();
+    this.rows[n] = 0;
+    const cols = this.accs;
+    const accumulators = this.accumulators;
+    for (let i = 0; i < cols.length; i++) cols[i]![n] = accumulators[i]!.init();
+    return n;
+  }
+
+  private number(): number {
     const n = this.free.length > 0 ? this.free.pop()! : this.next++;
     if (n >= this.batch.length) this.grow();
     this.batch[n] = 0;
-    this.rows[n] = rows;
     this.dirty[n] = 0;
-    const cols = this.accs;
-    for (let i = 0; i < cols.length; i++) cols[i]![n] = accs[i];
     return n;
   }
 

@@ -124,6 +124,19 @@ describe('stored values', () => {
       '2026-11-27 00:00:00.000',
     ]);
   });
+
+  it('encodes window_start and window_end of row after row as formatTimestamp does (the last two are kept)', () => {
+    const { formatTimestamp } = { formatTimestamp: (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '') };
+    const start = Date.UTC(2026, 10, 26, 22, 0);
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      // Rows of one window, then of the next, now and then one of an older window or another timestamp.
+      const ws = start + 60_000 * Math.floor(i / 50) - (i % 17 === 0 ? 60_000 : 0);
+      times.push(ws, ws + 60_000);
+      if (i % 23 === 0) times.push(start + i, ws);
+    }
+    expect(times.map((ms) => encodeValue(ms, T.timestamp))).toEqual(times.map(formatTimestamp));
+  });
 });
 
 describe('viewKey', () => {

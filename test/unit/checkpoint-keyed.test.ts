@@ -285,4 +285,24 @@ describe('WindowAggregateOp with keyed checkpoints', () => {
     expect([...back.entries.keys()].sort()).toEqual([`${Math.floor((t0 + 60_000) / 3000) * 3000}/["k9"]`, 'wm'].sort());
     store.close();
   });
+
+  it('a checkpoint writes every group a batch updated, also one that created thousands of groups among the updates', () => {
+    const out: Row[] = [];
+    const { stage, operators } = pipeline(QUERIES['TUMBLE']!, out, { late: 0, bad: 0, lastError: null });
+    const store = CheckpointStore.open(dir, 'job');
+    const t0 = 1_700_000_000_000;
+    const write = (id: number): number => {
+      store.write(id, { offsets: {}, endOffsets: undefined, watermarks: stage.watermarks.snapshot(), operators: operators.map((op) => checkpointState(op)) }, 'COMPLETED');
+      return store.lastWrite.rows;
+    };
+    // 5,000 groups in one window (looked up ahead of their rows), checkpointed: none changed since.
+    stage.push(0, Array.from({ length: 5000 }, (_, i) => [`k${i}`, i, 1, t0]), 0);
+    stage.advance(0);
+    expect(write(1)).toBe(5001);
+    // One batch: 4,000 new groups, each followed by an update of an old one.
+    stage.push(0, Array.from({ length: 4000 }, (_, i) => [[`k${5000 + i}`, i, 1, t0 + 1], [`k${i}`, i, 1, t0 + 2]]).flat(), 0);
+    stage.advance(0);
+    expect(write(2)).toBe(8000);
+    store.close();
+  });
 });

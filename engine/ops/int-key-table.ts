@@ -1,5 +1,5 @@
 /**
- * Whether `k` is a key IntKeyTable holds: a number with an int32 value (-0 included; SameValueZero makes
+ * Whether `k` is a key IntNumberTable holds: a number with an int32 value (-0 included; SameValueZero makes
  * it the same key as 0, as in a Map).
  */
 export function isIntKey(k: unknown): k is number {
@@ -9,23 +9,24 @@ export function isIntKey(k: unknown): k is number {
 const MIN_SLOTS = 1024;
 
 /**
- * A hash table from int32 keys to objects, for the hot lookups of an aggregate's groups by an integer key
- * (GroupAggregateOp). A Map holds the same: but a Map lookup reads a bucket and then an entry elsewhere in
- * memory, two cache misses when there are 100,000 groups, and a job's decoding between its batches keeps
- * evicting them; here key and value lie side by side in one array (open addressing, linear probing, at
- * most half full), one miss. Measured in the views benchmark: GROUP BY of 3M events over 100,000 uids,
- * ~330 -> ~190 ms once the groups exist (docs/benchmarks.md). No tombstones: a deletion moves later
- * entries of the same probe run back, so lookups stay as short as after the inserts.
+ * A hash table from int32 keys to numbers 0 .. 2^31 - 2 (a group's number, or its place in an array), for
+ * the hot lookups of an aggregate's groups by an integer key. A Map holds the same: but a Map lookup reads
+ * a bucket and then an entry elsewhere in memory, two cache misses when there are 100,000 groups, and a
+ * job's decoding between its batches keeps evicting them; here key and number lie side by side in one
+ * Int32Array (open addressing, linear probing, at most half full): one miss, 8 bytes a slot, nothing for
+ * the GC to trace. Slot s holds its key at 2s and its number + 1 at 2s + 1 (0: empty). No tombstones: a
+ * deletion moves later entries of the same probe run back, so lookups stay as short as after the inserts.
+ * (GROUP BY of 3M events over 100,000 uids: ~330 -> ~190 ms once the groups exist with a table of this
+ * kind, docs/benchmarks.md.)
  */
-export class IntKeyTable<V extends object> {
-  /** Slot s holds its key at 2s and its value at 2s + 1; an empty slot's key is undefined. */
-  private slots: unknown[];
+export class IntNumberTable {
+  private slots: Int32Array;
   private mask: number;
   private shift: number;
   private count = 0;
 
   constructor() {
-    this.slots = new Array<unknown>(2 * MIN_SLOTS).fill(undefined);
+    this.slots = new Int32Array(2 * MIN_SLOTS);
     this.mask = MIN_SLOTS - 1;
     this.shift = 32 - Math.log2(MIN_SLOTS);
   }
@@ -39,30 +40,30 @@ export class IntKeyTable<V extends object> {
     return Math.imul(k, 0x9e3779b1) >>> this.shift;
   }
 
-  get(k: number): V | undefined {
+  /** The number of key k, or -1. */
+  get(k: number): number {
     const slots = this.slots;
     const mask = this.mask;
     for (let s = this.home(k); ; s = (s + 1) & mask) {
-      const at = slots[2 * s];
-      if (at === k) return slots[2 * s + 1] as V;
-      if (at === undefined) return undefined;
+      const v = slots[2 * s + 1]!;
+      if (v === 0) return -1;
+      if (slots[2 * s] === k) return v - 1;
     }
   }
 
-  set(k: number, v: V): void {
+  set(k: number, n: number): void {
     if (2 * (this.count + 1) > this.mask + 1) this.grow();
     const slots = this.slots;
     const mask = this.mask;
     for (let s = this.home(k); ; s = (s + 1) & mask) {
-      const at = slots[2 * s];
-      if (at === undefined) {
+      if (slots[2 * s + 1] === 0) {
         slots[2 * s] = k;
-        slots[2 * s + 1] = v;
+        slots[2 * s + 1] = n + 1;
         this.count++;
         return;
       }
-      if (at === k) {
-        slots[2 * s + 1] = v;
+      if (slots[2 * s] === k) {
+        slots[2 * s + 1] = n + 1;
         return;
       }
     }
@@ -73,31 +74,29 @@ export class IntKeyTable<V extends object> {
     const mask = this.mask;
     let s = this.home(k);
     for (; ; s = (s + 1) & mask) {
-      const at = slots[2 * s];
-      if (at === undefined) return false;
-      if (at === k) break;
+      if (slots[2 * s + 1] === 0) return false;
+      if (slots[2 * s] === k) break;
     }
     // Backward-shift: an entry further along the run moves into the hole when its probe passes the hole
     // (its home is not cyclically within (hole, its slot]); the run then has no gap a lookup would stop at.
     let hole = s;
     for (let j = (s + 1) & mask; ; j = (j + 1) & mask) {
-      const at = slots[2 * j];
-      if (at === undefined) break;
-      const h = this.home(at as number);
+      if (slots[2 * j + 1] === 0) break;
+      const h = this.home(slots[2 * j]!);
       const inRange = hole <= j ? h > hole && h <= j : h > hole || h <= j;
       if (inRange) continue;
-      slots[2 * hole] = at;
-      slots[2 * hole + 1] = slots[2 * j + 1];
+      slots[2 * hole] = slots[2 * j]!;
+      slots[2 * hole + 1] = slots[2 * j + 1]!;
       hole = j;
     }
-    slots[2 * hole] = undefined;
-    slots[2 * hole + 1] = undefined;
+    slots[2 * hole] = 0;
+    slots[2 * hole + 1] = 0;
     this.count--;
     return true;
   }
 
   clear(): void {
-    this.slots = new Array<unknown>(2 * MIN_SLOTS).fill(undefined);
+    this.slots = new Int32Array(2 * MIN_SLOTS);
     this.mask = MIN_SLOTS - 1;
     this.shift = 32 - Math.log2(MIN_SLOTS);
     this.count = 0;
@@ -106,54 +105,46 @@ export class IntKeyTable<V extends object> {
   private grow(): void {
     const old = this.slots;
     const n = 2 * (this.mask + 1);
-    this.slots = new Array<unknown>(2 * n).fill(undefined);
+    this.slots = new Int32Array(2 * n);
     this.mask = n - 1;
     this.shift = 32 - Math.log2(n);
     this.count = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== undefined) this.set(old[i] as number, old[i + 1] as V);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.set(old[i]!, old[i + 1]! - 1);
   }
 }
 
 /**
- * Groups by their Map key, in creation order, with the int32 keys also in an IntKeyTable for lookups (one
- * cache miss instead of a Map's two; created on the first such key). One owner for both, so that they
- * never disagree: GroupAggregateOp's groups, each window's groups of WindowAggregateOp.
+ * A window's groups (WindowAggregateOp) by their Map key, in creation order, the int32 keys also found
+ * through an IntNumberTable (one cache miss where a Map takes two; created on the first such key) that
+ * gives their place in an array of their own. Groups are only added: a window drops them all at once.
  */
 export class GroupIndex<G extends object> {
   private readonly map = new Map<unknown, G>();
-  private ints: IntKeyTable<G> | undefined;
+  private ints: IntNumberTable | undefined;
+  private readonly byInt: G[] = [];
 
   get size(): number {
     return this.map.size;
   }
 
   get(k: unknown): G | undefined {
-    return isIntKey(k) ? this.ints?.get(k) : this.map.get(k);
+    if (!isIntKey(k)) return this.map.get(k);
+    const i = this.ints === undefined ? -1 : this.ints.get(k);
+    return i < 0 ? undefined : this.byInt[i];
   }
 
+  /** Adds the group of a key the index does not hold. */
   set(k: unknown, g: G): void {
     this.map.set(k, g);
-    if (isIntKey(k)) (this.ints ??= new IntKeyTable<G>()).set(k, g);
-  }
-
-  delete(k: unknown): void {
-    this.map.delete(k);
-    if (isIntKey(k)) this.ints?.delete(k);
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.ints?.clear();
+    if (isIntKey(k)) {
+      (this.ints ??= new IntNumberTable()).set(k, this.byInt.length);
+      this.byInt.push(g);
+    }
   }
 
   /** In creation order. */
   values(): IterableIterator<G> {
     return this.map.values();
-  }
-
-  /** [Map key, group] in creation order. */
-  entries(): IterableIterator<[unknown, G]> {
-    return this.map.entries();
   }
 }
 
@@ -226,103 +217,5 @@ export class NumberedGroupIndex<G extends { readonly n: number }> {
       const g = all[n];
       if (g !== undefined) yield g;
     }
-  }
-}
-
-/**
- * A hash table from int32 keys to numbers 0 .. 2^31 - 2 (group numbers), as IntKeyTable but in one
- * Int32Array: slot s holds its key at 2s and its number + 1 at 2s + 1 (0: empty). Half the bytes of
- * IntKeyTable's array of values (and nothing for the GC to trace), so more of a large table stays in the
- * CPU's caches.
- */
-export class IntNumberTable {
-  private slots: Int32Array;
-  private mask: number;
-  private shift: number;
-  private count = 0;
-
-  constructor() {
-    this.slots = new Int32Array(2 * MIN_SLOTS);
-    this.mask = MIN_SLOTS - 1;
-    this.shift = 32 - Math.log2(MIN_SLOTS);
-  }
-
-  get size(): number {
-    return this.count;
-  }
-
-  private home(k: number): number {
-    return Math.imul(k, 0x9e3779b1) >>> this.shift;
-  }
-
-  /** The number of key k, or -1. */
-  get(k: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let s = this.home(k); ; s = (s + 1) & mask) {
-      const v = slots[2 * s + 1]!;
-      if (v === 0) return -1;
-      if (slots[2 * s] === k) return v - 1;
-    }
-  }
-
-  set(k: number, n: number): void {
-    if (2 * (this.count + 1) > this.mask + 1) this.grow();
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let s = this.home(k); ; s = (s + 1) & mask) {
-      if (slots[2 * s + 1] === 0) {
-        slots[2 * s] = k;
-        slots[2 * s + 1] = n + 1;
-        this.count++;
-        return;
-      }
-      if (slots[2 * s] === k) {
-        slots[2 * s + 1] = n + 1;
-        return;
-      }
-    }
-  }
-
-  delete(k: number): boolean {
-    const slots = this.slots;
-    const mask = this.mask;
-    let s = this.home(k);
-    for (; ; s = (s + 1) & mask) {
-      if (slots[2 * s + 1] === 0) return false;
-      if (slots[2 * s] === k) break;
-    }
-    // Backward-shift deletion, as IntKeyTable.delete.
-    let hole = s;
-    for (let j = (s + 1) & mask; ; j = (j + 1) & mask) {
-      if (slots[2 * j + 1] === 0) break;
-      const h = this.home(slots[2 * j]!);
-      const inRange = hole <= j ? h > hole && h <= j : h > hole || h <= j;
-      if (inRange) continue;
-      slots[2 * hole] = slots[2 * j]!;
-      slots[2 * hole + 1] = slots[2 * j + 1]!;
-      hole = j;
-    }
-    slots[2 * hole] = 0;
-    slots[2 * hole + 1] = 0;
-    this.count--;
-    return true;
-  }
-
-  clear(): void {
-    this.slots = new Int32Array(2 * MIN_SLOTS);
-    this.mask = MIN_SLOTS - 1;
-    this.shift = 32 - Math.log2(MIN_SLOTS);
-    this.count = 0;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    const n = 2 * (this.mask + 1);
-    this.slots = new Int32Array(2 * n);
-    this.mask = n - 1;
-    this.shift = 32 - Math.log2(n);
-    this.count = 0;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.set(old[i]!, old[i + 1]! - 1);
   }
 }

@@ -5,8 +5,8 @@ import { isUpdating } from '../plan/plan.ts';
 import type { MiniBatch, PlanNode } from '../plan/plan.ts';
 import { insertOnlyAccumulatorFor, retractableAccumulatorFor } from './accumulators.ts';
 import type { RetractableAccumulator } from './accumulators.ts';
-import { GroupColumns } from './group-layout.ts';
-import type { Group } from './group-layout.ts';
+import { GroupColumns, retractFold } from './group-layout.ts';
+import type { ColumnFold, Group } from './group-layout.ts';
 import { isAccumulate, sameRow } from './changelog.ts';
 import type { Change, ChangeDownstream } from './changelog.ts';
 import { NumberedGroupIndex, isIntKey } from './int-key-table.ts';
@@ -114,6 +114,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly argVals: unknown[];
   /** What every row updates, by group number. */
   private readonly cols: GroupColumns;
+  private readonly retract: ColumnFold;
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -133,6 +134,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
   ) {
     this.nk = cfg.keyExprs.length;
     this.cols = new GroupColumns(cfg.accumulators);
+    this.retract = retractFold(cfg.accumulators);
     this.keyVals = new Array(this.nk);
     this.argVals = new Array(cfg.accumulators.length);
     this.lastSweep = now();
@@ -355,7 +357,7 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const g = this.liveGroup(mk, t);
     // A retraction for a key we do not hold (dropped by the state TTL) is ignored, as Flink does.
     if (!g) return;
-    this.cols.retract(this.cols.accs, g.n, argVals, 0);
+    this.retract(this.cols.accs, g.n, argVals, 0);
     this.cols.rows[g.n]--;
     g.touched = t;
     this.markDirty(g);
@@ -475,6 +477,11 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const accs = this.cols.accsOf(g.n);
     for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(accs[a]);
     return row;
+  }
+
+  /** Group numbers in the columns, taken or free to take again (tests: dropped groups give theirs back). */
+  columnSlots(): number {
+    return this.cols.slots;
   }
 
   /** Number of keys held (metrics and tests). */

@@ -52,30 +52,17 @@ export class GroupColumns {
   /** accs[i][n]: accumulator i of group n. */
   readonly accs: unknown[][];
   readonly add: ColumnFold;
-  readonly retract: ColumnFold;
   readonly merge: ColumnFold;
   private free: number[] = [];
   private next = 0;
 
-  constructor(private readonly accumulators: readonly RetractableAccumulator[]) {
+  constructor(private readonly accumulators: readonly Accumulator[]) {
     this.accs = accumulators.map(() => []);
-    const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): ColumnFold =>
-      compileFold(
-        'accs, n, vals, at',
-        steps,
-        sources,
-        (i) => `accs[${i}][n]`,
-        (i) => `vals[at + ${i}]`,
-      ) as ColumnFold;
-    this.add = fold(
+    this.add = columnFold(
       accumulators.map((a) => a.add),
       accumulators.map((a) => a.addSource),
     );
-    this.retract = fold(
-      accumulators.map((a) => a.retract),
-      [],
-    );
-    this.merge = fold(
+    this.merge = columnFold(
       accumulators.map((a) => a.merge),
       [],
     );
@@ -116,6 +103,11 @@ export class GroupColumns {
     this.free.push(n);
   }
 
+  /** Numbers ever taken (live groups and free numbers): what the columns hold. */
+  get slots(): number {
+    return this.next;
+  }
+
   /** Group n's accumulators, as an array (a copy). */
   accsOf(n: number): unknown[] {
     const cols = this.accs;
@@ -147,44 +139,20 @@ export class GroupColumns {
   }
 }
 
-/** Folds values into an object's accumulator fields: field i takes vals[at + i]. */
-export type FieldFold<G> = (g: G, vals: readonly unknown[], at: number) => void;
+/** The retractions of a GROUP BY's accumulators over GroupColumns (an updating input's -U/-D). */
+export function retractFold(accumulators: readonly RetractableAccumulator[]): ColumnFold {
+  return columnFold(
+    accumulators.map((a) => a.retract),
+    [],
+  );
+}
 
-/**
- * The accumulator fields `a0`, `a1`, ... of an object that holds its aggregates' accumulators itself (a
- * GROUP BY's groups, a window's groups), as generated code: `init`, the text of the fields in an object
- * literal, each from `accs[i]`; a copy of them as an array; the folds of a row's values (add) and of
- * another group's partial accumulators (merge) into them; and `fold`, for other steps (retract).
- */
-export function accumulatorFields<G>(accumulators: readonly Accumulator[]): {
-  readonly fields: readonly string[];
-  readonly init: string;
-  readonly accsOf: (g: G) => unknown[];
-  readonly add: FieldFold<G>;
-  readonly merge: FieldFold<G>;
-  readonly fold: (steps: readonly Step[], sources: readonly (string | undefined)[]) => FieldFold<G>;
-} {
-  const fields = accumulators.map((_, i) => `a${i}`);
-  const fold = (steps: readonly Step[], sources: readonly (string | undefined)[]): FieldFold<G> =>
-    compileFold(
-      'g, vals, at',
-      steps,
-      sources,
-      (i) => `g.${fields[i]}`,
-      (i) => `vals[at + ${i}]`,
-    ) as FieldFold<G>;
-  return {
-    fields,
-    init: fields.map((f, i) => `${f}: accs[${i}]`).join(', '),
-    accsOf: new Function('g', `'use strict'; return [${fields.map((f) => `g.${f}`).join(', ')}];`) as (g: G) => unknown[],
-    add: fold(
-      accumulators.map((a) => a.add),
-      accumulators.map((a) => a.addSource),
-    ),
-    merge: fold(
-      accumulators.map((a) => a.merge),
-      [],
-    ),
-    fold,
-  };
+function columnFold(steps: readonly Step[], sources: readonly (string | undefined)[]): ColumnFold {
+  return compileFold(
+    'accs, n, vals, at',
+    steps,
+    sources,
+    (i) => `accs[${i}][n]`,
+    (i) => `vals[at + ${i}]`,
+  ) as ColumnFold;
 }

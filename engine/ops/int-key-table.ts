@@ -114,45 +114,11 @@ export class IntNumberTable {
 }
 
 /**
- * A window's groups (WindowAggregateOp) by their Map key, in creation order, the int32 keys also found
- * through an IntNumberTable (one cache miss where a Map takes two; created on the first such key) that
- * gives their place in an array of their own. Groups are only added: a window drops them all at once.
- */
-export class GroupIndex<G extends object> {
-  private readonly map = new Map<unknown, G>();
-  private ints: IntNumberTable | undefined;
-  private readonly byInt: G[] = [];
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  get(k: unknown): G | undefined {
-    if (!isIntKey(k)) return this.map.get(k);
-    const i = this.ints === undefined ? -1 : this.ints.get(k);
-    return i < 0 ? undefined : this.byInt[i];
-  }
-
-  /** Adds the group of a key the index does not hold. */
-  set(k: unknown, g: G): void {
-    this.map.set(k, g);
-    if (isIntKey(k)) {
-      (this.ints ??= new IntNumberTable()).set(k, this.byInt.length);
-      this.byInt.push(g);
-    }
-  }
-
-  /** In creation order. */
-  values(): IterableIterator<G> {
-    return this.map.values();
-  }
-}
-
-/**
- * A GROUP BY's groups by their Map key, each with its number (Group.n), the int32 keys in an IntNumberTable
- * and the others in a Map: the hot lookup (numberOf) then reads that table alone, not the group object,
- * and the row's update goes to the state's columns at that number (group-layout.ts). Iterations walk the
- * groups in number order (numbers of dropped groups are taken again, so that is not creation order).
+ * An aggregate's groups (a GROUP BY's, or one window's) by their Map key, each with its number (Group.n),
+ * the int32 keys in an IntNumberTable and the others in a Map: the hot lookup (numberOf) then reads that
+ * table alone, not the group object, and the row's update goes to the state's columns at that number
+ * (group-layout.ts). Iterations walk the groups in number order (numbers of dropped groups are taken
+ * again, so that is not creation order).
  */
 export class NumberedGroupIndex<G extends { readonly n: number }> {
   private readonly map = new Map<unknown, G>();

@@ -3,53 +3,53 @@ import type { CompiledExpr } from '../expr/bound.ts';
 import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
-import { accumulatorFields } from './group-layout.ts';
-import type { FieldFold } from './group-layout.ts';
-import { GroupIndex } from './int-key-table.ts';
+import { GroupColumns } from './group-layout.ts';
+import { NumberedGroupIndex } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
 
 /**
- * One group of one window. Its accumulators are fields of its own, `a0`, `a1`, ... (accumulatorFields in
- * group-layout.ts), not an array beside it: a row then touches the group object alone, one cache miss less
- * (as GroupAggregateOp's groups).
+ * One group of one window: what is read once per window or checkpoint. Its accumulators and dirtiness lie
+ * in the operator's columns at its number (GroupColumns, shared by all windows, as a GROUP BY's): a row
+ * reads the window's int table and those arrays, never the group object.
  */
 interface Group {
+  /** Its number in the columns, held until its window fires. */
+  readonly n: number;
   readonly key: readonly unknown[];
-  /** Keyed state (see keyedChanges): the window it belongs to, its entry key once computed, whether it changed since the last checkpoint and whether the store holds it. */
+  /** Keyed state (see keyedChanges): the window it belongs to, its entry key once computed, and whether the store holds it. */
   readonly start: number;
   /** Creation order: a window emits its groups in it, also after a keyed restore (entries load in no particular order). */
   readonly seq: number;
   entry: string | undefined;
-  dirty: boolean;
   stored: boolean;
-  /** Accumulator i. */
-  [acc: `a${number}`]: unknown;
+  /** Its window fired: its number may belong to another group now. */
+  fired: boolean;
 }
 
-/** The generated code that lays out and updates the groups of one window aggregate's list. */
-interface WindowGroupLayout {
-  /** A new group; every group of the list gets its fields in the same order (one hidden class). */
-  readonly create: (key: readonly unknown[], accs: readonly unknown[], start: number, seq: number, stored: boolean) => Group;
-  /** The group's accumulators, as an array (a copy). */
-  readonly accsOf: (g: Group) => unknown[];
-  readonly add: FieldFold<Group>;
-  readonly merge: FieldFold<Group>;
-}
+/** The groups of one window: found by key (or their number), listed in creation order (a window never drops a group alone). */
+class WindowGroups {
+  private readonly index = new NumberedGroupIndex<Group>();
+  readonly list: Group[] = [];
 
-function windowGroupLayout(accumulators: readonly Accumulator[]): WindowGroupLayout {
-  const { fields, init, accsOf, add, merge } = accumulatorFields<Group>(accumulators);
-  // `dirty` first, beside the accumulators: the fields a row reads and writes.
-  const create = new Function(
-    'key',
-    'accs',
-    'start',
-    'seq',
-    'stored',
-    `'use strict'; return { dirty: false, ${init}${fields.length > 0 ? ', ' : ''}key, start, seq, entry: undefined, stored };`,
-  ) as WindowGroupLayout['create'];
-  return { create, accsOf, add, merge };
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** The number of the group of key k, or -1. */
+  numberOf(k: unknown): number {
+    return this.index.numberOf(k);
+  }
+
+  at(n: number): Group {
+    return this.index.at(n);
+  }
+
+  add(k: unknown, g: Group): void {
+    this.index.set(k, g);
+    this.list.push(g);
+  }
 }
 
 /** A keyed state entry of one group: [window start, group key, saved accumulators, creation order]. */
@@ -103,19 +103,19 @@ const PUSH_CHUNK = 1024;
 const MANY_GROUPS = 4096;
 
 /**
- * Window aggregate on event time: state is one Map of groups per open window, keyed by window start.
+ * Window aggregate on event time: state is the groups of each open window (WindowGroups), by window start.
  * A window fires once, when the watermark reaches its end - 1 ms (as Flink), and its state is freed.
  * A row whose every window has fired is late: dropped and counted.
  */
 export class WindowAggregateOp implements Operator, KeyedState {
   readonly name = 'windowAggregate';
-  private readonly windows = new Map<number, GroupIndex<Group>>();
+  private readonly windows = new Map<number, WindowGroups>();
   private wm = Number.MIN_SAFE_INTEGER;
   private readonly exprKeyCount: number;
   private readonly starts: number[] = [];
-  /** push()'s cache: the open windows of the current event-time range and their group maps (nOpen). */
+  /** push()'s cache: the open windows of the current event-time range and their groups (nOpen). */
   private readonly openStarts: number[] = [];
-  private readonly openMaps: GroupIndex<Group>[] = [];
+  private readonly openMaps: WindowGroups[] = [];
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
   /** The next keyedChanges() returns every entry (first checkpoint, or after a whole-snapshot restore). */
@@ -125,7 +125,8 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private firedEntries: string[] = [];
   private storedWm = Number.NaN;
   private seq = 0;
-  private readonly layout: WindowGroupLayout;
+  /** Every open group's accumulators and dirtiness, by group number. */
+  private readonly cols: GroupColumns;
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -133,7 +134,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     private readonly counters: OpCounters,
   ) {
     this.exprKeyCount = cfg.keyExprs.length;
-    this.layout = windowGroupLayout(cfg.accumulators);
+    this.cols = new GroupColumns(cfg.accumulators);
   }
 
   push(rows: Row[]): void {
@@ -157,7 +158,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
 
   /**
    * Sets openStarts / openMaps (nOpen of them) to the windows of a row at `ts` that the watermark has not
-   * passed, creating their group maps (windows keep the order of their first rows), and `range` to the
+   * passed, creating their groups (windows keep the order of their first rows), and `range` to the
    * event times they hold for (sameWindowsRange).
    */
   private openWindows(ts: number): number {
@@ -170,7 +171,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       const start = starts[w]!;
       if (start + spec.size - 1 <= this.wm) continue;
       let groups = this.windows.get(start);
-      if (!groups) this.windows.set(start, (groups = new GroupIndex()));
+      if (!groups) this.windows.set(start, (groups = new WindowGroups()));
       this.openStarts[n] = start;
       this.openMaps[n++] = groups;
     }
@@ -201,12 +202,12 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const argVals = this.argVals;
     const open = this.openStarts;
     const openMaps = this.openMaps;
-    const layout = this.layout;
+    const cols = this.cols;
     for (let i = from; i < to; i++) {
       const nOpen = this.windowsOf(rows[i]!);
       if (nOpen === 0) continue;
       const mapKey = nk === 0 ? '' : nk === 1 ? keyVals[0] : JSON.stringify(keyVals);
-      for (let w = 0; w < nOpen; w++) layout.add(this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true), argVals, 0);
+      for (let w = 0; w < nOpen; w++) cols.add(cols.accs, this.groupIn(openMaps[w]!, open[w]!, mapKey, keyVals, true), argVals, 0);
     }
   }
 
@@ -262,20 +263,24 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const entryStarts = this.entryStarts;
     const entryRow = this.entryRow;
     const found = this.found;
-    for (let e = 0; e < n; e++) found[e] = maps[e]!.get(mapKeys[e]);
-    const layout = this.layout;
+    for (let e = 0; e < n; e++) found[e] = maps[e]!.numberOf(mapKeys[e]);
+    const cols = this.cols;
+    const accs = cols.accs;
     const tracking = this.tracking;
+    let dirty = cols.dirty;
     for (let e = 0; e < n; e++) {
       const row = entryRow[e]!;
-      let g = found[e];
-      found[e] = undefined;
+      let g = found[e]!;
       // Not found: new, or created by an earlier entry of this chunk (groupIn looks again).
-      if (g === undefined) g = this.groupIn(maps[e]!, entryStarts[e]!, mapKeys[e], rowKeys.slice(row * nk, row * nk + nk), false);
-      else if (tracking && !g.dirty) {
-        g.dirty = true;
-        this.dirtyGroups.push(g);
+      if (g < 0) {
+        g = this.groupIn(maps[e]!, entryStarts[e]!, mapKeys[e], rowKeys.slice(row * nk, row * nk + nk), false);
+        // A new group may have grown the columns.
+        dirty = cols.dirty;
+      } else if (tracking && dirty[g] === 0) {
+        dirty[g] = 1;
+        this.dirtyGroups.push(maps[e]!.at(g));
       }
-      layout.add(g, rowArgs, row * na);
+      cols.add(accs, g, rowArgs, row * na);
       maps[e] = undefined;
       mapKeys[e] = undefined;
     }
@@ -326,44 +331,42 @@ export class WindowAggregateOp implements Operator, KeyedState {
   /** pushAhead()'s buffers, reused: per entry (row and window) and per row. */
   private readonly keyVals: unknown[] = [];
   private readonly argVals: unknown[] = [];
-  private readonly entryMaps: (GroupIndex<Group> | undefined)[] = [];
+  private readonly entryMaps: (WindowGroups | undefined)[] = [];
   private readonly entryKeys: unknown[] = [];
   private readonly entryStarts: number[] = [];
   private readonly entryRow: number[] = [];
   private readonly rowKeys: unknown[] = [];
   private readonly rowArgs: unknown[] = [];
-  private readonly found: (Group | undefined)[] = [];
+  private readonly found: number[] = [];
   /** Whether the windows the last chunk reached held more than MANY_GROUPS groups (see pushAhead). */
   private manyGroups = false;
 
-  /** The group of `mapKey` in the window, created (with fresh accumulators) if new; marked dirty for the next checkpoint. */
-  private group(start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
+  /**
+   * The number of the group of `mapKey` in the window, created (with fresh accumulators) if new; marked
+   * dirty for the next checkpoint.
+   */
+  private group(start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): number {
     let groups = this.windows.get(start);
     if (!groups) {
-      groups = new GroupIndex();
+      groups = new WindowGroups();
       this.windows.set(start, groups);
     }
     return this.groupIn(groups, start, mapKey, keyVals, copyKey);
   }
 
-  /** group() in the window's own map (the caller found it). */
-  private groupIn(groups: GroupIndex<Group>, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): Group {
-    let g = groups.get(mapKey);
-    if (!g) {
-      g = this.layout.create(
-        copyKey ? keyVals.slice() : keyVals,
-        this.cfg.accumulators.map((acc) => acc.init()),
-        start,
-        this.seq++,
-        false,
-      );
-      groups.set(mapKey, g);
+  /** group() in the window's own groups (the caller found them). */
+  private groupIn(groups: WindowGroups, start: number, mapKey: unknown, keyVals: unknown[], copyKey: boolean): number {
+    let n = groups.numberOf(mapKey);
+    if (n < 0) {
+      n = this.cols.takeEmpty();
+      groups.add(mapKey, newGroupObject(n, copyKey ? keyVals.slice() : keyVals, start, this.seq++, false));
     }
-    if (this.tracking && !g.dirty) {
-      g.dirty = true;
-      this.dirtyGroups.push(g);
+    const dirty = this.cols.dirty;
+    if (this.tracking && dirty[n] === 0) {
+      dirty[n] = 1;
+      this.dirtyGroups.push(groups.at(n));
     }
-    return g;
+    return n;
   }
 
   /**
@@ -395,7 +398,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       if (start + size - 1 <= this.wm) continue;
       for (const [key, accs] of groups) {
         const g = this.group(start, nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key), key, false);
-        this.layout.merge(g, accs, 0);
+        this.cols.merge(this.cols.accs, g, accs, 0);
       }
     }
   }
@@ -408,11 +411,12 @@ export class WindowAggregateOp implements Operator, KeyedState {
     if (due.length > 0) {
       const out: Row[] = [];
       for (const start of due) {
-        for (const g of this.windows.get(start)!.values()) {
+        for (const g of this.windows.get(start)!.list) {
           out.push(this.resultRow(start, g));
           if (g.stored) this.firedEntries.push(g.entry!);
           g.stored = false;
-          g.dirty = false;
+          g.fired = true;
+          this.cols.release(g.n);
         }
         this.windows.delete(start);
       }
@@ -447,9 +451,14 @@ export class WindowAggregateOp implements Operator, KeyedState {
         }
       }
     }
-    const accs = this.layout.accsOf(g);
+    const accs = this.cols.accsOf(g.n);
     for (let a = 0; a < accumulators.length; a++) row[keys.length + a] = accumulators[a]!.result(accs[a]);
     return row;
+  }
+
+  /** Group numbers in the columns, taken or free to take again (tests: fired windows give theirs back). */
+  columnSlots(): number {
+    return this.cols.slots;
   }
 
   /** Number of open groups over all windows (for metrics and tests). */
@@ -463,7 +472,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     return {
       watermark: this.wm,
-      windows: [...this.windows].map(([start, groups]) => [start, [...groups.values()].map((g) => [[...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a))])]),
+      windows: [...this.windows].map(([start, groups]) => [start, groups.list.map((g) => [[...g.key], this.cols.accsOf(g.n).map((a, i) => accs[i]!.save(a))])]),
     };
   }
 
@@ -471,6 +480,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const s = state as WindowAggSnapshot;
     this.wm = s.watermark;
     this.windows.clear();
+    this.cols.clear();
     for (const [start, groups] of s.windows) {
       for (const [key, saved] of groups) this.restoreGroup(start, key, saved, this.seq++, false);
     }
@@ -484,16 +494,19 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     const nk = this.exprKeyCount;
     let m = this.windows.get(start);
-    if (!m) this.windows.set(start, (m = new GroupIndex()));
+    if (!m) this.windows.set(start, (m = new WindowGroups()));
     const mapKey = nk === 0 ? '' : nk === 1 ? key[0] : JSON.stringify(key);
-    const g = this.layout.create(
+    const g = newGroupObject(
+      this.cols.take(
+        saved.map((d, i) => accs[i]!.load(d)),
+        0,
+      ),
       key,
-      saved.map((d, i) => accs[i]!.load(d)),
       start,
       seq,
       stored,
     );
-    m.set(mapKey, g);
+    m.add(mapKey, g);
     return g;
   }
 
@@ -505,18 +518,19 @@ export class WindowAggregateOp implements Operator, KeyedState {
     const accs = this.cfg.accumulators;
     const entry = (g: Group): [string, GroupEntry] => {
       g.entry ??= `${g.start}/${JSON.stringify(g.key)}`;
-      g.dirty = false;
+      this.cols.dirty[g.n] = 0;
       g.stored = true;
-      return [g.entry, [g.start, [...g.key], this.layout.accsOf(g).map((a, i) => accs[i]!.save(a)), g.seq]];
+      return [g.entry, [g.start, [...g.key], this.cols.accsOf(g.n).map((a, i) => accs[i]!.save(a)), g.seq]];
     };
     const upserts: [string, unknown][] = [];
     let deletes: string[] = [];
     const full = all || !this.tracking || this.full;
     if (full) {
-      for (const groups of this.windows.values()) for (const g of groups.values()) upserts.push(entry(g));
+      for (const groups of this.windows.values()) for (const g of groups.list) upserts.push(entry(g));
     } else {
-      // A dirty group whose window fired meanwhile is no longer stored nor dirty.
-      for (const g of this.dirtyGroups) if (g.dirty) upserts.push(entry(g));
+      // A dirty group whose window fired meanwhile is no longer stored nor dirty (and its number may be
+      // another group's now).
+      for (const g of this.dirtyGroups) if (!g.fired && this.cols.dirty[g.n] === 1) upserts.push(entry(g));
       deletes = this.firedEntries;
     }
     if (full || !Object.is(this.storedWm, this.wm)) upserts.push([WM_ENTRY, this.wm]);
@@ -530,6 +544,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
 
   restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
     this.windows.clear();
+    this.cols.clear();
     this.wm = Number.MIN_SAFE_INTEGER;
     const groups: [string, GroupEntry][] = [];
     for (const [k, v] of entries) {
@@ -546,4 +561,9 @@ export class WindowAggregateOp implements Operator, KeyedState {
     this.dirtyGroups = [];
     this.firedEntries = [];
   }
+}
+
+/** A group's object: every group gets its fields in the same order (one hidden class). */
+function newGroupObject(n: number, key: readonly unknown[], start: number, seq: number, stored: boolean): Group {
+  return { n, key, start, seq, entry: undefined, stored, fired: false };
 }

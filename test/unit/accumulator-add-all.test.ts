@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { accumulatorFor, addAllOf, insertOnlyAccumulatorFor, retractableAccumulatorFor } from '../../engine/ops/accumulators.ts';
 import type { AggCall, AggFn } from '../../engine/plan/plan.ts';
 import type { SqlType } from '../../engine/plan/types.ts';
-import { GroupColumns } from '../../engine/ops/group-layout.ts';
+import { GroupColumns, retractFold } from '../../engine/ops/group-layout.ts';
 import { rng } from '../support/rng.ts';
 
 const FNS: AggFn[] = ['COUNT_STAR', 'COUNT', 'SUM', 'MIN', 'MAX', 'AVG'];
@@ -97,7 +97,7 @@ describe('GroupColumns', () => {
         const retract = make === retractableAccumulatorFor && added.length > 0 && rand() < 0.3;
         if (retract) {
           const back = added.splice(Math.floor(rand() * added.length), 1)[0]!;
-          cols.retract(cols.accs, g, back, 0);
+          retractFold(accs)(cols.accs, g, back, 0);
           want = want.map((s, a) => accs[a]!.retract(s, back[a]));
         } else {
           cols.add(cols.accs, g, [0, ...vals], 1);

@@ -286,6 +286,23 @@ describe('WindowAggregateOp with keyed checkpoints', () => {
     store.close();
   });
 
+  it('fired windows give their groups\' places in the state back: a long run holds no more than its open windows need', () => {
+    const out: Row[] = [];
+    const { stage, operators } = pipeline(QUERIES['TUMBLE']!, out, { late: 0, bad: 0, lastError: null });
+    const win = operators.find((o): o is WindowAggregateOp => o instanceof WindowAggregateOp)!;
+    const t0 = 1_700_000_000_000;
+    // 200 windows of 3 s, 300 keys each, one after the other on both partitions: each fires as the next fills.
+    for (let w = 0; w < 200; w++) {
+      const rows = Array.from({ length: 300 }, (_, i) => [`k${i}`, i, 1, t0 + w * 3000 + (i % 3000)]);
+      stage.push(0, rows, 0);
+      stage.push(1, rows.slice(0, 1), 0);
+      stage.advance(0);
+    }
+    expect(out.length).toBeGreaterThan(190 * 300);
+    expect(win.openGroups()).toBeLessThanOrEqual(3 * 300);
+    expect(win.columnSlots()).toBeLessThanOrEqual(4 * 300);
+  });
+
   it('a checkpoint writes every group a batch updated, also one that created thousands of groups among the updates', () => {
     const out: Row[] = [];
     const { stage, operators } = pipeline(QUERIES['TUMBLE']!, out, { late: 0, bad: 0, lastError: null });

@@ -309,6 +309,23 @@ describe('table.exec.state.ttl', () => {
     expect(op.openGroups()).toBe(0);
   });
 
+  it('gives the places of dropped keys (retracted to zero, or expired) to new keys: a key space that moves on needs no more state', () => {
+    let now = 0;
+    const op = makeOp({ pushChanges: () => undefined, watermark: () => undefined }, () => now, 10_000);
+    // Keys come and go: each batch adds 50 new keys (int and string), retracts those of two batches ago,
+    // and every 40 batches the clock passes the TTL, so what was left expires.
+    const live: Row[][] = [];
+    for (let b = 0; b < 400; b++) {
+      if (b % 40 === 39) now += 20_000;
+      const rows: Row[] = Array.from({ length: 50 }, (_, i) => [i % 2 === 0 ? b * 50 + i : `s${b * 50 + i}`, i]);
+      op.push(rows);
+      live.push(rows);
+      if (live.length > 2) op.pushChanges(live.shift()!.filter((_, i) => i % 3 !== 0).map((row) => ({ op: '-D', row })));
+    }
+    expect(op.openGroups()).toBeLessThan(40 * 50);
+    expect(op.columnSlots()).toBeLessThanOrEqual(50 * 50);
+  });
+
   it('keeps every key forever with the default (0)', () => {
     let now = 0;
     const op = makeOp({ pushChanges: () => undefined, watermark: () => undefined }, () => now, 0);

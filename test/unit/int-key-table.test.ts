@@ -1,11 +1,10 @@
 // The int32-keyed table of an aggregate's groups (IntNumberTable: key to number), against a Map: random
 // inserts, overwrites and deletes (deletes shift entries of a probe run back, also across the table's end),
-// growth, clearing; and the indexes over it (GroupIndex, NumberedGroupIndex).
+// growth, clearing; and the index over it (NumberedGroupIndex).
 import { describe, expect, it } from 'vitest';
-import { GroupIndex, IntNumberTable, NumberedGroupIndex, isIntKey } from '../../engine/ops/int-key-table.ts';
+import { IntNumberTable, NumberedGroupIndex, isIntKey } from '../../engine/ops/int-key-table.ts';
 import { rng } from '../support/rng.ts';
 
-type V = { readonly v: number };
 
 describe('IntNumberTable', () => {
   it('takes exactly the int32 numbers as keys', () => {
@@ -96,28 +95,6 @@ describe('IntNumberTable', () => {
     expect([t.size, t.get(-0)]).toEqual([1, 2]);
     expect(t.delete(-0)).toBe(true);
     expect(t.get(0)).toBe(-1);
-  });
-});
-
-describe('GroupIndex', () => {
-  it('finds every group by its Map key (int32 keys through the table, others through the Map) and lists them in creation order', () => {
-    const ix = new GroupIndex<V>();
-    const keys: unknown[] = [5, 'a', -7, 1.5, null, 2 ** 31, -0, '5', 2 ** 31 - 1, -(2 ** 31), true];
-    const made = keys.map((_, i) => ({ v: i }));
-    keys.forEach((k, i) => ix.set(k, made[i]!));
-    expect(ix.size).toBe(keys.length);
-    keys.forEach((k, i) => expect(ix.get(k), String(k)).toBe(made[i]));
-    // The same keys a Map would tell apart or merge: 0 is -0, '5' is not 5, 1.5 and 2^31 are not int32.
-    expect(ix.get(0)).toBe(made[6]);
-    expect(ix.get(6)).toBeUndefined();
-    expect(ix.get('-7')).toBeUndefined();
-    expect([...ix.values()]).toEqual(made);
-    // Many int keys: the table grows and keeps finding each group.
-    const big = new GroupIndex<V>();
-    const groups = Array.from({ length: 50_000 }, (_, i) => ({ v: i }));
-    groups.forEach((g, i) => big.set((i * 7919) % 50_000, g));
-    groups.forEach((g, i) => expect(big.get((i * 7919) % 50_000)).toBe(g));
-    expect([...big.values()]).toEqual(groups);
   });
 });
 

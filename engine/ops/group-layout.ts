@@ -36,8 +36,9 @@ export type ColumnFold = (accs: readonly unknown[][], n: number, vals: readonly 
 const MIN_GROUPS = 1024;
 
 /**
- * The per-row state of a GROUP BY's groups, column by column, indexed by group number: numbers of dropped
- * groups are taken again by new ones. The accumulator columns are plain arrays (an accumulator may be any
+ * The per-row state of an aggregate's groups (a GROUP BY's; a window aggregate's, all windows' together,
+ * which use the accumulators and dirty flags only), column by column, indexed by group number: numbers of
+ * dropped groups (a window's when it fires) are taken again by new ones. The accumulator columns are plain arrays (an accumulator may be any
  * value: a count, a sum, a Set for DISTINCT); the folds over them are generated per aggregate list, the
  * simple steps written out (Accumulator.addSource) — the generated text holds only fixed code, column
  * numbers and those fixed sources, never anything of a query.

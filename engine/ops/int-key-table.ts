@@ -114,15 +114,45 @@ export class IntNumberTable {
 }
 
 /**
- * An aggregate's groups (a GROUP BY's, or one window's) by their Map key, each with its number (Group.n),
- * the int32 keys in an IntNumberTable and the others in a Map: the hot lookup (numberOf) then reads that
- * table alone, not the group object, and the row's update goes to the state's columns at that number
- * (group-layout.ts). Iterations walk the groups in number order (numbers of dropped groups are taken
- * again, so that is not creation order).
+ * Group keys to group numbers: an int32 key through an IntNumberTable (the hot lookup of an aggregate's
+ * rows reads that table alone, not the group object; the row's update goes to the state's columns at
+ * that number, group-layout.ts), any other through a Map. A GROUP BY has one (NumberedGroupIndex), a
+ * window aggregate one per window (WindowGroups), their numbers from the same columns.
+ */
+export class GroupNumbers {
+  private readonly map = new Map<unknown, number>();
+  private ints: IntNumberTable | undefined;
+
+  /** The number of the group of key k, or -1. */
+  numberOf(k: unknown): number {
+    if (isIntKey(k)) return this.ints === undefined ? -1 : this.ints.get(k);
+    const n = this.map.get(k);
+    return n === undefined ? -1 : n;
+  }
+
+  set(k: unknown, n: number): void {
+    if (isIntKey(k)) (this.ints ??= new IntNumberTable()).set(k, n);
+    else this.map.set(k, n);
+  }
+
+  delete(k: unknown): void {
+    if (isIntKey(k)) this.ints?.delete(k);
+    else this.map.delete(k);
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.ints?.clear();
+  }
+}
+
+/**
+ * A GROUP BY's groups by their Map key, each with its number (Group.n; GroupNumbers), and by number.
+ * Iterations walk the groups in number order (numbers of dropped groups are taken again, so that is not
+ * creation order).
  */
 export class NumberedGroupIndex<G extends { readonly n: number }> {
-  private readonly map = new Map<unknown, G>();
-  private ints: IntNumberTable | undefined;
+  private readonly numbers = new GroupNumbers();
   /** byNumber[n]: the live group numbered n. */
   private byNumber: (G | undefined)[] = [];
   private count = 0;
@@ -132,18 +162,13 @@ export class NumberedGroupIndex<G extends { readonly n: number }> {
   }
 
   get(k: unknown): G | undefined {
-    if (isIntKey(k)) {
-      const n = this.ints === undefined ? -1 : this.ints.get(k);
-      return n < 0 ? undefined : this.byNumber[n];
-    }
-    return this.map.get(k);
+    const n = this.numbers.numberOf(k);
+    return n < 0 ? undefined : this.byNumber[n];
   }
 
   /** The number of the group of key k, or -1. */
   numberOf(k: unknown): number {
-    if (isIntKey(k)) return this.ints === undefined ? -1 : this.ints.get(k);
-    const g = this.map.get(k);
-    return g === undefined ? -1 : g.n;
+    return this.numbers.numberOf(k);
   }
 
   /** The live group numbered n. */
@@ -153,25 +178,22 @@ export class NumberedGroupIndex<G extends { readonly n: number }> {
 
   /** Adds the group of a key the index does not hold. */
   set(k: unknown, g: G): void {
-    if (isIntKey(k)) (this.ints ??= new IntNumberTable()).set(k, g.n);
-    else this.map.set(k, g);
+    this.numbers.set(k, g.n);
     while (this.byNumber.length < g.n) this.byNumber.push(undefined);
     this.byNumber[g.n] = g;
     this.count++;
   }
 
   delete(k: unknown): void {
-    const g = this.get(k);
-    if (g === undefined) return;
-    if (isIntKey(k)) this.ints!.delete(k);
-    else this.map.delete(k);
-    this.byNumber[g.n] = undefined;
+    const n = this.numbers.numberOf(k);
+    if (n < 0) return;
+    this.numbers.delete(k);
+    this.byNumber[n] = undefined;
     this.count--;
   }
 
   clear(): void {
-    this.map.clear();
-    this.ints?.clear();
+    this.numbers.clear();
     this.byNumber = [];
     this.count = 0;
   }

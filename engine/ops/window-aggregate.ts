@@ -4,7 +4,7 @@ import type { GroupKey, WindowSpec } from '../plan/plan.ts';
 import { sameWindowsRange, windowStarts } from '../time/windows.ts';
 import type { Accumulator } from './accumulators.ts';
 import { GroupColumns } from './group-layout.ts';
-import { NumberedGroupIndex } from './int-key-table.ts';
+import { GroupNumbers } from './int-key-table.ts';
 import { keyedChanges } from '../state/keyed.ts';
 import type { KeyedChanges, KeyedState } from '../state/keyed.ts';
 import type { Downstream, OpCounters, Operator, Row } from './operator.ts';
@@ -28,9 +28,12 @@ interface Group {
   fired: boolean;
 }
 
-/** The groups of one window: found by key (or their number), listed in creation order (a window never drops a group alone). */
+/**
+ * The groups of one window: their numbers by key, and the groups in creation order (a window never drops
+ * a group alone). The groups by number are the operator's (WindowAggregateOp.groupAt), for all windows.
+ */
 class WindowGroups {
-  private readonly index = new NumberedGroupIndex<Group>();
+  private readonly numbers = new GroupNumbers();
   readonly list: Group[] = [];
 
   get size(): number {
@@ -39,15 +42,11 @@ class WindowGroups {
 
   /** The number of the group of key k, or -1. */
   numberOf(k: unknown): number {
-    return this.index.numberOf(k);
-  }
-
-  at(n: number): Group {
-    return this.index.at(n);
+    return this.numbers.numberOf(k);
   }
 
   add(k: unknown, g: Group): void {
-    this.index.set(k, g);
+    this.numbers.set(k, g.n);
     this.list.push(g);
   }
 }
@@ -125,8 +124,9 @@ export class WindowAggregateOp implements Operator, KeyedState {
   private firedEntries: string[] = [];
   private storedWm = Number.NaN;
   private seq = 0;
-  /** Every open group's accumulators and dirtiness, by group number. */
+  /** Every open group's accumulators and dirtiness, by group number; and the group of each number. */
   private readonly cols: GroupColumns;
+  private groupAt: (Group | undefined)[] = [];
 
   constructor(
     private readonly cfg: WindowAggConfig,
@@ -278,7 +278,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
         dirty = cols.dirty;
       } else if (tracking && dirty[g] === 0) {
         dirty[g] = 1;
-        this.dirtyGroups.push(maps[e]!.at(g));
+        this.dirtyGroups.push(this.groupAt[g]!);
       }
       cols.add(accs, g, rowArgs, row * na);
       maps[e] = undefined;
@@ -359,14 +359,20 @@ export class WindowAggregateOp implements Operator, KeyedState {
     let n = groups.numberOf(mapKey);
     if (n < 0) {
       n = this.cols.takeEmpty();
-      groups.add(mapKey, newGroupObject(n, copyKey ? keyVals.slice() : keyVals, start, this.seq++, false));
+      this.addGroup(groups, mapKey, newGroupObject(n, copyKey ? keyVals.slice() : keyVals, start, this.seq++, false));
     }
     const dirty = this.cols.dirty;
     if (this.tracking && dirty[n] === 0) {
       dirty[n] = 1;
-      this.dirtyGroups.push(groups.at(n));
+      this.dirtyGroups.push(this.groupAt[n]!);
     }
     return n;
+  }
+
+  private addGroup(groups: WindowGroups, mapKey: unknown, g: Group): void {
+    groups.add(mapKey, g);
+    while (this.groupAt.length < g.n) this.groupAt.push(undefined);
+    this.groupAt[g.n] = g;
   }
 
   /**
@@ -416,6 +422,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
           if (g.stored) this.firedEntries.push(g.entry!);
           g.stored = false;
           g.fired = true;
+          this.groupAt[g.n] = undefined;
           this.cols.release(g.n);
         }
         this.windows.delete(start);
@@ -481,6 +488,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
     this.wm = s.watermark;
     this.windows.clear();
     this.cols.clear();
+    this.groupAt = [];
     for (const [start, groups] of s.windows) {
       for (const [key, saved] of groups) this.restoreGroup(start, key, saved, this.seq++, false);
     }
@@ -506,7 +514,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
       seq,
       stored,
     );
-    m.add(mapKey, g);
+    this.addGroup(m, mapKey, g);
     return g;
   }
 
@@ -545,6 +553,7 @@ export class WindowAggregateOp implements Operator, KeyedState {
   restoreKeyed(entries: ReadonlyMap<string, unknown>, stored = true): void {
     this.windows.clear();
     this.cols.clear();
+    this.groupAt = [];
     this.wm = Number.MIN_SAFE_INTEGER;
     const groups: [string, GroupEntry][] = [];
     for (const [k, v] of entries) {

@@ -267,11 +267,18 @@ export async function startProfile(): Promise<{ stop(file: string): Promise<void
   const { Session } = await import('node:inspector/promises');
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
+  const heap = process.env['WEIR_BENCH_HEAP'] === '1';
+  if (heap) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  } else {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   return {
     async stop(file) {
-      const { profile } = await session.post('Profiler.stop');
+      const { profile } = heap ? await session.post('HeapProfiler.stopSampling') as never as { profile: object } : await session.post('Profiler.stop');
+      if (heap) file = file.replace(/cpuprofile$/, 'heapprofile');
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
       console.log(`  CPU profile of the job's thread: ${file}`);

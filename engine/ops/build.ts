@@ -39,6 +39,16 @@ export function windowAggConfig(node: Extract<PlanNode, { kind: 'windowAggregate
   };
 }
 
+/**
+ * A projection whose output row is its input row: every column of the input, in order, each as it is (the
+ * aggregate's columns renamed, e.g. `SELECT uid, COUNT(*) AS posts ... GROUP BY uid`). Its operator hands
+ * the rows on instead of copying them (operators never change a row they were given).
+ */
+function isIdentity(node: Extract<PlanNode, { kind: 'project' }>): boolean {
+  const width = node.input.schema.length;
+  return node.exprs.length === width && node.exprs.every((e, i) => e.kind === 'input' && e.index === i);
+}
+
 /** The downstream of an operator whose output is a changelog: it must take changes. */
 function changeOut(out: Downstream | (Downstream & ChangeDownstream), what: string): ChangeDownstream {
   if (!takesChanges(out)) throw new Error(`${what} produces a changelog but its downstream takes only rows`);
@@ -77,13 +87,13 @@ export function buildPipeline(root: PlanNode, sink: Downstream | (Downstream & C
       }
       case 'project': {
         if (isUpdating(node.input)) {
-          const op = new ChangelogProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), changeOut(out, 'a projection'), counters);
+          const op = new ChangelogProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), changeOut(out, 'a projection'), counters, isIdentity(node));
           ops.push(op);
           out = op;
           node = node.input;
           break;
         }
-        const op = new ProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), out, counters);
+        const op = new ProjectOp(node.exprs.map((e) => compileExpr(e, ctx)), out, counters, isIdentity(node));
         ops.push(op);
         out = op;
         node = node.input;

@@ -474,8 +474,10 @@ export class GroupAggregateOp implements Operator, KeyedState {
     const nk = this.nk;
     const row: Row = new Array(nk + accumulators.length);
     for (let k = 0; k < nk; k++) row[k] = g.key[k];
-    const accs = this.cols.accsOf(g.n);
-    for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(accs[a]);
+    // Read where they lie (no accsOf copy: a view's checkpoint makes a result row for every key it touched).
+    const cols = this.cols.accs;
+    const n = g.n;
+    for (let a = 0; a < accumulators.length; a++) row[nk + a] = accumulators[a]!.result(cols[a]![n]);
     return row;
   }
 

@@ -33,10 +33,12 @@ export class FilterOp implements Operator {
 
 export class ProjectOp implements Operator {
   readonly name = 'project';
+  /** `identity`: each output row equals its input row (build.ts isIdentity), so the rows go on as they are. */
   constructor(
     private readonly exprs: readonly CompiledExpr[],
     private readonly out: Downstream,
     private readonly counters: OpCounters,
+    private readonly identity = false,
   ) {
     this.nulls = Array.from({ length: exprs.length }, () => null);
   }
@@ -49,6 +51,10 @@ export class ProjectOp implements Operator {
   private readonly nulls: unknown[];
 
   push(rows: Row[]): void {
+    if (this.identity) {
+      if (rows.length > 0) this.out.push(rows);
+      return;
+    }
     const exprs = this.exprs;
     const n = exprs.length;
     const result: Row[] = [];
@@ -121,13 +127,19 @@ export class ChangelogFilterOp implements Operator {
   }
 }
 
-/** A projection over a changelog: every change keeps its op; a row the expressions fail on is skipped and counted. */
+/**
+ * A projection over a changelog: every change keeps its op; a row the expressions fail on is skipped and
+ * counted. `identity` (build.ts isIdentity): the changes go on as they are — a view's aggregate renamed
+ * emits a change per key at each checkpoint, and copying 100,000 of them cost ~14 MB of young objects that
+ * live until the commit (docs/benchmarks.md, 2026-11-27).
+ */
 export class ChangelogProjectOp implements Operator {
   readonly name = 'project';
   constructor(
     private readonly exprs: readonly CompiledExpr[],
     private readonly out: ChangeDownstream,
     private readonly counters: OpCounters,
+    private readonly identity = false,
   ) {}
 
   push(rows: Row[]): void {
@@ -135,6 +147,10 @@ export class ChangelogProjectOp implements Operator {
   }
 
   pushChanges(changes: Change[]): void {
+    if (this.identity) {
+      if (changes.length > 0) this.out.pushChanges(changes);
+      return;
+    }
     const exprs = this.exprs;
     const n = exprs.length;
     const result: Change[] = [];

@@ -43,7 +43,7 @@ import { pollSlicing } from '../jobs/poll-slices.ts';
 import type { JobInfo, Platform } from '../jobs/api.ts';
 import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
-import { DEFAULT_BROKERS, EVENT_EPOCH_MS, benchTopic, fmtRate, measureCeiling, measureRawConsume, parseArgs, produceEvents, startProfile } from './util.ts';
+import { DEFAULT_BROKERS, EVENT_EPOCH_MS, benchTopic, cpuPerRecord, fmtRate, measureCeiling, measureRawConsume, parseArgs, produceEvents, sampleCpu, startProfile } from './util.ts';
 import type { RateResult } from './util.ts';
 import { leastViewWork } from './views-least.ts';
 import type { ReadOrder } from './views-least.ts';
@@ -301,8 +301,10 @@ async function readOrder(topic: string, count: number): Promise<ReadOrder> {
 }
 
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
-async function maintain(platform: Platform, sql: string, count: number): Promise<{ rate: RateResult; job: JobInfo; startupMs: number }> {
+async function maintain(platform: Platform, sql: string, count: number): Promise<{ rate: RateResult; job: JobInfo; startupMs: number; cpu: string }> {
   const submitted = performance.now();
+  // CPU per event from submission to FINISHED (start-up included): steadier than the wall time between runs.
+  const cpu0 = sampleCpu();
   // WEIR_BENCH_PROFILE=dir: a CPU profile of this thread while the job runs (not the produce and ceiling before it).
   const profiling = process.env['WEIR_BENCH_PROFILE'] ? await startProfile() : undefined;
   const res = await platform.execute(`${sql};`);
@@ -319,6 +321,7 @@ async function maintain(platform: Platform, sql: string, count: number): Promise
         rate: { records: count, bytes: 0, seconds, recordsPerSecond: Math.round(count / seconds), megabytesPerSecond: 0 },
         job: info,
         startupMs: Math.round((t0 || performance.now()) - submitted),
+        cpu: cpuPerRecord(cpu0, sampleCpu(), count),
       };
     }
     if (info.state === 'FAILED') throw new Error(`view job failed: ${info.error}`);
@@ -398,7 +401,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
         const label = par ? `, p=${par.n}${par.floor ? ' (floor: a view that keeps nothing)' : ''}${par.rows ? ' (rows, no pre-aggregation)' : ''}${par.miniBatch ? `, mini-batch ${miniBatch.join('/')}` : par.noMiniBatch ? ', mini-batch off' : ''}` : '';
         console.log(
           `${fmtRate(`(a) view maintenance, ${mode}${label}`, a.rate)}  ratio ${(a.rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; start-up ${a.startupMs} ms; view rows ${JSON.stringify(rows[0]?.rows?.[0]?.[0])}; ` +
-            `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms; event-loop delay p99 ${(aDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(aDelay.max / 1e6).toFixed(1)} ms`,
+            `last checkpoint ${a.job.metrics.lastCheckpoint?.durationMs ?? '-'} ms; ${a.cpu}; event-loop delay p99 ${(aDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(aDelay.max / 1e6).toFixed(1)} ms`,
         );
       } finally {
         if (par?.rows) delete process.env['WEIR_GROUP_PARTIALS'];

@@ -33,6 +33,9 @@ export interface Group {
 /** Folds values into group n's accumulators (GroupColumns.accs): accumulator i takes vals[at + i]. */
 export type ColumnFold = (accs: readonly unknown[][], n: number, vals: readonly unknown[], at: number) => void;
 
+/** Folds one input row into group n's accumulators, each reading its argument's column of the row itself. */
+export type RowFold = (accs: readonly unknown[][], n: number, row: Row) => void;
+
 const MIN_GROUPS = 1024;
 
 /**
@@ -67,6 +70,23 @@ export class GroupColumns {
       accumulators.map((a) => a.merge),
       [],
     );
+  }
+
+  /**
+   * The add fold of rows whose arguments are plain columns: accumulator i takes `row[args[i]] ?? null`, as
+   * the compiled column expression gives it (no argument for undefined: COUNT(*)). The generated text holds
+   * column numbers, not query text.
+   */
+  rowFold(args: readonly (number | undefined)[]): RowFold {
+    const accumulators = this.accumulators;
+    for (const a of args) if (a !== undefined && !Number.isInteger(a)) throw new Error(`column number ${String(a)}`);
+    return compileFold(
+      'accs, n, row',
+      accumulators.map((a) => a.add),
+      accumulators.map((a) => a.addSource),
+      (i) => `accs[${i}][n]`,
+      (i) => (args[i] === undefined ? 'undefined' : `(row[${args[i]}] ?? null)`),
+    ) as RowFold;
   }
 
   /** A number for a new group with these accumulators and rows; its batch stamp 0 and not dirty. */

@@ -1,7 +1,7 @@
 /**
  * Materialized-view benchmark (issue 4), `npm run bench -- views [--count 1000000] [--keys 100000]
  * [--clients 50] [--mode updating|windowed] [--rate 20000] [--seconds 10] [--checkpoint '1 s'] [--slice-ms 4|Infinity] [--only maintenance]
- * [--parallelism 1,2,2rows,1mb,1off,1floor,...] [--mini-batch '5 s',1000000] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
+ * [--parallelism 1,2,2rows,1mb,1off,1floor,1lean,2lean,...] [--mini-batch '5 s',1000000] [--clients-in process|worker] [--client http|fetch] [--job-slice-ms 5|Infinity]`:
  *
  * (a) view maintenance rate: events/s into a view of a GROUP BY with `--keys` distinct keys, over a
  *     bounded topic, beside the raw consume rate of the same topic measured in the same run (the ceiling);
@@ -17,6 +17,8 @@
  * 1,000,000 rows), `Noff` N with it off; plain `N` has a view's default (a mini-batch per checkpoint);
  * `Nfloor` a view that keeps nothing (`WHERE uid < 0`), the most any view over this topic can do; after the
  * first floor item (updating mode), the view's best case here: that floor plus bench/views-least.ts.
+ * `Nlean` (updating mode): no view, the same GROUP BY as a lean loop in N threads with their own readers,
+ * decoding and folding each event at once, then plain sorted SQLite writes (bench/views-lean.ts).
  * (b)-(d) use the first item.
  *
  * The platform and its REST server run in this process, as `weir server` does; the clients run in a
@@ -45,6 +47,7 @@ import { createPlatform } from '../jobs/platform.ts';
 import { buildServer } from '../server/app.ts';
 import { DEFAULT_BROKERS, EVENT_EPOCH_MS, benchTopic, cpuPerRecord, fmtRate, measureCeiling, measureRawConsume, parseArgs, produceEvents, sampleCpu, startProfile } from './util.ts';
 import type { RateResult } from './util.ts';
+import { leanView } from './views-lean.ts';
 import { leastViewWork } from './views-least.ts';
 import type { ReadOrder } from './views-least.ts';
 
@@ -275,10 +278,10 @@ function pct(sorted: readonly number[], q: number): number {
  * (mini-batch as --mini-batch says), `Noff` (mini-batch off) or `Nfloor` (not the GROUP BY but a view
  * that keeps nothing: every event read and its key decoded, no state, no rows; the floor of any view here).
  */
-function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: boolean; noMiniBatch: boolean; floor: boolean } {
-  const m = /^(\d+)(rows|mb|off|floor)?$/.exec(item.trim());
-  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows, Nmb, Noff or Nfloor (N >= 1), not ${item}`);
-  return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb', noMiniBatch: m[2] === 'off', floor: m[2] === 'floor' };
+function parseParallelism(item: string): { n: number; rows: boolean; miniBatch: boolean; noMiniBatch: boolean; floor: boolean; lean: boolean } {
+  const m = /^(\d+)(rows|mb|off|floor|lean)?$/.exec(item.trim());
+  if (!m || Number(m[1]) < 1) throw new Error(`--parallelism takes a list of N, Nrows, Nmb, Noff, Nfloor or Nlean (N >= 1), not ${item}`);
+  return { n: Number(m[1]), rows: m[2] === 'rows', miniBatch: m[2] === 'mb', noMiniBatch: m[2] === 'off', floor: m[2] === 'floor', lean: m[2] === 'lean' };
 }
 
 /** The topic's events' uid and att in the order a reader gets them (one more read, not timed). */
@@ -298,6 +301,16 @@ async function readOrder(topic: string, count: number): Promise<ReadOrder> {
   });
   if (n !== count) throw new Error(`read ${n} events of ${count} back from ${topic}`);
   return { uid, att };
+}
+
+/** The topic's end offsets per partition (what a bounded read stops at). */
+async function endOffsets(topic: string): Promise<Map<number, number>> {
+  const client = createKafkaClient({ brokers: DEFAULT_BROKERS, clientId: 'weir-bench-views-ends' });
+  try {
+    return await client.listOffsets(topic, 'latest');
+  } finally {
+    await client.close();
+  }
 }
 
 /** Submits the view and waits for its bounded job to finish; the rate counts from the first record read. */
@@ -370,6 +383,7 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
   const produced = await produceEvents({ topic, count, partitions: 4, brokers: DEFAULT_BROKERS, event: keyedEvent(keys) });
   console.log(fmtRate('produce', produced));
   const ceiling = await measureCeiling(topic);
+  const ends = await endOffsets(topic);
   const dir = mkdtempSync(join(tmpdir(), 'weir-bench-views-'));
   const platform = await createPlatform({ dataDir: dir, brokers: DEFAULT_BROKERS.join(',') });
   const app = await buildServer(platform);
@@ -380,6 +394,16 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     // (a) maintenance alone (once per --parallelism item).
     let floorSeconds: number | undefined;
     for (const [i, par] of (parallelisms.length > 0 ? parallelisms : [undefined]).entries()) {
+      if (par?.lean) {
+        if (mode !== 'updating') throw new Error('--parallelism Nlean: the updating view only');
+        const lean = await leanView(topic, ends, par.n, dir);
+        const rate = { records: count, bytes: 0, seconds: lean.seconds, recordsPerSecond: Math.round(count / lean.seconds), megabytesPerSecond: 0 };
+        console.log(
+          `${fmtRate(`(a) the same GROUP BY as a lean loop, ${par.n} thread${par.n > 1 ? 's' : ''} (no engine; bench/views-lean.ts)`, rate)}  ratio ${(rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; ` +
+            `read, decode and fold ${lean.foldMs.map((ms) => ms.toFixed(0)).join('/')} ms, merge, sort and write ${lean.groups.toLocaleString('en-US')} rows and their state ${lean.writeMs.toFixed(0)} ms`,
+        );
+        continue;
+      }
       const view = i === 0 ? 'stats_a' : `stats_a${i}`;
       if (par?.rows) process.env['WEIR_GROUP_PARTIALS'] = 'off';
       try {

@@ -8,7 +8,8 @@ import { SourceStage } from '../engine/ops/source-stage.ts';
 import { checkpointState, restoreState } from '../engine/state/keyed.ts';
 import type { JobPlan } from '../engine/plan/plan.ts';
 import { getConnector } from '../connectors/registry.ts';
-import type { PartitionProgress, Sink, Source } from '../connectors/types.ts';
+import type { PartitionProgress, Sink, Source, SourceBatch } from '../connectors/types.ts';
+import type { RawSourceBatch } from '../connectors/kafka/source.ts';
 import type { CheckpointMetrics, JobInfo, JobMetrics, JobState } from './api.ts';
 import type { CheckpointData, CheckpointStore } from './checkpoint-store.ts';
 import { LatencySamples, RateMeter } from './metrics.ts';
@@ -297,13 +298,18 @@ export class Job {
     const stage = this.stage!;
     let lastSave = Date.now();
     let lastMonitor = Date.now();
+    // A Kafka source's batches are decoded one at a time, each just before it is pushed (decodeBatch).
+    const raw = isRawSource(source) ? source : undefined;
     while (!this.stopping) {
-      const batches = await source.poll(200);
+      const batches: readonly (SourceBatch | RawSourceBatch)[] = raw ? await raw.pollRaw(200) : await source.poll(200);
       const t0 = performance.now();
       const now = Date.now();
       // The poll in slices (see poll-slices.ts): other requests on this thread wait one slice, not the poll.
       const clock = new SliceClock();
-      for (const b of batches) {
+      for (const polled of batches) {
+        const b = raw ? raw.decodeBatch(polled as RawSourceBatch) : (polled as SourceBatch);
+        // Dead letters are acknowledged before their batch is processed (see KafkaSource.deadLetter).
+        if (raw && b.bad.length > 0) await raw.deadLetter(b.bad);
         this.recordsIn += b.rows.length + b.bad.length;
         if (b.bad.length > 0) {
           this.counters.bad += b.bad.length;

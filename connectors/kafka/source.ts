@@ -98,28 +98,45 @@ export class KafkaSource implements Source {
   async poll(maxWaitMs: number): Promise<SourceBatch[]> {
     const out: SourceBatch[] = [];
     const dead: BadRecord[] = [];
-    const decode = this.decode;
-    // Read where the values lie (no Buffer view per record) when the decoder can.
-    const at = decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end)));
     for (const f of await this.pollRaw(maxWaitMs)) {
-      const rows: unknown[][] = [];
-      const bad: BadRecord[] = [];
-      const partition = f.partition;
-      eachValueOf(f)((bytes, start, stop, offset) => {
-        try {
-          const row = stop >= 0 ? at(bytes, start, stop) : decode(null);
-          if (row) rows.push(row);
-        } catch (e) {
-          if (!(e instanceof BadRecordError)) throw e;
-          bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
-        }
-      });
-      out.push({ partition, rows, nextOffset: f.nextOffset, bad });
-      dead.push(...bad);
+      const b = this.decodeBatch(f);
+      out.push(b);
+      dead.push(...b.bad);
     }
     await this.deadLetter(dead);
     return out;
   }
+
+  /**
+   * One batch of pollRaw() decoded here, as poll() decodes it; the caller must deadLetter() its bad
+   * records before it processes it. A job at parallelism 1 decodes each batch just before it pushes it:
+   * the rows of a whole poll then never wait for each other (they would outlive young-generation GCs).
+   */
+  decodeBatch(f: RawSourceBatch): SourceBatch {
+    const decode = this.decode;
+    // Read where the values lie (no Buffer view per record) when the decoder can.
+    const at = this.at;
+    const rows: unknown[][] = [];
+    const bad: BadRecord[] = [];
+    const partition = f.partition;
+    eachValueOf(f)((bytes, start, stop, offset) => {
+      try {
+        const row = stop >= 0 ? at(bytes, start, stop) : decode(null);
+        if (row) rows.push(row);
+      } catch (e) {
+        if (!(e instanceof BadRecordError)) throw e;
+        bad.push({ partition, offset, error: e.message, value: stop >= 0 ? bytes.subarray(start, stop) : null });
+      }
+    });
+    return { partition, rows, nextOffset: f.nextOffset, bad };
+  }
+
+  private get at(): (b: Buffer, start: number, end: number) => unknown[] | null {
+    const decode = this.decode;
+    return (this.atFn ??= decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end))));
+  }
+
+  private atFn: ((b: Buffer, start: number, end: number) => unknown[] | null) | undefined;
 
   /**
    * Like poll(), but leaves decoding to the caller (a parallel job decodes in worker threads, see

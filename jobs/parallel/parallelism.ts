@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Source } from '../../connectors/types.ts';
+import type { Source, SourceBatch } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { BadRecord } from '../../connectors/types.ts';
 import type { InstanceInit } from './protocol.ts';
@@ -51,11 +51,13 @@ export function jobThreadIsInstance(instances: number): boolean {
 /** A source whose records a job can decode elsewhere (the Kafka source). */
 export interface RawSource extends Source {
   pollRaw(maxWaitMs: number): Promise<RawSourceBatch[]>;
+  /** One batch of pollRaw() decoded in this thread, as poll() would have it. */
+  decodeBatch(b: RawSourceBatch): SourceBatch;
   decoding(): InstanceInit['decoding'];
   deadLetter(bad: readonly BadRecord[]): Promise<void>;
 }
 
 export function isRawSource(s: Source): s is RawSource {
   const r = s as Partial<RawSource>;
-  return typeof r.pollRaw === 'function' && typeof r.decoding === 'function' && typeof r.deadLetter === 'function';
+  return typeof r.pollRaw === 'function' && typeof r.decodeBatch === 'function' && typeof r.decoding === 'function' && typeof r.deadLetter === 'function';
 }

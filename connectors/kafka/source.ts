@@ -44,10 +44,14 @@ export class KafkaSource implements Source {
     private readonly jobId: string | undefined,
   ) {
     this.topic = opts.topic;
-    this.decode = createJsonDecoder(decoderSpec.columns, decoderSpec.options);
+    const decode = createJsonDecoder(decoderSpec.columns, decoderSpec.options);
+    this.decode = decode;
+    // Read where the values lie (no Buffer view per record) when the decoder can.
+    this.at = decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end)));
   }
 
   private readonly decode: JsonDecoder;
+  private readonly at: (b: Buffer, start: number, end: number) => unknown[] | null;
 
   static async open(spec: SourceSpec): Promise<KafkaSource> {
     const o = parseKafkaOptions(spec.options, spec.columns);
@@ -114,7 +118,6 @@ export class KafkaSource implements Source {
    */
   decodeBatch(f: RawSourceBatch): SourceBatch {
     const decode = this.decode;
-    // Read where the values lie (no Buffer view per record) when the decoder can.
     const at = this.at;
     const rows: unknown[][] = [];
     const bad: BadRecord[] = [];
@@ -130,13 +133,6 @@ export class KafkaSource implements Source {
     });
     return { partition, rows, nextOffset: f.nextOffset, bad };
   }
-
-  private get at(): (b: Buffer, start: number, end: number) => unknown[] | null {
-    const decode = this.decode;
-    return (this.atFn ??= decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end))));
-  }
-
-  private atFn: ((b: Buffer, start: number, end: number) => unknown[] | null) | undefined;
 
   /**
    * Like poll(), but leaves decoding to the caller (a parallel job decodes in worker threads, see

@@ -137,6 +137,9 @@ export class GroupAggregateOp implements Operator, KeyedState {
   private readonly argVals: unknown[];
   /** What every row updates, by group number. */
   private readonly cols: GroupColumns;
+  /** GroupAggConfig.columns with one key: the key's column (-1: none), and the fold that reads a row's arguments itself. */
+  private readonly keyColumn: number = -1;
+  private readonly rowFold: RowFold | undefined;
   private readonly retract: ColumnFold;
   /** Keyed state: off until the first checkpoint asks for changes (the in-memory driver never does). */
   private tracking = false;
@@ -167,10 +170,6 @@ export class GroupAggregateOp implements Operator, KeyedState {
       this.rowFold = this.cols.rowFold(plain.args);
     }
   }
-
-  /** GroupAggConfig.columns with one key: the key's column, and the fold that reads a row's arguments itself. */
-  private readonly keyColumn: number = -1;
-  private readonly rowFold: RowFold | undefined;
 
   push(rows: Row[]): void {
     const t = this.now();

@@ -400,7 +400,9 @@ export async function runViewsBench(argv: readonly string[]): Promise<void> {
     for (const [i, par] of (parallelisms.length > 0 ? parallelisms : [undefined]).entries()) {
       if (par?.lean) {
         if (mode !== 'updating') throw new Error('--parallelism Nlean: the updating view only');
+        const profilingL = process.env['WEIR_BENCH_PROFILE'] ? await startProfile() : undefined;
         const lean = await leanView(topic, ends, par.n, dir);
+        if (profilingL) await profilingL.stop(join(process.env['WEIR_BENCH_PROFILE']!, `view-lean-${Date.now()}.cpuprofile`));
         const rate = { records: count, bytes: 0, seconds: lean.seconds, recordsPerSecond: Math.round(count / lean.seconds), megabytesPerSecond: 0 };
         console.log(
           `${fmtRate(`(a) the same GROUP BY as a lean loop, ${par.n} thread${par.n > 1 ? 's' : ''} (no engine; bench/views-lean.ts)`, rate)}  ratio ${(rate.recordsPerSecond / ceiling.recordsPerSecond).toFixed(2)} of ceiling; ` +

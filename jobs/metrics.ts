@@ -30,7 +30,9 @@ export class LatencySamples {
 
   percentiles(): { p50: number; p95: number; p99: number; max: number } | null {
     if (this.ring.length === 0) return null;
-    const s = [...this.ring].sort((a, b) => a - b);
+    // A typed array sorts numerically and natively: a comparator sort of 2,048 numbers made every job info
+    // read (the REST API, the console, a benchmark polling its job) cost ~45 µs of the job's thread.
+    const s = Float64Array.from(this.ring).sort();
     const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 10) / 10;
     return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: Math.round(s[s.length - 1]! * 10) / 10 };
   }

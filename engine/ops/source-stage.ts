@@ -58,7 +58,9 @@ export class SourceStage {
     const wmCol = this.wmColumn;
     const rows: Row[] = computed.length === 0 ? physical : [];
     let maxWm = Number.MIN_SAFE_INTEGER;
-    for (let i = 0; i < physical.length; i++) {
+    // Nothing per row when there are no computed columns and the watermark comes from one column.
+    const perRow = computed.length > 0 || (wmFn !== undefined && wmCol < 0);
+    for (let i = 0; perRow && i < physical.length; i++) {
       let r = physical[i]!;
       if (computed.length > 0) {
         try {

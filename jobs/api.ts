@@ -50,6 +50,12 @@ export interface JobMetrics {
   readonly watermarkDelayMs?: number | null;
   /** Pipeline instances the job runs (1: its own thread; N > 1: N worker threads, see 'parallelism.default'); absent before it first opens. */
   readonly parallelism?: number;
+  /**
+   * With parallelism > 1: whether the instances read their own partitions and keep their partial groups
+   * until the mini-batch ends (a GROUP BY with mini-batch, e.g. a materialized view), rather than being
+   * fed each poll by the job's thread.
+   */
+  readonly instancesRead?: boolean;
 }
 
 export interface CheckpointMetrics {

@@ -17,6 +17,9 @@ import { frontOutputTarget } from '../engine/parallel/deliver.ts';
 import { splitPlan } from '../engine/parallel/split.ts';
 import type { FrontResult } from '../engine/parallel/front.ts';
 import { ParallelInstances } from './parallel/instances.ts';
+import { OwnedInstances } from './parallel/owned.ts';
+import { planInput } from '../engine/plan/plan.ts';
+import type { MiniBatch, PlanNode } from '../engine/plan/plan.ts';
 import type { ParallelBatch } from './parallel/instances.ts';
 import { effectiveParallelism, isRawSource, jobThreadIsInstance } from './parallel/parallelism.ts';
 import { SliceClock, pieces } from './poll-slices.ts';
@@ -60,6 +63,30 @@ interface Parallel {
   readonly deliver: (out: FrontResult['output']) => void;
 }
 
+/** A running job's instances that read their own partitions (jobs/parallel/owned.ts). */
+interface Owned {
+  readonly source: RawSource & Required<Pick<RawSource, 'readElsewhere'>>;
+  readonly instances: OwnedInstances;
+  readonly deliver: (out: FrontResult['output']) => void;
+  /** The GROUP BY's mini-batch: the instances' groups are merged when it would end. */
+  readonly miniBatch: MiniBatch;
+}
+
+/** How often a job with owned instances asks them how far they read (metrics, the end of a bounded input). */
+const OWNED_TICK_MS = 10;
+
+/**
+ * Whether a parallel plan's instances read their own partitions and keep their partial groups
+ * (owned.ts): a non-windowed GROUP BY over the front whose changes are emitted once per mini-batch (a
+ * materialized view: once per checkpoint). WEIR_OWNED_READERS=off keeps the instances fed by the job's
+ * thread (benchmarks compare).
+ */
+function ownedMiniBatch(root: PlanNode): MiniBatch | undefined {
+  if (process.env['WEIR_OWNED_READERS'] === 'off' || splitPlan(root).output !== 'groupPartials') return undefined;
+  for (let n: PlanNode | undefined = root; n; n = planInput(n)) if (n.kind === 'groupAggregate') return n.miniBatch;
+  return undefined;
+}
+
 /** A poll handed to the instances, not merged yet. */
 interface InFlightPoll {
   readonly now: number;
@@ -91,8 +118,13 @@ export class Job {
   private stage: SourceStage | undefined;
   private operators: readonly Operator[] = [];
   private parallel: Parallel | undefined;
+  private owned: Owned | undefined;
+  /** Records the owned instances read and have not handed over yet (metrics count them as read). */
+  private ownedPending = 0;
   /** How many pipeline instances the job runs since it last opened (metrics). */
   private instanceCount: number | undefined;
+  /** Whether they read their own partitions (owned.ts) since it last opened (metrics). */
+  private instancesRead = false;
   private readonly counters: OpCounters = { late: 0, bad: 0, lastError: null };
   private recordsIn = 0;
   private recordsOut = 0;
@@ -270,7 +302,21 @@ export class Job {
     const source = this.source;
     const n = isRawSource(source) ? effectiveParallelism(this.deps.parallelism, source.partitions.length) : 1;
     this.instanceCount = n;
-    if (isRawSource(source) && n > 1) {
+    const ownedMb = isRawSource(source) && n > 1 ? ownedMiniBatch(root) : undefined;
+    if (isRawSource(source) && ownedMb && source.readerSpec !== undefined && source.readElsewhere !== undefined) {
+      const readerSpec = source.readerSpec;
+      // Instances that read their own partitions from where this source stands (a checkpoint's offsets).
+      const deliver = frontOutputTarget(root, this.operators, terminal);
+      const starts = new Map(Object.entries(source.positions()).map(([p, o]) => [Number(p), o]));
+      const endOffsets = source.endOffsets();
+      const ends = endOffsets ? new Map(Object.entries(endOffsets).map(([p, o]) => [Number(p), o])) : undefined;
+      const instances = new OwnedInstances({ root, timeZone: this.deps.timeZone, decoding: source.decoding() }, readerSpec, starts, ends, n, { inThread: jobThreadIsInstance(n) });
+      this.owned = { source: source as Owned['source'], instances, deliver, miniBatch: ownedMb };
+      this.instancesRead = true;
+      this.ownedPending = 0;
+      await instances.ready();
+    } else if (isRawSource(source) && n > 1) {
+      this.instancesRead = false;
       // The instances run the plan's front; the job runs the rest, from the operator after the front on.
       const deliver = frontOutputTarget(root, this.operators, terminal);
       // A plan that is all front (stateless) into a sink that says how it encodes: the instances encode too.
@@ -292,6 +338,7 @@ export class Job {
 
   /** Returns true when a bounded source has been read to its end. */
   private async process(): Promise<boolean> {
+    if (this.owned) return this.processOwned(this.owned);
     if (this.parallel) return this.processParallel(this.parallel);
     const source = this.source!;
     const sink = this.sink!;
@@ -380,6 +427,78 @@ export class Job {
     }
     while (queue.length > 0) await mergeNext();
     return this.finishStopping();
+  }
+
+  /**
+   * process() with instances that read their own partitions (owned.ts): the job asks them every few ms
+   * how far they read, and merges their partial groups when the GROUP BY's mini-batch would end (its
+   * latency, its size in rows, a checkpoint due, the end of a bounded input), each flush with the
+   * positions its groups cover: a checkpoint right after one saves exactly what the state has seen.
+   */
+  private async processOwned(own: Owned): Promise<boolean> {
+    let lastSave = Date.now();
+    let lastMerge = Date.now();
+    let lastMonitor = Date.now();
+    while (!this.stopping) {
+      await new Promise<void>((resolve) => setTimeout(resolve, OWNED_TICK_MS));
+      const progress = await own.instances.progress();
+      const now = Date.now();
+      this.ownedPending = progress.records;
+      if (progress.records > 0) this.dirty = true;
+      this.inRate.sample(now, this.recordsIn + this.ownedPending);
+      const checkpointDue = this.dirty && now - lastSave >= this.deps.progressIntervalMs;
+      const mb = own.miniBatch;
+      if (progress.done || checkpointDue || now - lastMerge >= mb.latencyMs || progress.records >= mb.size) {
+        await this.mergeOwned(own, now, progress.done);
+        lastMerge = Date.now();
+      }
+      if (progress.done || checkpointDue) {
+        await this.checkpoint();
+        lastSave = Date.now();
+      }
+      if (now - lastMonitor >= 5000) {
+        lastMonitor = now;
+        own.source.commitForMonitoring().catch(() => undefined);
+      }
+      if (progress.done) return true;
+    }
+    await this.mergeOwned(own, Date.now(), false);
+    return this.finishStopping();
+  }
+
+  /** One flush of every owned instance into the job's part of the pipeline. */
+  private async mergeOwned(own: Owned, now: number, done: boolean): Promise<void> {
+    const stage = this.stage!;
+    const t0 = performance.now();
+    const round = await own.instances.flush();
+    // Dead letters are acknowledged before the groups they were left out of reach the state.
+    await own.source.deadLetter(round.bad);
+    const lastBad = round.bad[round.bad.length - 1];
+    if (lastBad) {
+      this.counters.bad += round.bad.length;
+      this.counters.lastError = `partition ${lastBad.partition} offset ${lastBad.offset}: ${lastBad.error}`;
+    }
+    let records = 0;
+    for (const f of round.flushes) {
+      records += f.records;
+      if (f.frontBad > 0) {
+        this.counters.bad += f.frontBad;
+        this.counters.lastError = f.lastError;
+      }
+      for (const [p, wm] of f.watermarks) stage.observe(p, wm ?? undefined, now);
+      own.deliver({ kind: 'groupPartials', partials: f.partials });
+      for (const [p, o, hw] of f.positions) own.source.readElsewhere(p, o, hw);
+      for (const p of f.finished) stage.watermarks.finish(p);
+    }
+    this.recordsIn += records;
+    this.ownedPending = Math.max(0, this.ownedPending - records);
+    stage.advance(now);
+    if (done) stage.end();
+    this.tickOperators();
+    await this.sink!.flush();
+    // The batch latency of these jobs: a flush's, from asking the instances to the sink's acknowledgement.
+    if (records > 0) this.latency.add(performance.now() - t0);
+    this.outRate.sample(Date.now(), this.recordsOut);
   }
 
   /**
@@ -513,10 +632,12 @@ export class Job {
     const s = this.source;
     const k = this.sink;
     const par = this.parallel;
+    const own = this.owned;
     this.source = undefined;
     this.sink = undefined;
     this.parallel = undefined;
-    await Promise.allSettled([s?.close(), k?.close(), par?.instances.close()]);
+    this.owned = undefined;
+    await Promise.allSettled([s?.close(), k?.close(), par?.instances.close(), own?.instances.close()]);
   }
 
   info(): JobInfo {
@@ -538,7 +659,7 @@ export class Job {
     if (this.source) this.lastTopic = this.source.topic;
     const topic = this.lastTopic;
     return {
-      recordsIn: this.recordsIn,
+      recordsIn: this.recordsIn + this.ownedPending,
       recordsOut: this.recordsOut,
       recordsLate: this.counters.late,
       recordsBad: this.counters.bad,
@@ -547,6 +668,7 @@ export class Job {
       watermark: wm === undefined ? null : wm >= Number.MAX_SAFE_INTEGER ? 'END' : formatTimestamp(wm),
       lastBadRecordError: this.counters.lastError,
       ...(this.instanceCount !== undefined ? { parallelism: this.instanceCount } : {}),
+      ...(this.instanceCount !== undefined && this.instanceCount > 1 ? { instancesRead: this.instancesRead } : {}),
       batchLatencyMs: this.latency.percentiles(),
       ...(this.lastCheckpoint ? { lastCheckpoint: this.lastCheckpoint } : {}),
       partitions: progress.map((p) => {

@@ -4,7 +4,16 @@ import type { JsonDecoder, JsonDecoderOptions } from '../formats/json.ts';
 import { OptionError } from '../types.ts';
 import type { BadRecord, PartitionProgress, Source, SourceBatch, SourceSpec } from '../types.ts';
 import { createKafkaClient, eachValueOf } from './client.ts';
-import type { FetchedBatch, KafkaClient, KafkaReader, KafkaRecord, KafkaWriter, ValueVisitor } from './client.ts';
+import type { FetchedBatch, IsolationLevel, KafkaClient, KafkaClientConfig, KafkaReader, KafkaRecord, KafkaWriter, ValueVisitor } from './client.ts';
+
+/** What opening a reader of a source's topic elsewhere takes (KafkaSource.readerSpec). */
+export interface KafkaReaderSpec {
+  readonly config: KafkaClientConfig;
+  readonly topic: string;
+  readonly isolationLevel: IsolationLevel;
+  readonly maxBytes?: number;
+  readonly maxPartitionBytes?: number;
+}
 
 /** One partition's records as fetched, not decoded (KafkaSource.pollRaw). */
 export interface RawSourceBatch {
@@ -50,12 +59,19 @@ export class KafkaSource implements Source {
     this.at = decode.at ?? ((b: Buffer, start: number, end: number) => decode(b.subarray(start, end)));
   }
 
+  /**
+   * How to open a reader of this topic elsewhere (a parallel job's instances that read their own
+   * partitions, jobs/parallel/owned.ts): the same client settings, isolation level and fetch limits.
+   */
+  readerSpec: KafkaReaderSpec | undefined;
+
   private readonly decode: JsonDecoder;
   private readonly at: (b: Buffer, start: number, end: number) => unknown[] | null;
 
   static async open(spec: SourceSpec): Promise<KafkaSource> {
     const o = parseKafkaOptions(spec.options, spec.columns);
-    const client = createKafkaClient({ brokers: (o.brokers ?? spec.brokers).split(','), clientId: `weir-${spec.jobName}`, properties: o.properties });
+    const config: KafkaClientConfig = { brokers: (o.brokers ?? spec.brokers).split(','), clientId: `weir-${spec.jobName}`, properties: o.properties };
+    const client = createKafkaClient(config);
     try {
       const partitions = await client.listPartitions(o.topic);
       const groupId = o.groupId ?? `weir-${spec.jobName}`;
@@ -67,7 +83,8 @@ export class KafkaSource implements Source {
           : await client.listOffsets(o.topic, 'latest', { isolationLevel: o.isolationLevel });
       }
       const latest = await client.listOffsets(o.topic, 'latest');
-      const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel, ...fetchLimits(o.properties) });
+      const limits = fetchLimits(o.properties);
+      const reader = await client.openReader({ topic: o.topic, partitions: start, isolationLevel: o.isolationLevel, ...limits });
       const decoding = {
         columns: spec.columns,
         options: {
@@ -77,6 +94,7 @@ export class KafkaSource implements Source {
         },
       };
       const src = new KafkaSource(client, reader, o, partitions, ends, decoding, groupId, spec.jobId);
+      src.readerSpec = { config, topic: o.topic, isolationLevel: o.isolationLevel, ...limits };
       for (const [p, v] of latest) src.hw.set(p, v);
       for (const p of partitions) src.checkDone(p, start.get(p) ?? 0);
       if (o.deadLetterTopic) {
@@ -153,6 +171,17 @@ export class KafkaSource implements Source {
       this.checkDone(f.partition, next);
     }
     return out;
+  }
+
+  /**
+   * A partition's records up to `nextOffset` were read elsewhere (readerSpec) and are in the job's state:
+   * its position moves there (what positions() reports, what a checkpoint saves), its high watermark as the
+   * reader there last saw it (lag), and a bounded partition that reached its end is finished. This source's own reader is not polled then.
+   */
+  readElsewhere(partition: number, nextOffset: number, highWatermark: number): void {
+    if (highWatermark >= 0) this.hw.set(partition, highWatermark);
+    this.positionsCache.set(partition, nextOffset);
+    this.checkDone(partition, nextOffset);
   }
 
   /** How record values decode (createJsonDecoder's arguments): plain data, so a worker thread can build the same decoder. */

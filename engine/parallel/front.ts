@@ -34,8 +34,14 @@ export class PipelineFront {
   private readonly entry: { push(rows: Row[]): void };
   private readonly counters: OpCounters = { late: 0, bad: 0, lastError: null };
   private readonly collect: () => FrontResult['output'];
+  /** With `holdGroups`: the held partials of a GROUP BY front (see takeHeld()). */
+  private readonly held: LocalGroupAggregate | undefined;
 
-  constructor(root: PlanNode, timeZone: string) {
+  /**
+   * `holdGroups`: a GROUP BY front keeps its partials across batches (run() then hands over none) until
+   * takeHeld(); for an instance that reads its own partitions (jobs/parallel/owned.ts).
+   */
+  constructor(root: PlanNode, timeZone: string, holdGroups = false) {
     const split = splitPlan(root);
     let boundary: PlanNode | undefined;
     for (let n: PlanNode = root; n !== split.front; n = (n as Exclude<PlanNode, { kind: 'source' }>).input) boundary = n;
@@ -45,9 +51,10 @@ export class PipelineFront {
       this.entry = buildPipeline(split.front, local, counters, timeZone).entry;
       this.collect = () => ({ kind: 'partials', partials: local.take() });
     } else if (split.output === 'groupPartials' && boundary?.kind === 'groupAggregate') {
-      const local = new LocalGroupAggregate(groupAggConfig(boundary, timeZone), counters);
+      const local = new LocalGroupAggregate(groupAggConfig(boundary, timeZone), counters, holdGroups);
       this.entry = buildPipeline(split.front, local, counters, timeZone).entry;
-      this.collect = () => ({ kind: 'groupPartials', partials: local.take() });
+      this.collect = holdGroups ? () => ({ kind: 'groupPartials', partials: null }) : () => ({ kind: 'groupPartials', partials: local.take() });
+      if (holdGroups) this.held = local;
     } else {
       let rows: Row[] = [];
       const sink = {
@@ -64,9 +71,15 @@ export class PipelineFront {
         return { kind: 'rows', rows: out };
       };
     }
+    if (holdGroups && this.held === undefined) throw new Error('only a GROUP BY front holds its partials');
     const source = sourceOf(root);
     // Watermark tracking is the job's: this stage only completes rows (its tracker stays unused).
     this.stage = new SourceStage(source.table, [], { push: (r) => this.entry.push(r), watermark: () => undefined }, counters, { timeZone, idleTimeoutMs: 0, now: 0 });
+  }
+
+  /** The partials held since the last call (holdGroups), null when no row reached the aggregate. */
+  takeHeld(): GroupPartials | null {
+    return this.held!.take();
   }
 
   /** Runs one partition batch of decoded physical rows through the front. */

@@ -31,9 +31,15 @@ export class LocalGroupAggregate implements Downstream {
   private readonly argVals: unknown[];
   private readonly addAll: AddAll;
 
+  /**
+   * `hold`: the partials of every row pushed since the last take(), however many batches that spans (an
+   * instance that reads its own partitions hands them over once per mini-batch, jobs/parallel/owned.ts);
+   * always pre-aggregated then, since a key repeats across batches.
+   */
   constructor(
     private readonly cfg: GroupAggConfig,
     private readonly counters: OpCounters,
+    private readonly hold = false,
   ) {
     this.addAll = addAllOf(cfg.accumulators);
     this.keyVals = new Array(cfg.keyExprs.length);
@@ -42,7 +48,7 @@ export class LocalGroupAggregate implements Downstream {
 
   push(rows: Row[]): void {
     if (rows.length > 0) this.pushed = true;
-    if (this.choice.inputs) this.pushInputs(rows);
+    if (!this.hold && this.choice.inputs) this.pushInputs(rows);
     else this.pushPartials(rows);
   }
 
@@ -98,10 +104,11 @@ export class LocalGroupAggregate implements Downstream {
   take(): GroupPartials | null {
     let out: GroupPartials | null = null;
     if (this.pushed) {
-      out = this.choice.inputs
-        ? { kind: 'inputs', keys: this.keys, args: this.args, count: this.count }
-        : { kind: 'partials', keys: this.keys, accs: this.accs, rows: this.rows };
-      this.choice.batchDone(this.count, this.rows.length);
+      out =
+        !this.hold && this.choice.inputs
+          ? { kind: 'inputs', keys: this.keys, args: this.args, count: this.count }
+          : { kind: 'partials', keys: this.keys, accs: this.accs, rows: this.rows };
+      if (!this.hold) this.choice.batchDone(this.count, this.rows.length);
     }
     this.pushed = false;
     this.index = new Map();

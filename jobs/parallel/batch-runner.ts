@@ -10,6 +10,7 @@ import type { JsonDecoder } from '../../connectors/formats/json.ts';
 import type { ValueVisitor } from '../../connectors/kafka/client.ts';
 import { PipelineFront } from '../../engine/parallel/front.ts';
 import type { Row } from '../../engine/ops/operator.ts';
+import type { GroupPartials } from '../../engine/ops/group-aggregate.ts';
 import type { BatchResult, InstanceInit } from './protocol.ts';
 
 /**
@@ -23,10 +24,16 @@ export class BatchRunner {
   private readonly front: PipelineFront;
   private readonly encode: ReturnType<typeof createRecordEncoder> | undefined;
 
-  constructor(init: InstanceInit) {
+  /** `holdGroups`: a GROUP BY front keeps its partials until takeHeld() (PipelineFront). */
+  constructor(init: InstanceInit, holdGroups = false) {
     this.decode = createJsonDecoder(init.decoding.columns, init.decoding.options);
-    this.front = new PipelineFront(init.root, init.timeZone);
+    this.front = new PipelineFront(init.root, init.timeZone, holdGroups);
     this.encode = init.encoding ? createRecordEncoder(init.encoding) : undefined;
+  }
+
+  /** The partials held since the last call (holdGroups). */
+  takeHeld(): GroupPartials | null {
+    return this.front.takeHeld();
   }
 
   /**

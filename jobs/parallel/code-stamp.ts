@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The project's root (this file is jobs/parallel/code-stamp.ts). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Where the code a pipeline instance loads lives: the engine, the formats and this folder. */
-const DIRS = ['engine', 'connectors/formats', 'jobs/parallel'];
+/** Where the code a pipeline instance loads lives: the engine, the formats, the Kafka client (an instance that reads its own partitions) and this folder. */
+const DIRS = ['engine', 'connectors/formats', 'connectors/kafka', 'jobs/parallel'];
 
 /**
  * A fingerprint of the TypeScript a pipeline instance loads (path, size and modification time of every

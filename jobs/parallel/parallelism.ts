@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Source, SourceBatch } from '../../connectors/types.ts';
-import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
+import type { KafkaReaderSpec, RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { BadRecord } from '../../connectors/types.ts';
 import type { InstanceInit } from './protocol.ts';
 
@@ -55,6 +55,10 @@ export interface RawSource extends Source {
   decodeBatch(b: RawSourceBatch): SourceBatch;
   decoding(): InstanceInit['decoding'];
   deadLetter(bad: readonly BadRecord[]): Promise<void>;
+  /** How instances open readers of the same topic themselves (jobs/parallel/owned.ts), when the source can say. */
+  readonly readerSpec?: KafkaReaderSpec | undefined;
+  /** Records of a partition up to `nextOffset` were read by such an instance and are in the job's state; `highWatermark` as it last fetched (-1: unknown). */
+  readElsewhere?(partition: number, nextOffset: number, highWatermark: number): void;
 }
 
 export function isRawSource(s: Source): s is RawSource {

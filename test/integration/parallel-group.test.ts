@@ -3,13 +3,15 @@
 // parallelism 2 (two worker threads that pre-aggregate each partition batch), each checked against DuckDB
 // over the same events — NULL keys, HAVING above the aggregate, an aggregate over an aggregate, MIN/MAX,
 // AVG, COUNT(DISTINCT), malformed records and a key expression that fails on some rows (both counted as
-// bad, as with parallelism 1). Then one view stopped and resumed with parallelism 2, 1, 2 (checkpoints
-// cross the modes) that must end with DuckDB's answer over everything it read.
+// bad, as with parallelism 1). With mini-batches the instances read their own partitions and keep their
+// groups until a mini-batch ends (jobs/parallel/owned.ts): the same answers, and bad records dead-lettered
+// once each. Then one view stopped and resumed with parallelism 2, 1, 2 (checkpoints cross the modes) that
+// must end with DuckDB's answer over everything it read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaClient, ProducerRecord } from '../../connectors/kafka/client.ts';
 import { rng } from '../../examples/weibo/generator.ts';
 import type { JobInfo } from '../../jobs/api.ts';
-import { BROKERS, produce, suffix, testClient } from '../support/kafka.ts';
+import { BROKERS, produce, readAll, suffix, testClient } from '../support/kafka.ts';
 import { Oracle, canon, multisetDiff } from '../support/oracle.ts';
 import { startServer } from '../support/server.ts';
 import type { TestServer } from '../support/server.ts';
@@ -132,6 +134,8 @@ FROM (SELECT topic, uid, COUNT(*) AS posts FROM ${srcT} GROUP BY topic, uid) GRO
     expect(ids).toHaveLength(6);
     const done = (await Promise.all(ids.map((id) => server.waitForState(id, ['FINISHED'], 200_000)))) as JobInfo[];
     expect(done.map((j) => j.metrics.parallelism)).toEqual([2, 2, 2, 1, 2, 2]);
+    // With mini-batches the instances read their own partitions and keep their groups until one ends.
+    expect(done.map((j) => j.metrics.instancesRead)).toEqual([false, false, false, undefined, true, true]);
     for (const j of done) expect(j.metrics.recordsIn, j.name).toBe(gen.records.length);
 
     await expectView(`by_user_${s}`, byUserOracle('ev'), BY_USER_COLS, 'by_user, p=2');
@@ -153,6 +157,48 @@ FROM (SELECT topic, uid, COUNT(*) AS posts FROM ${srcT} GROUP BY topic, uid) GRO
     expect(badKeys).toBeGreaterThan(50);
     expect(done.map((j) => j.metrics.recordsBad)).toEqual([gen.malformed, gen.malformed, gen.malformed + badKeys, gen.malformed + badKeys, gen.malformed, gen.malformed]);
     expect(done[2]!.metrics.lastBadRecordError).toBe(done[3]!.metrics.lastBadRecordError);
+  });
+
+  it('a view whose instances read their own partitions dead-letters every bad record once, with its origin', { timeout: 300_000 }, async () => {
+    const s = suffix();
+    const src = `it_par_group_dlq_${s}`;
+    const dlq = `it_par_group_dead_${s}`;
+    topics.push(src, dlq);
+    await client.createTopic(src, PARTITIONS);
+    const gen = generate(src, 99);
+    await produce(client, gen.records, 400);
+    await oracle.load('ev_dlq', [['uid', 'BIGINT'], ['topic', 'VARCHAR'], ['att', 'INTEGER'], ['tag', 'VARCHAR']], gen.rows);
+    const srcT = `par_group_dlq_src_${s}`;
+    const res = await server.sql(`
+CREATE TABLE ${srcT} (uid BIGINT, topic STRING, att INT, tag STRING) WITH (${kafka(src, `, 'scan.bounded.mode' = 'latest-offset', 'dead-letter.topic' = '${dlq}'`)});
+SET 'parallelism.default' = '2';
+CREATE MATERIALIZED VIEW dlq_by_user_${s} AS ${byUserView(srcT)};`);
+    expect(res.status, res.text).toBe(200);
+    const id = (res.body.results as { jobId?: string }[]).at(-1)!.jobId!;
+    const done = (await server.waitForState(id, ['FINISHED'], 200_000)) as JobInfo;
+    expect(done.metrics.instancesRead).toBe(true);
+    expect(done.metrics.recordsIn).toBe(gen.records.length);
+    expect(done.metrics.recordsBad).toBe(gen.malformed);
+    await expectView(`dlq_by_user_${s}`, byUserOracle('ev_dlq'), BY_USER_COLS, 'by_user, p=2, instances reading');
+    // The malformed records, each once, from where they were produced.
+    const isObject = (text: string): boolean => {
+      try {
+        const v: unknown = JSON.parse(text);
+        return typeof v === 'object' && v !== null && !Array.isArray(v);
+      } catch {
+        return false;
+      }
+    };
+    const bad = gen.records.map((r, i) => ({ r, i })).filter(({ r }) => !isObject(r.value!.toString()));
+    expect(bad).toHaveLength(gen.malformed);
+    const dead = await readAll(client, dlq);
+    const header = (rec: (typeof dead)[number], key: string) => rec.headers.find((h) => h.key === key)?.value?.toString('utf8');
+    expect(dead.map((d) => d.value!.toString()).sort()).toEqual(bad.map(({ r }) => r.value!.toString()).sort());
+    for (const d of dead) {
+      expect(header(d, 'weir.source.topic')).toBe(src);
+      expect(header(d, 'weir.job.id')).toBe(id);
+    }
+    expect(new Set(dead.map((d) => `${header(d, 'weir.source.partition')}:${header(d, 'weir.source.offset')}`)).size).toBe(dead.length);
   });
 
   it('a view stopped and resumed with parallelism 2, 1, 2 ends with the batch answer', { timeout: 300_000 }, async () => {
@@ -184,6 +230,8 @@ FROM (SELECT topic, uid, COUNT(*) AS posts FROM ${srcT} GROUP BY topic, uid) GRO
       const read = (j: JobInfo) => j.metrics.partitions.reduce((a, p) => a + p.offset, 0);
       const running = await server.waitForJob(id, `to read ${produced} records with parallelism ${parallelism}`, (j) => j.state === 'RUNNING' && read(j) === produced, 120_000);
       expect(running.metrics.parallelism).toBe(parallelism);
+      // A view's default mini-batch: at p=2 its instances read their own partitions.
+      expect(running.metrics.instancesRead).toBe(parallelism === 2 ? true : undefined);
       const stopped = await server.post(`/v1/jobs/${id}/stop${i === 2 ? '?drain=true' : ''}`);
       expect(stopped.status, stopped.text).toBe(200);
       await server.waitForState(id, i === 2 ? 'FINISHED' : 'STOPPED', 60_000);

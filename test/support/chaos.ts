@@ -8,7 +8,7 @@ import type { ServerProcess } from './server-process.ts';
 interface JobView {
   readonly state: string;
   readonly error?: string;
-  readonly metrics: { readonly partitions: readonly { readonly offset: number }[] };
+  readonly metrics: { readonly partitions: readonly { readonly offset: number }[]; readonly parallelism?: number; readonly instancesRead?: boolean };
 }
 
 async function job(server: ServerProcess, id: string): Promise<JobView> {
@@ -21,14 +21,14 @@ async function job(server: ServerProcess, id: string): Promise<JobView> {
  * Waits until the job has read at least `target` records (summed over its partitions), or finished.
  * Returns what a kill right now interrupts ("RUNNING at 1234", or "FINISHED") and how far the job read.
  */
-export async function waitForRead(server: ServerProcess, id: string, target: number, timeoutMs = 90_000): Promise<{ at: string; read: number }> {
+export async function waitForRead(server: ServerProcess, id: string, target: number, timeoutMs = 90_000): Promise<{ at: string; read: number; metrics: JobView['metrics'] }> {
   return waitFor(
     `the job to read ${Math.round(target)} events`,
     async () => {
       const j = await job(server, id);
       const read = j.metrics.partitions.reduce((s, p) => s + p.offset, 0);
-      if (j.state === 'FINISHED') return { at: 'FINISHED', read };
-      return read < target ? undefined : { at: `${j.state} at ${read}`, read };
+      if (j.state === 'FINISHED') return { at: 'FINISHED', read, metrics: j.metrics };
+      return read < target ? undefined : { at: `${j.state} at ${read}`, read, metrics: j.metrics };
     },
     timeoutMs,
     20,

@@ -5,6 +5,7 @@ import { groupMapKey } from '../ops/group-aggregate.ts';
 import type { GroupAggConfig, GroupPartials } from '../ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../ops/operator.ts';
 import { PreAggregationChoice } from './pre-aggregation.ts';
+import { GroupNumbers } from '../ops/int-key-table.ts';
 
 /**
  * The local half of a two-phase non-windowed GROUP BY over insert-only rows: a parallel instance folds the
@@ -16,8 +17,8 @@ import { PreAggregationChoice } from './pre-aggregation.ts';
  * error as in GroupAggregateOp.push (the same expressions in the same order).
  */
 export class LocalGroupAggregate implements Downstream {
-  /** Map key → the group's index in the partials, in first-appearance order. */
-  private index = new Map<unknown, number>();
+  /** Map key (groupMapKey) → the group's index in the partials, in first-appearance order. */
+  private index = new GroupNumbers();
   private keys: unknown[] = [];
   private accs: unknown[] = [];
   private rows: number[] = [];
@@ -53,8 +54,9 @@ export class LocalGroupAggregate implements Downstream {
   }
 
   private pushPartials(rows: Row[]): void {
-    const { keyExprs, accumulators, aggArgs } = this.cfg;
+    const { keyExprs, accumulators, aggArgs, columns } = this.cfg;
     const nk = keyExprs.length;
+    if (nk === 1 && columns !== undefined) return this.pushColumns(rows, columns.keys[0]!, columns.args);
     const na = accumulators.length;
     const keyVals = this.keyVals;
     const argVals = this.argVals;
@@ -63,8 +65,8 @@ export class LocalGroupAggregate implements Downstream {
       const r = rows[i]!;
       if (!aggregateInputs(keyExprs, aggArgs, r, keyVals, argVals, this.counters)) continue;
       const mk = groupMapKey(keyVals, nk);
-      let g = this.index.get(mk);
-      if (g === undefined) {
+      let g = this.index.numberOf(mk);
+      if (g < 0) {
         g = this.rows.length;
         this.index.set(mk, g);
         for (let k = 0; k < nk; k++) this.keys.push(keyVals[k] === undefined ? null : keyVals[k]);
@@ -75,6 +77,39 @@ export class LocalGroupAggregate implements Downstream {
       this.rows[g]!++;
       this.count++;
     }
+  }
+
+  /**
+   * pushPartials() of a GROUP BY over one plain column whose arguments are plain columns too
+   * (GroupAggConfig.columns): key and arguments read from the row as the compiled column expressions give
+   * them (`r[i] ?? null`, which cannot fail), no expression calls.
+   */
+  private pushColumns(rows: Row[], kc: number, argCols: readonly (number | undefined)[]): void {
+    const accumulators = this.cfg.accumulators;
+    const na = accumulators.length;
+    const argVals = this.argVals;
+    const accs = this.accs;
+    const index = this.index;
+    const counts = this.rows;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const k = r[kc] ?? null;
+      let g = index.numberOf(k);
+      if (g < 0) {
+        g = counts.length;
+        index.set(k, g);
+        this.keys.push(k);
+        for (let a = 0; a < na; a++) accs.push(accumulators[a]!.init());
+        counts.push(0);
+      }
+      for (let a = 0; a < na; a++) {
+        const c = argCols[a];
+        argVals[a] = c === undefined ? undefined : (r[c] ?? null);
+      }
+      this.addAll(accs, argVals, g * na);
+      counts[g]!++;
+    }
+    this.count += rows.length;
   }
 
   private pushInputs(rows: Row[]): void {
@@ -111,7 +146,7 @@ export class LocalGroupAggregate implements Downstream {
       if (!this.hold) this.choice.batchDone(this.count, this.rows.length);
     }
     this.pushed = false;
-    this.index = new Map();
+    this.index = new GroupNumbers();
     this.keys = [];
     this.accs = [];
     this.rows = [];

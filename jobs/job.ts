@@ -20,6 +20,7 @@ import { ParallelInstances } from './parallel/instances.ts';
 import { OwnedInstances } from './parallel/owned.ts';
 import { planInput } from '../engine/plan/plan.ts';
 import type { MiniBatch, PlanNode } from '../engine/plan/plan.ts';
+import { partialPieces } from '../engine/ops/group-aggregate.ts';
 import type { ParallelBatch } from './parallel/instances.ts';
 import { effectiveParallelism, isRawSource, jobThreadIsInstance } from './parallel/parallelism.ts';
 import { SliceClock, pieces } from './poll-slices.ts';
@@ -71,6 +72,9 @@ interface Owned {
   /** The GROUP BY's mini-batch: the instances' groups are merged when it would end. */
   readonly miniBatch: MiniBatch;
 }
+
+/** Groups of an owned instance's flush merged in one piece (see mergeOwned). */
+const OWNED_MERGE_GROUPS = 4096;
 
 /** How often a job with owned instances asks them how far they read (metrics, the end of a bounded input). */
 const OWNED_TICK_MS = 10;
@@ -471,6 +475,7 @@ export class Job {
     const stage = this.stage!;
     const t0 = performance.now();
     const round = await own.instances.flush();
+    const clock = new SliceClock();
     // Dead letters are acknowledged before the groups they were left out of reach the state.
     await own.source.deadLetter(round.bad);
     const lastBad = round.bad[round.bad.length - 1];
@@ -486,7 +491,12 @@ export class Job {
         this.counters.lastError = f.lastError;
       }
       for (const [p, wm] of f.watermarks) stage.observe(p, wm ?? undefined, now);
-      own.deliver({ kind: 'groupPartials', partials: f.partials });
+      // In pieces, the event loop turning between them when a slice is used up: 100,000 groups merge in
+      // tens of ms, which the server's other requests should not wait for in one stretch.
+      for (const piece of partialPieces(f.partials, OWNED_MERGE_GROUPS)) {
+        own.deliver({ kind: 'groupPartials', partials: piece });
+        await clock.turn();
+      }
       for (const [p, o, hw] of f.positions) own.source.readElsewhere(p, o, hw);
       for (const p of f.finished) stage.watermarks.finish(p);
     }

@@ -92,6 +92,23 @@ export type GroupPartials =
   | { readonly kind: 'inputs'; readonly keys: unknown[]; readonly args: unknown[]; readonly count: number };
 
 /**
+ * Partials in pieces of at most `max` groups, in order (merging them one after the other is merging the
+ * whole: groups are taken or created in the same order). null stays one null (no row reached the aggregate).
+ */
+export function partialPieces(p: GroupPartials | null, max: number): (GroupPartials | null)[] {
+  if (p === null || p.kind !== 'partials' || p.rows.length <= max) return [p];
+  const n = p.rows.length;
+  const nk = p.keys.length / n;
+  const na = p.accs.length / n;
+  const out: GroupPartials[] = [];
+  for (let i = 0; i < n; i += max) {
+    const j = Math.min(n, i + max);
+    out.push({ kind: 'partials', keys: p.keys.slice(i * nk, j * nk), accs: p.accs.slice(i * na, j * na), rows: p.rows.slice(i, j) });
+  }
+  return out;
+}
+
+/**
  * The Map key of a group's key values. NULL and undefined are one key (a missing field is NULL); JSON
  * keeps NULL distinct from the string 'null'.
  */

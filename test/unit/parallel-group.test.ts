@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPipeline } from '../../engine/ops/build.ts';
 import type { Change, ChangeDownstream } from '../../engine/ops/changelog.ts';
-import { GroupAggregateOp } from '../../engine/ops/group-aggregate.ts';
+import { GroupAggregateOp, partialPieces } from '../../engine/ops/group-aggregate.ts';
 import type { Downstream, OpCounters, Row } from '../../engine/ops/operator.ts';
 import { SourceStage } from '../../engine/ops/source-stage.ts';
 import { frontOutputTarget } from '../../engine/parallel/deliver.ts';
@@ -320,5 +320,75 @@ describe('a GROUP BY pre-aggregated in parallel instances', () => {
     expect(bad.bad).toBe(1);
     // Filtered out: GroupAggregateOp.push would not have been called at all.
     expect(front.run([['1', 5, null, 2]]).output).toEqual({ kind: 'groupPartials', partials: null });
+  });
+});
+
+/**
+ * Instances that read their own partitions (jobs/parallel/owned.ts): each keeps its partial groups across
+ * batches (PipelineFront with holdGroups) until the job flushes, here every `flushEvery` polls; the job
+ * merges each instance's groups, in pieces of at most `piece` groups (partialPieces).
+ */
+function owned(root: PlanNode, partitions: readonly number[], polls: Poll[], instances: number, flushEvery: number, piece: number): Outcome {
+  const clock = { t: 0 };
+  const h = harness(root, partitions, clock);
+  const fronts = Array.from({ length: instances }, () => new PipelineFront(root, 'UTC', true));
+  const deliver = frontOutputTarget(root, h.pipeline.operators, h.sink);
+  const flush = (): void => {
+    for (const f of fronts) for (const p of partialPieces(structuredClone(f.takeHeld()), piece)) deliver({ kind: 'groupPartials', partials: p });
+  };
+  copy(polls).forEach((poll, i) => {
+    clock.t = i * 100;
+    for (const b of poll) {
+      const r = fronts[partitions.indexOf(b.partition) % instances]!.run(b.rows);
+      expect(r.output).toEqual({ kind: 'groupPartials', partials: null });
+      if (r.bad > 0) {
+        h.counters.bad += r.bad;
+        h.counters.lastError = r.lastError;
+      }
+    }
+    if (i % flushEvery === flushEvery - 1) flush();
+  });
+  flush();
+  h.stage.end();
+  return { changes: h.changes, bad: h.counters.bad, lastError: h.counters.lastError, checkpoints: [], snapshot: structuredClone(h.agg.snapshot()) };
+}
+
+describe('a GROUP BY whose instances keep their groups until the job flushes them', () => {
+  const untimed = Object.entries(queries).filter(([, q]) => q.ttlMs === undefined);
+  for (const [what, q] of untimed) {
+    it(`${what}: the view parallelism 1 leaves, at parallelism 2 and 3, flushed every 1 or 7 polls`, () => {
+      const root = plan(q.sink, q.query);
+      const polls = randomPolls(11);
+      const want = inThread(root, [0, 1, 2, 3], polls);
+      for (const n of [2, 3])
+        for (const every of [1, 7]) {
+          const got = owned(root, [0, 1, 2, 3], polls, n, every, 5);
+          expect(viewState(got.changes), `p=${n}, every ${every}`).toEqual(viewState(want.changes));
+          expect(got.bad).toBe(want.bad);
+        }
+    });
+  }
+
+  it('merge the same in pieces as whole (partialPieces keeps the groups\' order)', () => {
+    const { sink, query } = queries['every aggregate, NULL keys']!;
+    const root = plan(sink, query);
+    const polls = randomPolls(12);
+    const whole = owned(root, [0, 1, 2, 3], polls, 2, 5, Number.MAX_SAFE_INTEGER);
+    expect(owned(root, [0, 1, 2, 3], polls, 2, 5, 3)).toEqual(whole);
+    expect(partialPieces({ kind: 'partials', keys: ['a', 'b', 'c'], accs: [1, 10, 2, 20, 3, 30], rows: [1, 2, 3] }, 2)).toEqual([
+      { kind: 'partials', keys: ['a', 'b'], accs: [1, 10, 2, 20], rows: [1, 2] },
+      { kind: 'partials', keys: ['c'], accs: [3, 30], rows: [3] },
+    ]);
+    expect(partialPieces(null, 2)).toEqual([null]);
+  });
+
+  it('hold one plain integer key\'s groups in an int table across batches (the view\'s case)', () => {
+    const root = plan(OUT('v INT, n BIGINT, total INT'), `INSERT INTO o SELECT v, COUNT(*), SUM(v) FROM s GROUP BY v`);
+    const front = new PipelineFront(root, 'UTC', true);
+    front.run([[null, 3, null, 1], [null, null, null, 2], [null, 3, null, 3]]);
+    front.run([[null, -0, null, 4], [null, 0, null, 5], [null, 7, null, 6]]);
+    // NULL is one key; -0 and 0 are one key (as in a Map, and SQL); groups in first-appearance order.
+    expect(front.takeHeld()).toEqual({ kind: 'partials', keys: [3, null, -0, 7], accs: [2, 6, 1, null, 2, 0, 1, 7], rows: [2, 1, 2, 1] });
+    expect(front.takeHeld()).toBeNull();
   });
 });

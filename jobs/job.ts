@@ -319,6 +319,7 @@ export class Job {
       this.instancesRead = true;
       this.ownedPending = 0;
       await instances.ready();
+      instances.start();
     } else if (isRawSource(source) && n > 1) {
       this.instancesRead = false;
       // The instances run the plan's front; the job runs the rest, from the operator after the front on.

@@ -85,8 +85,8 @@ export class OwnedReading {
     return this.ends !== undefined && offset >= (this.ends.get(partition) ?? 0);
   }
 
-  /** Opens the reader and starts reading (in the background: flush() takes what was read). */
-  async start(): Promise<void> {
+  /** Opens the reader; start() then starts reading. */
+  async open(): Promise<void> {
     const r = this.owned.reader;
     this.client = createKafkaClient(r.config);
     const from = new Map([...this.positions].filter(([p]) => !this.finished.has(p)));
@@ -97,7 +97,14 @@ export class OwnedReading {
       ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
       ...(r.maxPartitionBytes !== undefined ? { maxPartitionBytes: r.maxPartitionBytes } : {}),
     });
-    this.loop = this.read(this.reader);
+  }
+
+  /**
+   * Starts reading, in the background (flush() takes what was read). Every instance of a job starts when
+   * all are open, so none reads while another is still booting (a worker takes most of a second).
+   */
+  start(): void {
+    if (this.reader !== undefined && !this.stopped) this.loop = this.read(this.reader);
   }
 
   private async read(reader: KafkaReader): Promise<void> {
@@ -180,7 +187,7 @@ export class OwnedReading {
 }
 
 /** Requests to an owned instance's worker thread, and its replies. */
-export type OwnedRequest = { readonly kind: 'progress' | 'flush'; readonly id: number };
+export type OwnedRequest = { readonly kind: 'progress' | 'flush'; readonly id: number } | { readonly kind: 'start' };
 export type OwnedReply =
   | { readonly kind: 'ready' }
   | { readonly kind: 'progress'; readonly id: number; readonly progress: OwnedProgress }
@@ -189,7 +196,9 @@ export type OwnedReply =
 
 /** One instance: the job's own thread, or a worker thread. */
 interface OwnedInstance {
+  /** Settles when its reader is open (or failed to open). */
   readonly ready: Promise<void>;
+  start(): void;
   progress(): Promise<OwnedProgress>;
   flush(): Promise<OwnedFlush>;
   close(): Promise<void>;
@@ -202,8 +211,12 @@ class LocalOwned implements OwnedInstance {
 
   constructor(init: InstanceInit, owned: OwnedInit) {
     this.reading = new OwnedReading(init, owned);
-    this.ready = this.reading.start();
+    this.ready = this.reading.open();
     this.ready.catch(() => undefined);
+  }
+
+  start(): void {
+    this.reading.start();
   }
 
   progress(): Promise<OwnedProgress> {
@@ -265,7 +278,11 @@ class WorkerOwned implements OwnedInstance {
     this.pending.clear();
   }
 
-  private ask(kind: OwnedRequest['kind']): Promise<OwnedReply> {
+  start(): void {
+    if (!this.failure) this.worker.postMessage({ kind: 'start' } satisfies OwnedRequest);
+  }
+
+  private ask(kind: 'progress' | 'flush'): Promise<OwnedReply> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -297,6 +314,10 @@ class WorkerOwned implements OwnedInstance {
 export async function serveOwned(init: InstanceInit, owned: OwnedInit, port: { postMessage(m: OwnedReply): void; on(e: 'message', f: (m: OwnedRequest) => void): void }): Promise<void> {
   const reading = new OwnedReading(init, owned);
   port.on('message', (req) => {
+    if (req.kind === 'start') {
+      reading.start();
+      return;
+    }
     try {
       if (req.kind === 'progress') port.postMessage({ kind: 'progress', id: req.id, progress: reading.progress() });
       else port.postMessage({ kind: 'flush', id: req.id, flush: reading.flush() });
@@ -304,7 +325,7 @@ export async function serveOwned(init: InstanceInit, owned: OwnedInit, port: { p
       port.postMessage({ kind: 'error', id: req.id, error: e instanceof Error ? e.message : String(e) });
     }
   });
-  await reading.start();
+  await reading.open();
   port.postMessage({ kind: 'ready' });
 }
 
@@ -334,8 +355,14 @@ export class OwnedInstances {
     });
   }
 
+  /** Resolves when every instance's reader is open; rejects when one failed to boot or open. */
   async ready(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.ready));
+  }
+
+  /** Every instance starts reading (after ready()). */
+  start(): void {
+    for (const i of this.instances) i.start();
   }
 
   /** Records read since the last flush, and whether every partition was read to its end. */

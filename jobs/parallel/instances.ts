@@ -1,8 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import type { BadRecord, EncodedRecords } from '../../connectors/types.ts';
 import type { RawSourceBatch } from '../../connectors/kafka/source.ts';
 import type { FrontResult } from '../../engine/parallel/front.ts';
-import { codeStamp } from './code-stamp.ts';
+import { InstanceThread } from './instance-thread.ts';
 import { packEach, transferables } from './protocol.ts';
 import { eachValueOf } from '../../connectors/kafka/client.ts';
 import type { BatchRequest, BatchResult, InstanceInit, InstanceReply } from './protocol.ts';
@@ -19,77 +18,30 @@ export interface ParallelBatch {
   readonly encoded?: EncodedRecords;
 }
 
-interface Pending {
-  readonly resolve: (r: readonly BatchResult[]) => void;
-  readonly reject: (e: Error) => void;
-}
-
-/** One worker thread and its requests in flight. */
+/** One worker thread (instance.ts): a request per poll's batches for it, answered with their results. */
 class Instance implements PipelineInstance {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failure: Error | undefined;
-  private closing = false;
-  /** Settles when the thread has loaded its code and built its pipeline front (or failed to). */
-  readonly ready: Promise<void>;
-  private booted!: { resolve: () => void; reject: (e: Error) => void };
+  private readonly thread: InstanceThread<InstanceReply>;
 
   constructor(init: InstanceInit, index: number) {
-    this.worker = new Worker(new URL('./instance-boot.mjs', import.meta.url), { workerData: { ...init, codeStamp: init.codeStamp ?? codeStamp() }, name: `weir-instance-${index}` });
-    this.ready = new Promise((resolve, reject) => (this.booted = { resolve, reject }));
-    // Until someone awaits it, a failed boot must not count as an unhandled rejection.
-    this.ready.catch(() => undefined);
-    this.worker.on('message', (m: InstanceReply) => {
-      switch (m.kind) {
-        case 'ready':
-          this.booted.resolve();
-          return;
-        case 'results':
-        case 'error': {
-          const p = this.pending.get(m.id);
-          if (!p) return;
-          this.pending.delete(m.id);
-          if (m.kind === 'error') p.reject(new Error(m.error));
-          else p.resolve(m.results);
-          return;
-        }
-        default: {
-          const never: never = m;
-          throw new Error(`unknown instance reply ${String(never)}`);
-        }
-      }
-    });
-    this.worker.on('error', (e) => this.fail(new Error(`pipeline instance ${index} failed: ${e.message}`)));
-    this.worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new Error(`pipeline instance ${index} exited (code ${code})`));
-    });
+    this.thread = new InstanceThread<InstanceReply>(init, index);
   }
 
-  /** Every request in flight fails, and every later one: the job restarts with new instances. */
-  private fail(e: Error): void {
-    this.failure ??= e;
-    this.booted.reject(this.failure);
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
+  /** Settles when the thread has loaded its code and built its pipeline front (or failed to). */
+  get ready(): Promise<void> {
+    return this.thread.ready;
   }
 
   /** Packs the batches' record values and sends them to the thread; resolves with its results in the same order. */
-  run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
+  async run(raw: readonly RawSourceBatch[]): Promise<readonly BatchResult[]> {
     const batches = raw.map((b) => packEach(b.partition, eachValueOf(b)));
-    const req: BatchRequest = { id, batches };
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(req, batches.flatMap(transferables));
-    });
+    const req: Omit<BatchRequest, 'id'> = { batches };
+    const reply = await this.thread.request(req, batches.flatMap(transferables));
+    if (reply.kind !== 'results') throw new Error(`unexpected reply ${reply.kind} from a pipeline instance`);
+    return reply.results;
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    this.fail(new Error('pipeline instance closed'));
-    await this.worker.terminate();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
 

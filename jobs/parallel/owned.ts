@@ -8,14 +8,13 @@
  * An instance reads on meanwhile; what it read after a flush goes into the next one, or after a restart
  * is read again from the checkpoint's offsets.
  */
-import { Worker } from 'node:worker_threads';
 import { createKafkaClient, eachValueOf } from '../../connectors/kafka/client.ts';
 import type { FetchedBatch, KafkaClient, KafkaReader } from '../../connectors/kafka/client.ts';
 import type { KafkaReaderSpec } from '../../connectors/kafka/source.ts';
 import type { BadRecord } from '../../connectors/types.ts';
 import type { GroupPartials } from '../../engine/ops/group-aggregate.ts';
 import { BatchRunner } from './batch-runner.ts';
-import { codeStamp } from './code-stamp.ts';
+import { InstanceThread } from './instance-thread.ts';
 import type { InstanceInit } from './protocol.ts';
 
 /** How long one poll of an instance's reader waits for records. */
@@ -242,71 +241,34 @@ class LocalOwned implements OwnedInstance {
 
 /** An instance in a worker thread (instance.ts with `owned` in its workerData). */
 class WorkerOwned implements OwnedInstance {
-  readonly ready: Promise<void>;
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (r: OwnedReply) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private failure: Error | undefined;
-  private closing = false;
-  private booted!: { resolve: () => void; reject: (e: Error) => void };
+  private readonly thread: InstanceThread<OwnedReply>;
 
   constructor(init: InstanceInit, owned: OwnedInit, index: number) {
-    this.worker = new Worker(new URL('./instance-boot.mjs', import.meta.url), { workerData: { ...init, owned, codeStamp: init.codeStamp ?? codeStamp() }, name: `weir-instance-${index}` });
-    this.ready = new Promise((resolve, reject) => (this.booted = { resolve, reject }));
-    this.ready.catch(() => undefined);
-    this.worker.on('message', (m: OwnedReply) => {
-      if (m.kind === 'ready') {
-        this.booted.resolve();
-        return;
-      }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.kind === 'error') p.reject(new Error(m.error));
-      else p.resolve(m);
-    });
-    this.worker.on('error', (e) => this.fail(new Error(`pipeline instance ${index} failed: ${e.message}`)));
-    this.worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new Error(`pipeline instance ${index} exited (code ${code})`));
-    });
+    this.thread = new InstanceThread<OwnedReply>({ ...init, owned }, index);
   }
 
-  private fail(e: Error): void {
-    this.failure ??= e;
-    this.booted.reject(this.failure);
-    for (const p of this.pending.values()) p.reject(this.failure);
-    this.pending.clear();
+  get ready(): Promise<void> {
+    return this.thread.ready;
   }
 
   start(): void {
-    if (!this.failure) this.worker.postMessage({ kind: 'start' } satisfies OwnedRequest);
-  }
-
-  private ask(kind: 'progress' | 'flush'): Promise<OwnedReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ kind, id } satisfies OwnedRequest);
-    });
+    this.thread.tell({ kind: 'start' } satisfies OwnedRequest);
   }
 
   async progress(): Promise<OwnedProgress> {
-    const r = await this.ask('progress');
+    const r = await this.thread.request({ kind: 'progress' });
     if (r.kind !== 'progress') throw new Error(`unexpected reply ${r.kind} to progress`);
     return r.progress;
   }
 
   async flush(): Promise<OwnedFlush> {
-    const r = await this.ask('flush');
+    const r = await this.thread.request({ kind: 'flush' });
     if (r.kind !== 'flush') throw new Error(`unexpected reply ${r.kind} to flush`);
     return r.flush;
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
-    this.fail(new Error('pipeline instance closed'));
-    await this.worker.terminate();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
 

@@ -125,6 +125,8 @@ export class Job {
   private owned: Owned | undefined;
   /** Records the owned instances read and have not handed over yet (metrics count them as read). */
   private ownedPending = 0;
+  /** Where the owned instances read, per partition: offset and high watermark (metrics; checkpoints take the flushed positions). */
+  private ownedRead = new Map<number, { offset: number; highWatermark: number }>();
   /** How many pipeline instances the job runs since it last opened (metrics). */
   private instanceCount: number | undefined;
   /** Whether they read their own partitions (owned.ts) since it last opened (metrics). */
@@ -318,6 +320,7 @@ export class Job {
       this.owned = { source: source as Owned['source'], instances, deliver, miniBatch: ownedMb };
       this.instancesRead = true;
       this.ownedPending = 0;
+      this.ownedRead = new Map();
       await instances.ready();
       instances.start();
     } else if (isRawSource(source) && n > 1) {
@@ -449,6 +452,7 @@ export class Job {
       const progress = await own.instances.progress();
       const now = Date.now();
       this.ownedPending = progress.records;
+      for (const [p, offset, highWatermark] of progress.read) this.ownedRead.set(p, { offset, highWatermark });
       if (progress.records > 0) this.dirty = true;
       this.inRate.sample(now, this.recordsIn + this.ownedPending);
       const checkpointDue = this.dirty && now - lastSave >= this.deps.progressIntervalMs;
@@ -639,7 +643,7 @@ export class Job {
   }
 
   private async close(): Promise<void> {
-    if (this.source) this.lastProgress = this.source.progress();
+    if (this.source) this.lastProgress = this.partitionProgress();
     const s = this.source;
     const k = this.sink;
     const par = this.parallel;
@@ -664,9 +668,19 @@ export class Job {
     };
   }
 
+  /** Where the job read each partition (with owned instances, where they read: a checkpoint saves their last flush's). */
+  private partitionProgress(): PartitionProgress[] {
+    const progress = this.source?.progress() ?? this.lastProgress;
+    if (!this.owned) return progress;
+    return progress.map((p) => {
+      const r = this.ownedRead.get(p.partition);
+      return r === undefined ? p : { partition: p.partition, offset: Math.max(p.offset, r.offset), highWatermark: Math.max(p.highWatermark, r.highWatermark, r.offset) };
+    });
+  }
+
   metrics(): JobMetrics {
     const wm = this.stage?.currentWatermark();
-    const progress = this.source?.progress() ?? this.lastProgress;
+    const progress = this.partitionProgress();
     if (this.source) this.lastTopic = this.source.topic;
     const topic = this.lastTopic;
     return {

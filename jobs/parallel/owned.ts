@@ -48,6 +48,8 @@ export interface OwnedFlush {
 /** An instance's progress between flushes (cheap to ask for). */
 export interface OwnedProgress {
   readonly records: number;
+  /** Every partition's next offset to read and its high watermark as last fetched (-1: none yet), for metrics (a checkpoint takes a flush's). */
+  readonly read: readonly (readonly [partition: number, offset: number, highWatermark: number])[];
   /** Every partition of the instance read to its end. */
   readonly done: boolean;
 }
@@ -151,9 +153,13 @@ export class OwnedReading {
     }
   }
 
+  private readPositions(): [number, number, number][] {
+    return [...this.positions].map(([p, o]) => [p, o, this.highWatermarks.get(p) ?? -1]);
+  }
+
   progress(): OwnedProgress {
     if (this.failure) throw this.failure;
-    return { records: this.records, done: this.finished.size >= this.positions.size };
+    return { records: this.records, read: this.readPositions(), done: this.finished.size >= this.positions.size };
   }
 
   /** What was read and folded since the last flush, and a fresh start; throws what stopped the reading. */
@@ -161,7 +167,7 @@ export class OwnedReading {
     if (this.failure) throw this.failure;
     const out: OwnedFlush = {
       partials: this.runner.takeHeld(),
-      positions: [...this.positions].map(([p, o]) => [p, o, this.highWatermarks.get(p) ?? -1] as const),
+      positions: this.readPositions(),
       finished: [...this.finished],
       records: this.records,
       bad: this.bad,
@@ -330,7 +336,7 @@ export class OwnedInstances {
   /** Records read since the last flush, and whether every partition was read to its end. */
   async progress(): Promise<OwnedProgress> {
     const all = await Promise.all(this.instances.map((i) => i.progress()));
-    return { records: all.reduce((s, p) => s + p.records, 0), done: all.every((p) => p.done) };
+    return { records: all.reduce((s, p) => s + p.records, 0), read: all.flatMap((p) => p.read), done: all.every((p) => p.done) };
   }
 
   /** Every instance's flush, and their bad records as the dead-letter topic takes them. */

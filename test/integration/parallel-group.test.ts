@@ -179,6 +179,9 @@ CREATE MATERIALIZED VIEW dlq_by_user_${s} AS ${byUserView(srcT)};`);
     expect(done.metrics.instancesRead).toBe(true);
     expect(done.metrics.recordsIn).toBe(gen.records.length);
     expect(done.metrics.recordsBad).toBe(gen.malformed);
+    // Every partition read to its end, as the instances read it.
+    expect(done.metrics.partitions.reduce((a, p) => a + p.offset, 0)).toBe(gen.records.length);
+    expect(done.metrics.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
     await expectView(`dlq_by_user_${s}`, byUserOracle('ev_dlq'), BY_USER_COLS, 'by_user, p=2, instances reading');
     // The malformed records, each once, from where they were produced.
     const isObject = (text: string): boolean => {

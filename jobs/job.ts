@@ -78,6 +78,8 @@ const OWNED_MERGE_GROUPS = 4096;
 
 /** How often a job with owned instances asks them how far they read (metrics, the end of a bounded input). */
 const OWNED_TICK_MS = 10;
+/** ... and while they read nothing new, at most this often (an idle view asks 10 times a second, not 100). */
+const OWNED_IDLE_TICK_MS = 100;
 
 /**
  * Whether a parallel plan's instances read their own partitions and keep their partial groups
@@ -447,9 +449,11 @@ export class Job {
     let lastSave = Date.now();
     let lastMerge = Date.now();
     let lastMonitor = Date.now();
+    let tick = OWNED_TICK_MS;
     while (!this.stopping) {
-      await new Promise<void>((resolve) => setTimeout(resolve, OWNED_TICK_MS));
+      await new Promise<void>((resolve) => setTimeout(resolve, tick));
       const progress = await own.instances.progress();
+      tick = progress.records !== this.ownedPending ? OWNED_TICK_MS : Math.min(2 * tick, OWNED_IDLE_TICK_MS);
       const now = Date.now();
       this.ownedPending = progress.records;
       for (const [p, offset, highWatermark] of progress.read) this.ownedRead.set(p, { offset, highWatermark });

@@ -89,8 +89,10 @@ const OWNED_IDLE_TICK_MS = 100;
  */
 function ownedMiniBatch(root: PlanNode): MiniBatch | undefined {
   if (process.env['WEIR_OWNED_READERS'] === 'off' || splitPlan(root).output !== 'groupPartials') return undefined;
-  for (let n: PlanNode | undefined = root; n; n = planInput(n)) if (n.kind === 'groupAggregate') return n.miniBatch;
-  return undefined;
+  // The GROUP BY at the front's boundary: the one nearest the source (an aggregate over an aggregate has two).
+  let boundary: Extract<PlanNode, { kind: 'groupAggregate' }> | undefined;
+  for (let n: PlanNode | undefined = root; n; n = planInput(n)) if (n.kind === 'groupAggregate') boundary = n;
+  return boundary?.miniBatch;
 }
 
 /** A poll handed to the instances, not merged yet. */

@@ -176,7 +176,8 @@ export class KafkaSource implements Source {
   /**
    * A partition's records up to `nextOffset` were read elsewhere (readerSpec) and are in the job's state:
    * its position moves there (what positions() reports, what a checkpoint saves), its high watermark as the
-   * reader there last saw it (lag), and a bounded partition that reached its end is finished. This source's own reader is not polled then.
+   * reader there last saw it (lag), and a bounded partition that reached its end is finished. This source's
+   * own reader is not polled then.
    */
   readElsewhere(partition: number, nextOffset: number, highWatermark: number): void {
     if (highWatermark >= 0) this.hw.set(partition, highWatermark);

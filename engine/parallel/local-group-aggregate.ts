@@ -67,11 +67,8 @@ export class LocalGroupAggregate implements Downstream {
       const mk = groupMapKey(keyVals, nk);
       let g = this.index.numberOf(mk);
       if (g < 0) {
-        g = this.rows.length;
-        this.index.set(mk, g);
+        g = this.addGroup(mk);
         for (let k = 0; k < nk; k++) this.keys.push(keyVals[k] === undefined ? null : keyVals[k]);
-        for (let a = 0; a < na; a++) accs.push(accumulators[a]!.init());
-        this.rows.push(0);
       }
       this.addAll(accs, argVals, g * na);
       this.rows[g]!++;
@@ -85,8 +82,7 @@ export class LocalGroupAggregate implements Downstream {
    * them (`r[i] ?? null`, which cannot fail), no expression calls.
    */
   private pushColumns(rows: Row[], kc: number, argCols: readonly (number | undefined)[]): void {
-    const accumulators = this.cfg.accumulators;
-    const na = accumulators.length;
+    const na = this.cfg.accumulators.length;
     const argVals = this.argVals;
     const accs = this.accs;
     const index = this.index;
@@ -96,11 +92,8 @@ export class LocalGroupAggregate implements Downstream {
       const k = r[kc] ?? null;
       let g = index.numberOf(k);
       if (g < 0) {
-        g = counts.length;
-        index.set(k, g);
+        g = this.addGroup(k);
         this.keys.push(k);
-        for (let a = 0; a < na; a++) accs.push(accumulators[a]!.init());
-        counts.push(0);
       }
       for (let a = 0; a < na; a++) {
         const c = argCols[a];
@@ -110,6 +103,16 @@ export class LocalGroupAggregate implements Downstream {
       counts[g]!++;
     }
     this.count += rows.length;
+  }
+
+  /** A new group for Map key `mk` (its accumulators' init, no rows yet): its index. The caller adds its key values. */
+  private addGroup(mk: unknown): number {
+    const g = this.rows.length;
+    this.index.set(mk, g);
+    const accumulators = this.cfg.accumulators;
+    for (let a = 0; a < accumulators.length; a++) this.accs.push(accumulators[a]!.init());
+    this.rows.push(0);
+    return g;
   }
 
   private pushInputs(rows: Row[]): void {
